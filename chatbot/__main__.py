@@ -1,0 +1,168 @@
+"""Command line: python -m chatbot {chunks,index,retrieve,eval} ...  (run with -h for each command)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .config import ROOT, SettingsError, from_env
+
+
+def _settings(args):
+    return from_env(embed_model=getattr(args, "embed_model", None), index_dir=getattr(args, "index_dir", None),
+                    corpus=getattr(args, "corpus", None), backend=getattr(args, "backend", None),
+                    llm_model=getattr(args, "model", None))
+
+
+def _regulation(settings):
+    from . import corpus
+
+    return corpus.load(corpus.find_corpus(settings.corpus))
+
+
+def cmd_chunks(args) -> int:
+    reg = _regulation(_settings(args))
+    for c in reg.clauses:
+        row = {"id": c.id, "article": c.article, "paragraph": c.paragraph, "items": list(c.items),
+               "label": c.label, "text": c.text, "search_text": c.search_text}
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            print(f"【{c.label}】{c.text}\n")
+    return 0
+
+
+def cmd_index(args) -> int:
+    from .embed import Embedder, EmbedderUnavailable
+    from .index import build
+
+    s = _settings(args)
+    reg = _regulation(s)
+    embedder = None
+    if s.dense_enabled:
+        embedder = Embedder(s.embed_model)
+        try:
+            embedder.load()
+        except EmbedderUnavailable as e:
+            print(f"warning: {e}\nwarning: building a BM25-only index", file=sys.stderr)
+            embedder = None
+    idx = build(reg, s.index_dir, embedder)
+    print(json.dumps({k: v for k, v in idx.manifest.items() if k != "files"}, ensure_ascii=False))
+    return 0
+
+
+def _hit_json(h) -> dict:
+    return {"article": h.clause.article, "paragraph": h.clause.paragraph, "label": h.clause.label,
+            "score": h.score, "dense_rank": h.dense_rank, "bm25_rank": h.bm25_rank, "lookup": h.lookup,
+            "text": h.clause.text}
+
+
+def _read_questions(path: str) -> list[str]:
+    out = []
+    for no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            out.append(obj["question"])
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            raise SystemExit(f"{path}:{no}: expected a JSON object with a 'question' key ({e})")
+    return out
+
+
+def cmd_retrieve(args) -> int:
+    from .retrieve import open_retriever
+
+    if not args.question and not args.questions:
+        raise SystemExit("give a question, or --questions FILE.jsonl")
+    retriever, _ = open_retriever(_settings(args))
+    questions = [args.question] if args.question else _read_questions(args.questions)
+    for q in questions:
+        r = retriever.search(q, k=args.k)
+        if args.json:
+            print(json.dumps({"question": q, "mode": r.mode, "hits": [_hit_json(h) for h in r.hits]},
+                             ensure_ascii=False), flush=True)
+        else:
+            print(f"# {q}  ({r.mode}, {r.seconds * 1000:.0f} ms)")
+            for h in r.hits:
+                print(f"  {h.score:.4f}  【{h.clause.label}】 {h.clause.text[:60]}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from . import corpus
+    from .evaluate import GoldError, evaluate_retrieval, load_gold, retrieval_markdown
+    from .retrieve import open_retriever
+
+    s = _settings(args)
+    path = corpus.find_corpus(s.corpus)
+    reg = corpus.load(path)
+    try:
+        gold = load_gold(args.gold, len(reg.articles))
+    except GoldError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    retriever, _ = open_retriever(s)
+    out = Path(args.out or ROOT / "eval" / "reports" / time.strftime("%Y%m%d-%H%M%S"))
+    try:
+        from tqdm import tqdm
+
+        progress = lambda xs: tqdm(xs, desc="retrieval", file=sys.stderr)  # noqa: E731
+    except ImportError:
+        progress = None
+    report = evaluate_retrieval(gold, retriever, path.read_text(encoding="utf-8"), progress=progress)
+    md = retrieval_markdown(report)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "retrieval.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    (out / "retrieval.md").write_text(md, encoding="utf-8")
+    print(md)
+    print(f"wrote {out}/retrieval.json and retrieval.md", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m chatbot", description="江西省先进制造业促进条例 问答助手")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp):
+        sp.add_argument("--embed-model", help="embedding model: hub id or local folder; 'none' for BM25 only")
+        sp.add_argument("--index-dir", help="index folder (default index/)")
+        sp.add_argument("--corpus", help="corpus folder or file (default corpus/)")
+
+    sp = sub.add_parser("chunks", help="print the clause-level chunks")
+    sp.add_argument("--json", action="store_true", help="one JSON object a line")
+    common(sp)
+    sp.set_defaults(func=cmd_chunks)
+
+    sp = sub.add_parser("index", help="build index/ from corpus/")
+    common(sp)
+    sp.set_defaults(func=cmd_index)
+
+    sp = sub.add_parser("retrieve", help="rank clauses for a question")
+    sp.add_argument("question", nargs="?")
+    sp.add_argument("--questions", help="JSONL file with a 'question' key per line")
+    sp.add_argument("--k", type=int, default=5)
+    sp.add_argument("--json", action="store_true")
+    common(sp)
+    sp.set_defaults(func=cmd_retrieve)
+
+    sp = sub.add_parser("eval", help="evaluate against the gold questions")
+    sp.add_argument("--gold", default=str(ROOT / "eval" / "gold.jsonl"))
+    sp.add_argument("--out", help="report folder (default eval/reports/<timestamp>/)")
+    sp.add_argument("--retrieval-only", action="store_true", help="retrieval metrics only")
+    common(sp)
+    sp.set_defaults(func=cmd_eval)
+
+    args = p.parse_args(argv)
+    try:
+        return args.func(args)
+    except SettingsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

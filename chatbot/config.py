@@ -1,0 +1,85 @@
+"""Settings: one dataclass, every default commented, overridable from the environment and the CLI.
+
+Environment variables are CHATBOT_<FIELD> (CHATBOT_EMBED_MODEL, CHATBOT_BACKEND, CHATBOT_LLM_MODEL, ...).
+An unknown CHATBOT_* variable or override key is an error naming the valid keys, never ignored.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ("transformers", "llama.cpp", "openai", "extractive")
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus: str = str(ROOT / "corpus")       # folder (or file) holding the regulation text
+    index_dir: str = str(ROOT / "index")     # built index; rebuilt from corpus/ when stale
+    embed_model: str = "BAAI/bge-small-zh-v1.5"  # hub id or local sentence-transformers folder; "none" = BM25 only
+    backend: str = "transformers"            # answer backend: transformers, llama.cpp, openai, extractive
+    llm_model: str = "Qwen/Qwen2.5-1.5B-Instruct"  # hub id, local folder or .gguf file
+    openai_base_url: str = "http://127.0.0.1:8000/v1"  # OpenAI-compatible server (vLLM, llama.cpp, Ollama)
+    openai_api_key: str = ""                 # key for that server; many local servers accept any
+    top_k: int = 5                           # clauses retrieved and shown per question
+    context_clauses: int = 4                 # clauses put into the LLM prompt (prompt cost grows with each)
+    max_new_tokens: int = 256                # answer length cap; answers are meant to be short
+    fusion: str = "linear"                   # how dense and BM25 scores combine: linear or rrf (see README)
+    dense_weight: float = 0.7                # weight of the dense score in linear fusion; BM25 gets the rest
+    rrf_k: int = 60                          # reciprocal-rank-fusion constant (see retrieve.RRF_K)
+    threads: int = 0                         # CPU threads for models; 0 = all cores
+    max_question_chars: int = 2000           # longer questions are refused with a message
+    history_turns: int = 6                   # conversation turns kept for follow-up questions
+
+    def __post_init__(self):
+        if self.backend not in BACKENDS:
+            raise SettingsError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if self.fusion not in ("linear", "rrf"):
+            raise SettingsError(f"unknown fusion {self.fusion!r}; choose linear or rrf")
+        if not 0.0 <= float(self.dense_weight) <= 1.0:
+            raise SettingsError(f"dense_weight must be between 0 and 1, got {self.dense_weight!r}")
+        for name in ("top_k", "context_clauses", "max_new_tokens", "rrf_k", "max_question_chars"):
+            if int(getattr(self, name)) < 1:
+                raise SettingsError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+
+    @property
+    def dense_enabled(self) -> bool:
+        return self.embed_model.strip().lower() not in ("", "none", "off", "bm25")
+
+    def override(self, **values) -> "Settings":
+        """A copy with the given non-None values; unknown keys are an error."""
+        known = {f.name: f for f in fields(self)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise SettingsError(f"unknown setting(s) {', '.join(unknown)}; valid: {', '.join(known)}")
+        clean = {}
+        for k, v in values.items():
+            if v is None:
+                continue
+            typ = type(getattr(self, k))
+            try:
+                clean[k] = typ(v)
+            except ValueError as e:
+                raise SettingsError(f"setting {k} expects {typ.__name__}, got {v!r}") from e
+        return replace(self, **clean)
+
+
+def from_env(environ: dict[str, str] | None = None, **cli) -> Settings:
+    """Defaults, then CHATBOT_* variables, then command-line values (None means not given)."""
+    env = os.environ if environ is None else environ
+    known = {f.name for f in fields(Settings)}
+    env_values = {}
+    for key, value in env.items():
+        if key.startswith("CHATBOT_"):
+            name = key[len("CHATBOT_"):].lower()
+            if name not in known:
+                raise SettingsError(f"unknown environment variable {key}; valid: "
+                                    + ", ".join(f"CHATBOT_{k.upper()}" for k in sorted(known)))
+            env_values[name] = value
+    return Settings().override(**env_values).override(**cli)

@@ -1,0 +1,99 @@
+"""Sentence embeddings through sentence-transformers, loaded lazily, from a hub id or a local folder.
+
+Queries and documents are encoded with the model's own query/document prompts when it defines them
+(EmbeddingGemma, E5, BGE-style models), and always L2-normalized so that inner product = cosine.
+When the model cannot be loaded (no network and no local copy, a wrong path) `EmbedderUnavailable`
+says which model and what to do; callers fall back to BM25 alone. Indexing lives in `chatbot.index`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+
+class EmbedderUnavailable(RuntimeError):
+    """The embedding model could not be loaded; the message says what to do."""
+
+
+def hub_reachable(timeout: float = 2.0) -> bool:
+    """Whether the model hub answers at all; checked once so an offline start fails in seconds, not minutes."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        return False
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def is_local(model: str) -> bool:
+    return Path(model).expanduser().exists() or model.startswith(("/", "./", "../", "~"))
+
+
+class Embedder:
+    """Wraps a SentenceTransformer; `name` is a hub id or a local folder. Loads on first encode."""
+
+    def __init__(self, name: str, device: str = "cpu"):
+        self.name = name
+        self.device = device
+        self._model = None
+        self._lock = threading.Lock()
+
+    def load(self):
+        with self._lock:
+            if self._model is None:
+                self._model = _load(self.name, self.device)
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        m = self.load()
+        get = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
+        return int(get())
+
+    def encode_documents(self, texts: list[str], batch_size: int = 16, progress: bool = False) -> np.ndarray:
+        m = self.load()
+        enc = getattr(m, "encode_document", m.encode)
+        return self._finish(enc(texts, batch_size=batch_size, show_progress_bar=progress,
+                                normalize_embeddings=True, convert_to_numpy=True))
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        m = self.load()
+        enc = getattr(m, "encode_query", m.encode)
+        return self._finish(enc(texts, normalize_embeddings=True, convert_to_numpy=True,
+                                show_progress_bar=False))
+
+    @staticmethod
+    def _finish(vectors) -> np.ndarray:
+        return np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
+
+
+def _load(name: str, device: str):
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as e:
+        raise EmbedderUnavailable("sentence-transformers is not installed; run `pip install -r requirements.txt`") from e
+    path = Path(name).expanduser()
+    if is_local(name):
+        if not path.exists():
+            raise EmbedderUnavailable(f"embedding model folder {path} does not exist; pass an existing folder "
+                                      "or a hub id with --embed-model / CHATBOT_EMBED_MODEL")
+        source, local_only = str(path), True
+    else:
+        source = name
+        local_only = not hub_reachable()
+    try:
+        return SentenceTransformer(source, device=device, local_files_only=local_only)
+    except Exception as e:  # noqa: BLE001 - any load failure means the same to the user
+        where = "the model hub is unreachable and there is no local copy" if local_only and not is_local(name) \
+            else f"{type(e).__name__}: {e}"
+        raise EmbedderUnavailable(
+            f"cannot load embedding model {name!r} ({where}); set --embed-model or CHATBOT_EMBED_MODEL "
+            "to a local sentence-transformers folder to enable dense retrieval") from e

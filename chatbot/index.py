@@ -1,0 +1,212 @@
+"""Build, save and load the search index: dense vectors in FAISS plus BM25 over jieba tokens.
+
+Layout of index/ (all plain files; the manifest names a format version that `load` checks):
+    manifest.json   format, corpus hash, embedding model, chunk count, sha256 of every other file
+    chunks.jsonl    the clauses, one JSON object a line, in index order
+    dense.faiss     normalized embeddings of `Clause.search_text` (absent in BM25-only indexes)
+    bm25/           bm25s index over `tokens.tokenize(Clause.search_text)`
+
+A stale index (other corpus, other embedding model, other format) or a broken one (missing or
+truncated file, hash mismatch) raises `StaleIndex` on load; `open_index` rebuilds it then.
+Retrieval over the loaded index lives in `chatbot.retrieve`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from .corpus import Clause, Regulation
+from .embed import Embedder, EmbedderUnavailable
+from .tokens import STOP_WORDS, USER_DICT, expand_query, tokenize
+
+FORMAT = "regqa-index/1"
+
+
+class StaleIndex(RuntimeError):
+    """The index on disk does not match the corpus or settings, or is damaged; the message says why."""
+
+
+@dataclass
+class Index:
+    regulation: Regulation
+    clauses: list[Clause]
+    bm25: bm25s.BM25
+    dense: object | None          # faiss.Index, or None for a BM25-only index
+    embed_model: str | None       # the model the dense vectors came from
+    manifest: dict
+
+    def bm25_scores(self, question: str, user_dict: bool = True, expand: bool = True) -> np.ndarray:
+        toks = tokenize(question, user_dict=user_dict) + (expand_query(question) if expand else [])
+        if not toks:
+            return np.zeros(len(self.clauses), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
+
+    def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        """Cosine similarity of one normalized query vector to every clause, in index order."""
+        assert self.dense is not None
+        scores, ids = self.dense.search(query_vector.reshape(1, -1), self.dense.ntotal)
+        out = np.full(len(self.clauses), -1.0, dtype=np.float32)
+        out[ids[0]] = scores[0]
+        return out
+
+
+def build_bm25(texts: list[str], user_dict: bool = True) -> bm25s.BM25:
+    bm = bm25s.BM25()
+    bm.index([tokenize(t, user_dict=user_dict) or [""] for t in texts], show_progress=False)
+    return bm
+
+
+def build_dense(vectors: np.ndarray):
+    import faiss
+
+    idx = faiss.IndexFlatIP(vectors.shape[1])
+    idx.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return idx
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def content_digest(clauses: list[Clause]) -> str:
+    """Hash of what the index is made from: the indexed texts and the tokenizer's dictionaries.
+
+    A change of the chunking, the embedded text or the user dictionary makes an old index stale.
+    """
+    h = hashlib.sha256()
+    for c in clauses:
+        h.update(c.search_text.encode("utf-8") + b"\0")
+    for p in (USER_DICT, STOP_WORDS):
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def build(regulation: Regulation, directory: str | Path, embedder: Embedder | None,
+          log=lambda msg: print(msg, file=sys.stderr)) -> Index:
+    """Embed and index every clause, write `directory` atomically, and return the loaded index.
+
+    With `embedder=None`, or one that cannot load, the index is BM25 only and says so in its manifest.
+    """
+    import faiss
+
+    t0 = time.perf_counter()
+    clauses = regulation.clauses
+    texts = [c.search_text for c in clauses]
+    log(f"indexing {len(clauses)} clauses from {regulation.title} ...")
+    dense, model_name, dim = None, None, None
+    if embedder is not None:
+        try:
+            vectors = embedder.encode_documents(texts, progress=True)
+            dense, model_name, dim = build_dense(vectors), embedder.name, int(vectors.shape[1])
+            log(f"  embedded with {embedder.name} (dim {dim})")
+        except EmbedderUnavailable as e:
+            log(f"  {e}\n  building a BM25-only index")
+    bm = build_bm25(texts)
+    log("  BM25 over jieba tokens with the regulation's user dictionary")
+
+    target = Path(directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=target.parent))
+    try:
+        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
+            for c in clauses:
+                f.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+        if dense is not None:
+            faiss.write_index(dense, str(tmp / "dense.faiss"))
+        bm.save(str(tmp / "bm25"), show_progress=False)
+        files = sorted(p for p in tmp.rglob("*") if p.is_file())
+        manifest = {
+            "format": FORMAT,
+            "title": regulation.title,
+            "corpus_sha256": regulation.sha256,
+            "content_sha256": content_digest(clauses),
+            "embed_model": model_name,
+            "dim": dim,
+            "chunks": len(clauses),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "files": {str(p.relative_to(tmp)): _sha256(p) for p in files},
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        # swap in the finished index; a crash before this line leaves the old index untouched
+        old = None
+        if target.exists():
+            old = target.with_name(target.name + ".old")
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+        tmp.rename(target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log(f"  wrote {target}/ in {time.perf_counter() - t0:.1f}s")
+    return Index(regulation, clauses, bm, dense, model_name, manifest)
+
+
+def load(regulation: Regulation, directory: str | Path, embed_model: str | None) -> Index:
+    """Load and verify an index; raise StaleIndex saying why it cannot be used.
+
+    `embed_model=None` accepts an index built with any model (or none) and uses only its BM25 part.
+    """
+    import faiss
+
+    d = Path(directory)
+    mpath = d / "manifest.json"
+    if not mpath.is_file():
+        raise StaleIndex(f"no index at {d}/")
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise StaleIndex(f"{mpath} is not valid JSON") from e
+    if manifest.get("format") != FORMAT:
+        raise StaleIndex(f"index format {manifest.get('format')!r} is not {FORMAT!r}")
+    if manifest.get("corpus_sha256") != regulation.sha256:
+        raise StaleIndex("index was built from a different corpus text")
+    if embed_model is not None and manifest.get("embed_model") != embed_model:
+        raise StaleIndex(f"index was built with embedding model {manifest.get('embed_model')!r}, "
+                         f"not {embed_model!r}")
+    if manifest.get("content_sha256") != content_digest(regulation.clauses):
+        raise StaleIndex("index was built from other chunk texts or tokenizer dictionaries")
+    for name, digest in manifest.get("files", {}).items():
+        p = d / name
+        if not p.is_file() or _sha256(p) != digest:
+            raise StaleIndex(f"index file {p} is missing or damaged")
+    rows = [json.loads(line) for line in (d / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    clauses = [Clause(**{**row, "items": tuple(row["items"])}) for row in rows]
+    if clauses != regulation.clauses or manifest.get("chunks") != len(clauses):
+        raise StaleIndex("index chunks do not match the parsed corpus (the parser changed?)")
+    try:
+        bm = bm25s.BM25.load(str(d / "bm25"), show_progress=False)
+        dense = None
+        if manifest.get("embed_model") and embed_model is not None:
+            dense = faiss.read_index(str(d / "dense.faiss"))
+            if dense.ntotal != len(clauses):
+                raise StaleIndex(f"dense index holds {dense.ntotal} vectors for {len(clauses)} chunks")
+    except StaleIndex:
+        raise
+    except Exception as e:  # noqa: BLE001 - a file that passed its hash but fails to load
+        raise StaleIndex(f"index in {d}/ cannot be read: {e}") from e
+    return Index(regulation, clauses, bm, dense, manifest.get("embed_model") if dense is not None else None,
+                 manifest)
+
+
+def open_index(regulation: Regulation, directory: str | Path, embedder: Embedder | None,
+               rebuild: bool = True, log=lambda msg: print(msg, file=sys.stderr)) -> Index:
+    """Load the index, rebuilding it when it is missing, stale or damaged (or refusing if rebuild=False)."""
+    want = embedder.name if embedder is not None else None
+    try:
+        return load(regulation, directory, want)
+    except StaleIndex as e:
+        if not rebuild:
+            raise StaleIndex(f"{e}; run `python -m chatbot index` to rebuild it") from e
+        log(f"{e}; rebuilding")
+    return build(regulation, directory, embedder, log=log)

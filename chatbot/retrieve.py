@@ -1,0 +1,236 @@
+"""Hybrid retrieval: dense (FAISS) and BM25 rankings fused by reciprocal rank, plus article lookup.
+
+A question that names an article (第十条, 第10条, 十八条, 第五条第二款) gets that article's clauses
+first; everything else is ranked by fusing the two retrievers. Hits carry the clause, the fused score
+and each retriever's rank and score, so callers (answers, UI, evaluation) never re-parse text.
+Answer generation is left to `chatbot.answer`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .corpus import Clause, NUMERAL_CHARS
+from .embed import Embedder
+from .index import Index
+from .numerals import to_int
+
+RRF_K = 60  # reciprocal-rank-fusion constant from Cormack et al. (2009): damps the weight of top ranks so
+#            that one retriever's first place does not outvote agreement lower down both lists
+
+
+def rrf(rankings: list[list[str]], k: int = RRF_K, weights: list[float] | None = None) -> dict[str, float]:
+    """Reciprocal rank fusion: score(d) = sum_i w_i / (k + rank_i(d)), ranks starting at 1.
+
+    rrf([["a", "b"], ["b", "c"]], k=1) -> {"a": 0.5, "b": 0.5 + 1/3, "c": 1/3}  (up to float error)
+    """
+    weights = weights or [1.0] * len(rankings)
+    out: dict[str, float] = {}
+    for ranking, w in zip(rankings, weights):
+        for rank, doc in enumerate(ranking, start=1):
+            out[doc] = out.get(doc, 0.0) + w / (k + rank)
+    return out
+
+
+FUSIONS = ("linear", "rrf")
+
+
+def linear_fusion(dense: np.ndarray, bm25: np.ndarray, dense_weight: float) -> np.ndarray:
+    """Convex combination of per-query normalized scores: w * minmax(dense) + (1 - w) * bm25 / max(bm25).
+
+    Unlike RRF it keeps how far apart the scores are, so a clause that BM25 matches far better than
+    any other is not flattened to "rank 1". Clauses BM25 does not match get 0 from it.
+    linear_fusion([0.2, 0.6], [0.0, 3.0], 0.5) -> [0.0, 1.0];  ([0.2, 0.6], [4.0, 2.0], 0.5) -> [0.5, 0.75]
+    """
+    d = np.asarray(dense, dtype=np.float64)
+    b = np.asarray(bm25, dtype=np.float64)
+    span = d.max() - d.min()
+    dn = (d - d.min()) / span if span > 0 else np.zeros_like(d)
+    bn = b / b.max() if b.max() > 0 else np.zeros_like(b)
+    return dense_weight * dn + (1 - dense_weight) * bn
+
+
+_REF_NUM = f"[{NUMERAL_CHARS}0-9０-９]+"
+# 第十条 / 第10条 (optionally 第二款 / 第2款), or a bare 十八条 at the start or after a marker word
+ARTICLE_REF = re.compile(
+    rf"(?:第\s*(?P<n1>{_REF_NUM})\s*条|(?:^|(?<=[\s，。？！、：,.?!:（(“\"条例看查问讲说]))(?P<n2>{_REF_NUM})条)"
+    rf"(?:\s*第\s*(?P<p>{_REF_NUM})\s*款)?")
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    article: int
+    paragraph: int | None = None
+
+
+def article_refs(question: str) -> list[ArticleRef]:
+    """Article numbers a question names, in order, without repeats.
+
+    article_refs("第十条第二款和第19条讲什么") -> [ArticleRef(10, 2), ArticleRef(19, None)]
+    article_refs("十八条说了什么") -> [ArticleRef(18, None)];  article_refs("哪一条规定了用地") -> []
+    """
+    refs: list[ArticleRef] = []
+    for m in ARTICLE_REF.finditer(question):
+        num = m.group("n1") or m.group("n2")
+        try:
+            n = to_int(num)
+            p = to_int(m.group("p")) if m.group("p") else None
+        except ValueError:
+            continue
+        if m.group("n2") and num in ("一", "两", "几"):
+            continue  # 一条/两条 are counts, not article numbers
+        ref = ArticleRef(n, p)
+        if ref not in refs:
+            refs.append(ref)
+    return refs
+
+
+@dataclass(frozen=True)
+class Hit:
+    clause: Clause
+    score: float                    # fused score; article-lookup hits rank above all others
+    dense_rank: int | None = None   # 1-based rank by the dense retriever, None if not used
+    bm25_rank: int | None = None    # 1-based rank by BM25, None if it scored 0
+    dense_score: float | None = None
+    bm25_score: float | None = None
+    lookup: bool = False            # the question named this clause's article
+
+
+@dataclass(frozen=True)
+class ArticleHit:
+    article: int
+    score: float
+    hits: tuple[Hit, ...]
+
+
+@dataclass
+class Retrieval:
+    question: str
+    hits: list[Hit]
+    refs: list[ArticleRef] = field(default_factory=list)   # article numbers the question named
+    missing_refs: list[ArticleRef] = field(default_factory=list)  # ... that the regulation lacks
+    mode: str = "hybrid"            # hybrid, dense, bm25
+    seconds: float = 0.0
+    max_dense: float | None = None  # best cosine of any clause, for refusal decisions
+    max_bm25: float = 0.0
+
+    def articles(self, k: int | None = None) -> list[ArticleHit]:
+        return group_by_article(self.hits)[:k]
+
+
+def group_by_article(hits: list[Hit]) -> list[ArticleHit]:
+    """Group clause hits by article, articles ranked by their best clause."""
+    groups: dict[int, list[Hit]] = {}
+    for h in hits:
+        groups.setdefault(h.clause.article, []).append(h)
+    return [ArticleHit(a, hs[0].score, tuple(hs)) for a, hs in groups.items()]
+
+
+def ranking(scores: np.ndarray, positive_only: bool = False) -> list[int]:
+    """Indices by descending score (stable on ties); with positive_only, scores <= 0 are dropped."""
+    order = np.argsort(-scores, kind="stable")
+    return [int(i) for i in order if not positive_only or scores[i] > 0]
+
+
+class Retriever:
+    """Ranks the clauses of one index. `embedder=None` (or an index with no vectors) means BM25 only."""
+
+    def __init__(self, index: Index, embedder: Embedder | None = None, fusion: str = "linear",
+                 dense_weight: float = 0.7, rrf_k: int = RRF_K, lookup: bool = True, expand: bool = True):
+        if fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS)}")
+        self.index = index
+        self.embedder = embedder if index.dense is not None else None
+        self.fusion, self.dense_weight, self.rrf_k = fusion, dense_weight, rrf_k
+        self.lookup = lookup
+        self.expand = expand
+
+    @property
+    def mode(self) -> str:
+        return "hybrid" if self.embedder is not None else "bm25"
+
+    def search(self, question: str, k: int = 5, mode: str | None = None,
+               query_vector: np.ndarray | None = None) -> Retrieval:
+        t0 = time.perf_counter()
+        mode = mode or self.mode
+        if mode not in ("hybrid", "dense", "bm25"):
+            raise ValueError(f"unknown retrieval mode {mode!r}; choose hybrid, dense or bm25")
+        if mode != "bm25" and self.embedder is None:
+            raise ValueError(f"{mode} retrieval needs an embedding model; this index is BM25 only")
+        clauses = self.index.clauses
+        bm = self.index.bm25_scores(question, expand=self.expand) if mode != "dense" else np.zeros(len(clauses), np.float32)
+        dn = None
+        if mode != "bm25":
+            qv = query_vector if query_vector is not None else self.embedder.encode_queries([question])[0]
+            dn = self.index.dense_scores(qv)
+        bm_rank = ranking(bm, positive_only=True)
+        dn_rank = ranking(dn) if dn is not None else []
+        if mode == "bm25":
+            fused = bm / bm.max() if bm.max() > 0 else bm
+        elif mode == "dense":
+            fused = dn
+        elif self.fusion == "linear":
+            fused = linear_fusion(dn, bm, self.dense_weight)
+        else:
+            ranks = rrf([[str(i) for i in dn_rank], [str(i) for i in bm_rank]], k=self.rrf_k)
+            fused = np.array([ranks.get(str(i), 0.0) for i in range(len(clauses))])
+        order = [i for i in ranking(fused) if mode != "bm25" or bm[i] > 0]
+        bpos = {i: r for r, i in enumerate(bm_rank, start=1)}
+        dpos = {i: r for r, i in enumerate(dn_rank, start=1)}
+
+        refs = article_refs(question) if self.lookup else []
+        reg = self.index.regulation
+        missing = [r for r in refs if reg.article(r.article) is None]
+        boost: dict[int, float] = {}
+        for j, ref in enumerate(r for r in refs if reg.article(r.article) is not None):
+            for i, c in enumerate(clauses):
+                if c.article == ref.article:
+                    # named articles first, in the order named; a named paragraph before its siblings
+                    bonus = 10.0 - j + (0.5 if ref.paragraph == c.paragraph else 0.0)
+                    boost[i] = max(boost.get(i, 0.0), bonus)
+        ids = sorted(set(order) | set(boost), key=lambda i: -(boost.get(i, 0.0) + float(fused[i])))
+        hits = [
+            Hit(clause=clauses[i], score=round(boost.get(i, 0.0) + float(fused[i]), 6),
+                dense_rank=dpos.get(i), bm25_rank=bpos.get(i),
+                dense_score=float(dn[i]) if dn is not None else None,
+                bm25_score=float(bm[i]) if mode != "dense" else None, lookup=i in boost)
+            for i in ids[:k]
+        ]
+        return Retrieval(question, hits, refs, missing, mode, time.perf_counter() - t0,
+                         max_dense=float(dn.max()) if dn is not None else None,
+                         max_bm25=float(bm.max()) if len(bm) else 0.0)
+
+
+def open_retriever(settings, log=None) -> tuple[Retriever, list[str]]:
+    """Parse the corpus, load the embedder (or fall back to BM25), open the index.
+
+    Returns the retriever and the notices for the user (e.g. that dense retrieval is off and why).
+    """
+    import sys
+
+    from . import corpus as corpus_mod
+    from .embed import EmbedderUnavailable
+    from .index import open_index
+
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    regulation = corpus_mod.load(corpus_mod.find_corpus(settings.corpus))
+    notices: list[str] = []
+    embedder = None
+    if settings.dense_enabled:
+        embedder = Embedder(settings.embed_model)
+        try:
+            embedder.load()
+        except EmbedderUnavailable as e:
+            notices.append(f"语义检索未启用，仅使用关键词检索（BM25）：{e}")
+            embedder = None
+    else:
+        notices.append("语义检索已关闭（embed_model=none），仅使用关键词检索（BM25）。")
+    for n in notices:
+        log(n)
+    index = open_index(regulation, settings.index_dir, embedder, log=log)
+    return Retriever(index, embedder, fusion=settings.fusion, dense_weight=settings.dense_weight,
+                     rrf_k=settings.rrf_k), notices

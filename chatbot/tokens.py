@@ -1,0 +1,85 @@
+"""Chinese tokenization for BM25: jieba with the regulation's terms kept whole, stop words removed.
+
+The tokenizer is its own `jieba.Tokenizer` (not jieba's global one), so loading our user dictionary
+never changes tokenization elsewhere in the process. Terms such as 链长制, 首席质量官, 亩产效益,
+产教融合 and 峰谷分时电价 are in `data/userdict.txt`; `data/stopwords.txt` lists function words and
+question words that carry no meaning for retrieval. `data/synonyms.txt` maps everyday words to the
+regulation's own (技改 -> 技术改造, 工信局 -> 工业和信息化主管部门) for query expansion.
+
+    tokenize("企业怎么申请首席质量官？") -> ['企业', '申请', '首席', '质量', '首席质量官']
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+
+DATA = Path(__file__).parent / "data"
+USER_DICT = DATA / "userdict.txt"
+STOP_WORDS = DATA / "stopwords.txt"
+SYNONYMS = DATA / "synonyms.txt"
+
+jieba.setLogLevel(logging.WARNING)
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=None)
+def _tokenizer(user_dict: bool) -> jieba.Tokenizer:
+    tk = jieba.Tokenizer()
+    tk.initialize()
+    if user_dict:
+        tk.load_userdict(str(USER_DICT))
+    return tk
+
+
+@lru_cache(maxsize=None)
+def stop_words() -> frozenset[str]:
+    return frozenset(w.strip() for w in STOP_WORDS.read_text(encoding="utf-8").splitlines() if w.strip())
+
+
+def _is_content(token: str) -> bool:
+    """Keep tokens with at least one letter, digit or CJK character; punctuation and spaces go."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in token)
+
+
+def tokenize(text: str, user_dict: bool = True) -> list[str]:
+    """Search-mode jieba tokens (whole words plus their sub-words), lower-cased, stop words removed."""
+    norm = unicodedata.normalize("NFKC", text).lower()
+    with _lock:  # jieba's lazy initialisation is not thread-safe
+        tk = _tokenizer(user_dict)
+    stops = stop_words()
+    return [t for t in tk.lcut_for_search(norm, HMM=True) if _is_content(t) and t not in stops]
+
+
+@lru_cache(maxsize=None)
+def synonyms() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """((regulation terms), (everyday variants)) pairs from data/synonyms.txt."""
+    out = []
+    for no, line in enumerate(SYNONYMS.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.count("|") != 1:
+            raise ValueError(f"{SYNONYMS}:{no}: expected 'terms | variants'")
+        terms, variants = (tuple(part.split()) for part in line.split("|"))
+        out.append((terms, variants))
+    return tuple(out)
+
+
+def expand_query(question: str) -> list[str]:
+    """Regulation terms for the everyday words in a question, tokenized like documents.
+
+    expand_query("技改有补贴吗") -> tokens of 技术改造, 资金, 财政贴息, 风险补偿, 事后奖补
+    """
+    norm = unicodedata.normalize("NFKC", question).lower()
+    extra: list[str] = []
+    for terms, variants in synonyms():
+        if any(v.lower() in norm for v in variants):
+            for t in terms:
+                extra.extend(tokenize(t))
+    return extra
