@@ -1,0 +1,65 @@
+"""Shared fixtures: the real corpus, and a tiny sentence-transformers model built on the spot.
+
+The tiny model is a 2-layer BERT with a character vocabulary taken from the corpus, saved as a real
+sentence-transformers folder, so tests exercise the same loading and encoding code as real models
+without downloading anything.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS_FILE = next((ROOT / "corpus").glob("*.md"))
+
+
+@pytest.fixture(scope="session")
+def regulation():
+    from chatbot import corpus
+
+    return corpus.load(CORPUS_FILE)
+
+
+def _char_vocab() -> list[str]:
+    text = CORPUS_FILE.read_text(encoding="utf-8") + (ROOT / "eval" / "gold.jsonl").read_text(encoding="utf-8")
+    chars = sorted({ch for ch in text if not ch.isspace()})
+    return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars
+
+
+@pytest.fixture(scope="session")
+def tiny_embed_dir(tmp_path_factory) -> str:
+    """A tiny random BERT sentence-transformers model (mean pooling, normalized), as a local folder."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer import modules as models
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    torch.manual_seed(0)
+    base = tmp_path_factory.mktemp("tiny-bert")
+    (base / "vocab.txt").write_text("\n".join(_char_vocab()) + "\n", encoding="utf-8")
+    tok = BertTokenizer(str(base / "vocab.txt"), do_lower_case=True, tokenize_chinese_chars=True)
+    cfg = BertConfig(vocab_size=len(tok.vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=64, max_position_embeddings=512)
+    BertModel(cfg).save_pretrained(base)
+    tok.save_pretrained(base)
+    word = models.Transformer(str(base), max_seq_length=256)
+    pool = models.Pooling(word.get_embedding_dimension(), pooling_mode="mean")
+    out = tmp_path_factory.mktemp("tiny-st")
+    SentenceTransformer(modules=[word, pool, models.Normalize()], device="cpu").save(str(out))
+    shutil.rmtree(base)
+    return str(out)
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory, regulation, tiny_embed_dir):
+    """An index built with the tiny model; tests that modify an index copy it first."""
+    from chatbot.embed import Embedder
+    from chatbot.index import build
+
+    d = tmp_path_factory.mktemp("index") / "index"
+    embedder = Embedder(tiny_embed_dir)
+    idx = build(regulation, d, embedder, log=lambda m: None)
+    return d, idx, embedder

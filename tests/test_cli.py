@@ -1,0 +1,87 @@
+"""The command line, run as a user runs it (a subprocess), with the tiny embedding model."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+def run(*args, env=None, check=True):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | {"HF_HUB_OFFLINE": "1"}
+    p = subprocess.run([sys.executable, "-m", "chatbot", *args], cwd=ROOT, capture_output=True, text=True,
+                       env=e | (env or {}), timeout=300)
+    if check:
+        assert p.returncode == 0, p.stderr
+    return p
+
+
+def test_chunks_json():
+    rows = [json.loads(line) for line in run("chunks", "--json").stdout.splitlines()]
+    assert len(rows) == 48
+    for r in rows:
+        assert {"id", "article", "paragraph", "label", "text"} <= set(r)
+        assert isinstance(r["article"], int) and isinstance(r["paragraph"], int)
+    assert rows[4]["label"] == "第四条第二款" and rows[4]["article"] == 4 and rows[4]["paragraph"] == 2
+
+
+@pytest.fixture(scope="module")
+def cli_env(tiny_embed_dir, tmp_path_factory):
+    return {"CHATBOT_EMBED_MODEL": tiny_embed_dir, "CHATBOT_INDEX_DIR": str(tmp_path_factory.mktemp("i") / "index")}
+
+
+def test_index_then_retrieve_json(cli_env):
+    manifest = json.loads(run("index", env=cli_env).stdout)
+    assert manifest["chunks"] == 48 and manifest["embed_model"] == cli_env["CHATBOT_EMBED_MODEL"]
+    out = json.loads(run("retrieve", "第十条讲了什么", "--k", "3", "--json", env=cli_env).stdout)
+    assert out["question"] == "第十条讲了什么"
+    assert [h["label"] for h in out["hits"][:2]] == ["第十条第一款", "第十条第二款"]
+    for h in out["hits"]:
+        assert isinstance(h["article"], int) and isinstance(h["paragraph"], int)
+        assert isinstance(h["label"], str) and isinstance(h["score"], float)
+
+
+def test_retrieve_questions_file(cli_env, tmp_path):
+    qf = tmp_path / "q.jsonl"
+    qf.write_text('{"question": "链长制"}\n\n{"question": "十八条"}\n', encoding="utf-8")
+    lines = run("retrieve", "--questions", str(qf), "--k", "2", "--json", env=cli_env).stdout.splitlines()
+    assert [json.loads(x)["question"] for x in lines] == ["链长制", "十八条"]
+    assert json.loads(lines[1])["hits"][0]["article"] == 18
+
+
+def test_offline_without_model_falls_back_to_bm25_and_says_so(tmp_path):
+    env = {"CHATBOT_EMBED_MODEL": "BAAI/bge-small-zh-v1.5", "CHATBOT_INDEX_DIR": str(tmp_path / "index")}
+    p = run("retrieve", "亩产效益", "--json", env=env)
+    assert json.loads(p.stdout)["mode"] == "bm25"
+    assert json.loads(p.stdout)["hits"][0]["article"] == 18
+    assert p.stderr.count("BM25") >= 1 and "bge-small-zh" in p.stderr
+
+
+def test_eval_retrieval_only_writes_reports(cli_env, tmp_path):
+    gold = tmp_path / "g.jsonl"
+    rows = [{"id": "1", "question": "链长制是什么", "articles": [8], "key_points": ["链长制"], "type": "a"},
+            {"id": "2", "question": "第十条", "articles": [10], "key_points": [], "type": "b"},
+            {"id": "3", "question": "个人所得税税率", "articles": [], "key_points": [], "type": "out_of_scope"}]
+    gold.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    out = tmp_path / "rep"
+    p = run("eval", "--retrieval-only", "--gold", str(gold), "--out", str(out), env=cli_env)
+    report = json.loads((out / "retrieval.json").read_text(encoding="utf-8"))
+    assert report["in_scope"] == 2
+    assert {"hybrid", "bm25", "naive: 250-char chunks, 50 overlap, dense"} <= set(report["variants"])
+    assert report["variants"]["bm25"]["hit@1"] == 1.0
+    assert "| hybrid |" in (out / "retrieval.md").read_text(encoding="utf-8") and "Hit@1" in p.stdout
+
+
+def test_broken_gold_file_stops_the_run(tmp_path):
+    gold = tmp_path / "g.jsonl"
+    gold.write_text('{"id": "1"}\n', encoding="utf-8")
+    p = run("eval", "--retrieval-only", "--gold", str(gold), "--embed-model", "none", check=False)
+    assert p.returncode == 2 and "line 1: missing key" in p.stderr
+
+
+def test_unknown_environment_setting_is_an_error():
+    p = run("chunks", env={"CHATBOT_EMBED_MDOEL": "x"}, check=False)
+    assert p.returncode == 2 and "CHATBOT_EMBED_MDOEL" in p.stderr and "CHATBOT_EMBED_MODEL" in p.stderr

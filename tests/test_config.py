@@ -1,0 +1,26 @@
+import pytest
+
+from chatbot.config import Settings, SettingsError, from_env
+
+
+def test_precedence_defaults_env_cli():
+    assert from_env({}).backend == Settings().backend
+    assert from_env({"CHATBOT_BACKEND": "extractive"}).backend == "extractive"
+    assert from_env({"CHATBOT_BACKEND": "extractive"}, backend="openai").backend == "openai"
+    assert from_env({"CHATBOT_TOP_K": "7"}).top_k == 7
+
+
+def test_unknown_and_invalid_values_are_errors():
+    with pytest.raises(SettingsError, match="CHATBOT_EMBED_MODEL"):
+        from_env({"CHATBOT_EMBEDMODEL": "x"})
+    with pytest.raises(SettingsError, match="choose one of transformers, llama.cpp, openai, extractive"):
+        from_env({"CHATBOT_BACKEND": "gpt"})
+    with pytest.raises(SettingsError, match="expects int"):
+        from_env({"CHATBOT_TOP_K": "many"})
+    with pytest.raises(SettingsError, match="unknown setting"):
+        Settings().override(colour="red")
+
+
+def test_dense_can_be_switched_off():
+    assert not from_env({"CHATBOT_EMBED_MODEL": "none"}).dense_enabled
+    assert from_env({}).dense_enabled

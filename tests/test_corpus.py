@@ -1,0 +1,121 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from chatbot import corpus
+from chatbot.corpus import CorpusError, clean_line, parse
+
+# paragraphs (款) per article, counted by hand from the official text
+PARAGRAPHS = {1: 1, 2: 1, 3: 1, 4: 4, 5: 2, 6: 3, 7: 2, 8: 3, 9: 3, 10: 2, 11: 2, 12: 2, 13: 1, 14: 2, 15: 2,
+              16: 1, 17: 1, 18: 1, 19: 1, 20: 2, 21: 3, 22: 3, 23: 2, 24: 1, 25: 1, 26: 1}
+
+
+def test_title_adoption_and_26_articles(regulation):
+    assert regulation.title == "江西省先进制造业促进条例"
+    assert regulation.adoption == "（2024年3月26日江西省第十四届人民代表大会常务委员会第七次会议通过）"
+    assert [a.number for a in regulation.articles] == list(range(1, 27))
+
+
+def test_paragraph_counts(regulation):
+    assert {a.number: len(a.clauses) for a in regulation.articles} == PARAGRAPHS
+    assert len(regulation.clauses) == sum(PARAGRAPHS.values()) == 48
+
+
+def test_items_only_in_article_5_paragraph_2(regulation):
+    with_items = {c.label: c.items for c in regulation.clauses if c.items}
+    assert with_items == {"第五条第二款": (1, 2, 3, 4)}
+    lines = regulation.resolve("第五条第二款").text.split("\n")
+    assert lines[0] == "先进制造业发展规划和实施方案应当符合下列要求："
+    assert [line[:3] for line in lines[1:]] == ["（一）", "（二）", "（三）", "（四）"]
+
+
+def test_no_broken_sentence_in_any_paragraph(regulation):
+    for c in regulation.clauses:
+        assert c.text.endswith("。"), c.label
+        for line in c.text.split("\n"):
+            assert line[-1] in "。；：", (c.label, line)
+        assert "\n\n" not in c.text
+
+
+def test_page_breaks_are_rejoined(regulation):
+    assert "负责本行政区域内先进制造业促进的指导" in regulation.resolve("第四条第二款").text
+    assert "通过服务指导、试点示范、政策支持等方式" in regulation.resolve("第十一条第一款").text
+    assert "商标国际注册" in regulation.resolve("第十四条第二款").text
+    assert "在土地利用年度计划中安排先进制造业项目用地指标" in regulation.resolve("第十八条").text
+
+
+def test_no_markup_or_half_width_punctuation_left(regulation):
+    for c in regulation.clauses:
+        assert "**" not in c.text and "#" not in c.text and not re.search(r"^\s*-", c.text, re.M)
+        assert not re.search(r"[\u4e00-\u9fff][,;:()]|[,;:()][\u4e00-\u9fff]", c.text), c.label
+    assert "组建区域产教融合共同体，完善项目制、学徒制" in regulation.resolve("第二十二条第一款").text
+    assert regulation.resolve("第二十六条").text == "本条例自2024年6月1日起施行。"
+
+
+def test_labels_and_ids(regulation):
+    labels = [c.label for c in regulation.clauses]
+    assert labels[:6] == ["第一条", "第二条", "第三条", "第四条第一款", "第四条第二款", "第四条第三款"]
+    assert regulation.resolve("第十条第二款").id == "a10p2"
+    assert len(set(c.id for c in regulation.clauses)) == 48
+
+
+@pytest.mark.parametrize("label,expect", [
+    ("第十条第一款", "a10p1"), ("【第十三条】", "a13p1"), ("第五条第二款第三项", "a5p2"),
+    ("第三十条", None), ("第五条第三款", None), ("第五条第一款第一项", None), ("第九十九条", None), ("十条", None),
+])
+def test_resolve(regulation, label, expect):
+    got = regulation.resolve(label)
+    assert (got.id if got is not None else None) == expect
+
+
+def test_resolve_multi_paragraph_article_gives_article(regulation):
+    assert regulation.resolve("第十条").number == 10
+
+
+@pytest.mark.parametrize("raw,clean", [
+    ("**第九条** 县级以上", "第九条 县级以上"),
+    ("- （一）与本级规划相衔接；", "（一）与本级规划相衔接；"),
+    ("组建共同体,完善模式", "组建共同体，完善模式"),
+    ("(2024 年 3 月 26 日通过)", "（2024年3月26日通过）"),
+    ("# 江西省先进制造业促进条例", "江西省先进制造业促进条例"),
+])
+def test_clean_line(raw, clean):
+    assert clean_line(raw) == clean
+
+
+def test_second_regulation_with_chapters_sections_items_and_page_break():
+    reg = corpus.load(Path(__file__).parent / "data" / "sample_regulation.md")
+    assert reg.title == "示例市数字经济促进办法"
+    assert reg.adoption == "（2023年9月1日示例市人民代表大会常务委员会第五次会议通过）"
+    assert [a.number for a in reg.articles] == [1, 2, 3, 4, 5]
+    assert reg.chapters == ("第一章 总则", "第二章 数字基础设施", "第三章 附则")
+    assert reg.article(3).chapter == "第二章 数字基础设施" and reg.article(5).chapter == "第三章 附则"
+    a3 = reg.article(3)
+    assert [c.label for c in a3.clauses] == ["第三条第一款", "第三条第二款"]
+    assert a3.clauses[0].items == (1, 2, 3)
+    assert a3.clauses[1].text == "市人民政府有关部门应当按照职责做好相关保障工作。"
+    assert reg.article(1).clauses[0].text == "为了促进数字经济发展，制定本办法。"
+    assert reg.article(5).clauses[0].label == "第五条"
+
+
+def test_text_without_articles_is_an_error():
+    with pytest.raises(CorpusError, match="no articles"):
+        parse("# 标题\n\n这里没有条文。\n")
+
+
+def test_articles_out_of_order_is_an_error():
+    with pytest.raises(CorpusError, match="not numbered"):
+        parse("第一条 甲。\n\n第三条 乙。\n")
+
+
+def test_missing_file_says_what_to_do(tmp_path):
+    with pytest.raises(CorpusError, match="copy it into corpus/"):
+        corpus.load(tmp_path / "nope.md")
+
+
+def test_non_utf8_file_is_reported(tmp_path):
+    p = tmp_path / "gbk.md"
+    p.write_bytes("第一条 测试。".encode("gbk"))
+    with pytest.raises(CorpusError, match="not UTF-8"):
+        corpus.load(p)

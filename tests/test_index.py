@@ -1,0 +1,108 @@
+import json
+import shutil
+
+import pytest
+
+from chatbot import corpus
+from chatbot.embed import Embedder, EmbedderUnavailable
+from conftest import CORPUS_FILE
+from chatbot.index import FORMAT, StaleIndex, build, load, open_index
+
+QUIET = dict(log=lambda m: None)
+
+
+def test_build_load_round_trip(built_index, regulation):
+    d, idx, embedder = built_index
+    manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["format"] == FORMAT
+    assert manifest["chunks"] == 48 and manifest["embed_model"] == embedder.name
+    assert manifest["corpus_sha256"] == regulation.sha256
+    again = load(regulation, d, embedder.name)
+    assert again.clauses == regulation.clauses
+    assert again.dense.ntotal == 48
+    q = embedder.encode_queries(["技术改造"])[0]
+    assert (again.dense_scores(q) == idx.dense_scores(q)).all()
+    assert (again.bm25_scores("链长制") == idx.bm25_scores("链长制")).all()
+
+
+@pytest.fixture
+def index_copy(built_index, tmp_path):
+    d, _, embedder = built_index
+    target = tmp_path / "index"
+    shutil.copytree(d, target)
+    return target, embedder
+
+
+def test_other_embedding_model_is_stale(index_copy, regulation):
+    d, _ = index_copy
+    with pytest.raises(StaleIndex, match="embedding model"):
+        load(regulation, d, "some/other-model")
+
+
+def test_other_corpus_is_stale(index_copy, regulation):
+    d, embedder = index_copy
+    other = corpus.parse(CORPUS_FILE.read_text(encoding="utf-8") + "\n")
+    assert other.sha256 != regulation.sha256
+    with pytest.raises(StaleIndex, match="different corpus"):
+        load(other, d, embedder.name)
+
+
+def test_truncated_file_is_detected(index_copy, regulation):
+    d, embedder = index_copy
+    f = d / "dense.faiss"
+    f.write_bytes(f.read_bytes()[:100])
+    with pytest.raises(StaleIndex, match="missing or damaged"):
+        load(regulation, d, embedder.name)
+
+
+def test_deleted_file_and_bad_manifest_are_detected(index_copy, regulation):
+    d, embedder = index_copy
+    (d / "chunks.jsonl").unlink()
+    with pytest.raises(StaleIndex, match="missing or damaged"):
+        load(regulation, d, embedder.name)
+    (d / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(StaleIndex, match="not valid JSON"):
+        load(regulation, d, embedder.name)
+
+
+def test_old_format_is_stale(index_copy, regulation):
+    d, embedder = index_copy
+    m = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+    m["format"] = "regqa-index/0"
+    (d / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    with pytest.raises(StaleIndex, match="format"):
+        load(regulation, d, embedder.name)
+
+
+def test_open_index_rebuilds_a_stale_index(index_copy, regulation):
+    d, embedder = index_copy
+    (d / "dense.faiss").write_bytes(b"garbage")
+    messages = []
+    idx = open_index(regulation, d, embedder, log=messages.append)
+    assert idx.dense.ntotal == 48
+    assert any("rebuilding" in m for m in messages)
+    load(regulation, d, embedder.name)  # healthy again
+
+
+def test_open_index_can_refuse_with_a_command_to_run(index_copy, regulation):
+    d, embedder = index_copy
+    shutil.rmtree(d)
+    with pytest.raises(StaleIndex, match="python -m chatbot index"):
+        open_index(regulation, d, embedder, rebuild=False, **QUIET)
+
+
+def test_missing_model_gives_bm25_only_index(tmp_path, regulation):
+    bad = Embedder(str(tmp_path / "no-such-model"))
+    with pytest.raises(EmbedderUnavailable, match="does not exist"):
+        bad.load()
+    idx = build(regulation, tmp_path / "index", bad, **QUIET)
+    assert idx.dense is None and idx.embed_model is None
+    assert not (tmp_path / "index" / "dense.faiss").exists()
+    again = load(regulation, tmp_path / "index", None)
+    assert again.bm25_scores("亩产效益").argmax() == [c.id for c in regulation.clauses].index("a18p1")
+
+
+def test_bm25_only_index_is_stale_for_a_dense_setup(tmp_path, regulation, tiny_embed_dir):
+    build(regulation, tmp_path / "index", None, **QUIET)
+    with pytest.raises(StaleIndex, match="embedding model"):
+        load(regulation, tmp_path / "index", tiny_embed_dir)

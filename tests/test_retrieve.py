@@ -1,0 +1,104 @@
+import pytest
+
+from chatbot.retrieve import ArticleRef, Hit, Retriever, article_refs, group_by_article, linear_fusion, rrf
+
+
+def test_rrf_hand_example():
+    # a: 1/(1+1); b: 1/(1+2) + 1/(1+1); c: 1/(1+2)
+    got = rrf([["a", "b"], ["b", "c"]], k=1)
+    assert got == pytest.approx({"a": 0.5, "b": 1 / 3 + 0.5, "c": 1 / 3})
+    assert rrf([["x"]], k=60) == pytest.approx({"x": 1 / 61})
+
+
+def test_linear_fusion_hand_example():
+    assert linear_fusion([0.2, 0.6], [0.0, 3.0], 0.5).tolist() == pytest.approx([0.0, 1.0])
+    assert linear_fusion([0.2, 0.6], [4.0, 2.0], 0.5).tolist() == pytest.approx([0.5, 0.75])
+    assert linear_fusion([0.3, 0.3], [0.0, 0.0], 0.7).tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("question,refs", [
+    ("第十条讲了什么", [ArticleRef(10)]),
+    ("第10条", [ArticleRef(10)]),
+    ("条例第二十四条讲什么", [ArticleRef(24)]),
+    ("十八条说了什么", [ArticleRef(18)]),
+    ("第五条第二款是什么", [ArticleRef(5, 2)]),
+    ("第十条和第19条有什么区别", [ArticleRef(10), ArticleRef(19)]),
+    ("第九十九条", [ArticleRef(99)]),
+    ("哪一条规定了用地？", []),
+    ("企业能享受一条龙服务吗", []),
+    ("技术改造有什么支持", []),
+])
+def test_article_refs(question, refs):
+    assert article_refs(question) == refs
+
+
+@pytest.fixture(scope="module")
+def retriever(built_index):
+    _, idx, embedder = built_index
+    return Retriever(idx, embedder)
+
+
+@pytest.mark.parametrize("question,article", [
+    ("第十条讲了什么", 10), ("第10条", 10), ("条例第二十四条讲什么", 24), ("十八条说了什么", 18),
+])
+def test_named_article_comes_first(retriever, question, article):
+    r = retriever.search(question, k=5)
+    n = len([c for c in retriever.index.clauses if c.article == article])
+    assert [h.clause.article for h in r.hits[:n]] == [article] * n
+    assert all(h.lookup for h in r.hits[:n])
+
+
+def test_named_paragraph_comes_before_its_siblings(retriever):
+    r = retriever.search("第五条第二款是什么", k=3)
+    assert r.hits[0].clause.label == "第五条第二款"
+    assert r.hits[1].clause.label == "第五条第一款"
+
+
+def test_missing_article_is_reported(retriever):
+    r = retriever.search("第九十九条规定了什么", k=3)
+    assert r.missing_refs == [ArticleRef(99)]
+    assert not any(h.lookup for h in r.hits)
+
+
+def test_bm25_finds_dictionary_terms(retriever):
+    for q, label in [("链长制是什么", "第八条第一款"), ("首席质量官制度", "第十五条第二款"),
+                     ("峰谷分时电价", "第十七条"), ("亩产效益评价", "第十八条")]:
+        assert retriever.search(q, k=1, mode="bm25").hits[0].clause.label == label
+
+
+def test_hits_carry_both_ranks_and_scores(retriever):
+    r = retriever.search("技术改造有哪些支持方式", k=5)
+    assert r.mode == "hybrid" and len(r.hits) == 5
+    scores = [h.score for h in r.hits]
+    assert scores == sorted(scores, reverse=True)
+    top = r.hits[0]
+    assert top.dense_rank is not None and top.bm25_rank is not None and top.dense_score is not None
+    assert any(h.clause.article == 10 for h in r.hits[:2])
+
+
+def test_bm25_only_retriever(built_index):
+    _, idx, _ = built_index
+    r = Retriever(idx, None)
+    assert r.mode == "bm25"
+    res = r.search("产教融合", k=3)
+    assert res.hits[0].clause.article == 22 and res.hits[0].dense_rank is None
+    with pytest.raises(ValueError, match="needs an embedding model"):
+        r.search("产教融合", mode="dense")
+
+
+def test_unmatched_question_gives_no_bm25_hits(built_index):
+    _, idx, _ = built_index
+    assert Retriever(idx, None).search("？？？", k=3).hits == []
+
+
+def test_group_by_article(regulation):
+    c = {x.id: x for x in regulation.clauses}
+    hits = [Hit(c["a10p1"], 0.9), Hit(c["a19p1"], 0.8), Hit(c["a10p2"], 0.7)]
+    groups = group_by_article(hits)
+    assert [(g.article, g.score, len(g.hits)) for g in groups] == [(10, 0.9, 2), (19, 0.8, 1)]
+
+
+def test_unknown_fusion_is_an_error(built_index):
+    _, idx, emb = built_index
+    with pytest.raises(ValueError, match="linear, rrf"):
+        Retriever(idx, emb, fusion="max")
