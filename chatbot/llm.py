@@ -1,0 +1,274 @@
+"""Language-model backends behind one small interface: `stream(messages, max_new_tokens)` yields text.
+
+    transformers  a hub id, a local folder, or a local .gguf file (dequantized by transformers)
+    llama.cpp     a local .gguf file through llama-cpp-python (optional install; fastest on a CPU)
+    openai        any OpenAI-compatible HTTP server (vLLM, SGLang, Ollama, llama.cpp server)
+
+Models load lazily, once, on first use; a failure raises `LLMUnavailable` naming the model and what to
+do. Decoding is greedy everywhere, so answers are reproducible. The "extractive" backend has no model
+at all and lives in `chatbot.answer`. Prompts and citations are also `chatbot.answer`'s business.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from .embed import hub_reachable, is_local
+
+
+class LLMUnavailable(RuntimeError):
+    """The model could not be loaded or reached; the message names it and says what to do."""
+
+
+class LLMError(RuntimeError):
+    """Generation failed part-way (a crash, a timeout, a server error)."""
+
+
+def _threads(threads: int) -> int:
+    return threads if threads > 0 else (os.cpu_count() or 1)
+
+
+class LLM:
+    backend = "base"
+
+    def __init__(self, model: str):
+        self.model = model
+        self._lock = threading.Lock()  # one generation at a time per loaded model
+
+    @property
+    def name(self) -> str:
+        return Path(self.model).name if is_local(self.model) else self.model
+
+    def load(self) -> None:
+        """Load the model now (otherwise the first `stream` does)."""
+
+    def stream(self, messages: list[dict], max_new_tokens: int = 256) -> Iterator[str]:
+        raise NotImplementedError
+
+
+class TransformersLLM(LLM):
+    """A causal LM through transformers on CPU, float32 by default (measured fastest on CPU, see README)."""
+
+    backend = "transformers"
+
+    def __init__(self, model: str, threads: int = 0, dtype: str = "float32"):
+        super().__init__(model)
+        self.threads, self.dtype = threads, dtype
+        self._tok = self._model = None
+        self._prefix = None  # (token ids, KV cache) of the constant system-prompt prefix
+
+    def load(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            try:
+                import torch
+                from transformers import AutoModelForCausalLM, AutoTokenizer
+            except ImportError as e:
+                raise LLMUnavailable("transformers is not installed; run `pip install -r requirements.txt`") from e
+            torch.set_num_threads(_threads(self.threads))
+            path = Path(self.model).expanduser()
+            kwargs: dict = {}
+            if is_local(self.model):
+                if not path.exists():
+                    raise LLMUnavailable(f"model {path} does not exist; pass a folder, a .gguf file or a hub id "
+                                         "with --model / CHATBOT_LLM_MODEL")
+                if path.suffix == ".gguf":
+                    source, kwargs = str(path.parent), {"gguf_file": path.name}
+                else:
+                    source = str(path)
+                kwargs["local_files_only"] = True
+            else:
+                source = self.model
+                kwargs["local_files_only"] = not hub_reachable()
+            try:
+                self._tok = AutoTokenizer.from_pretrained(source, **kwargs)
+                self._model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, self.dtype),
+                                                                   **kwargs)
+                self._model.eval()
+            except Exception as e:  # noqa: BLE001 - every load failure means the same to the user
+                offline = kwargs.get("local_files_only") and not is_local(self.model)
+                why = "the model hub is unreachable and there is no local copy" if offline else f"{type(e).__name__}: {e}"
+                raise LLMUnavailable(f"cannot load language model {self.model!r} ({why}); set --model or "
+                                     "CHATBOT_LLM_MODEL to a local folder or .gguf file, or use --backend "
+                                     "extractive") from e
+
+    def count_tokens(self, text: str) -> int:
+        self.load()
+        return len(self._tok(text)["input_ids"])
+
+    def stream(self, messages: list[dict], max_new_tokens: int = 256) -> Iterator[str]:
+        self.load()
+        import torch
+        from transformers import TextIteratorStreamer
+
+        with self._lock:
+            ids = self._tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                                return_dict=True)
+            streamer = TextIteratorStreamer(self._tok, skip_prompt=True, skip_special_tokens=True, timeout=600)
+            kwargs = dict(**ids, max_new_tokens=max_new_tokens, do_sample=False, streamer=streamer,
+                          pad_token_id=self._tok.pad_token_id or self._tok.eos_token_id)
+            cache = self._prefix_cache(ids["input_ids"][0].tolist())
+            if cache is not None:
+                kwargs["past_key_values"] = cache
+            error: list[BaseException] = []
+
+            def run():
+                try:
+                    with torch.inference_mode():
+                        self._model.generate(**kwargs)
+                except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+                    error.append(e)
+                    streamer.end()
+
+            worker = threading.Thread(target=run, daemon=True)
+            worker.start()
+            yield from streamer
+            worker.join()
+            if error:
+                raise LLMError(f"{self.name} failed while generating: {error[0]}") from error[0]
+
+    def _prefix_cache(self, ids: list[int]):
+        """A copy of the KV cache for the longest cached prefix (the system prompt), built on first use.
+
+        The system prompt is the same for every question, so its keys and values are computed once;
+        each request continues from a copy, which saves that part of prompt processing.
+        """
+        import copy
+
+        import torch
+
+        if self._prefix is None:
+            sys_len = self._system_prefix_len(ids)
+            if sys_len < 8:
+                self._prefix = ([], None)
+            else:
+                prefix = ids[:sys_len]
+                with torch.inference_mode():
+                    out = self._model(torch.tensor([prefix]), use_cache=True)
+                self._prefix = (prefix, out.past_key_values)
+        prefix, cache = self._prefix
+        if cache is None or ids[:len(prefix)] != prefix or len(ids) <= len(prefix):
+            return None
+        return copy.deepcopy(cache)
+
+    def _system_prefix_len(self, ids: list[int]) -> int:
+        """Tokens up to the end of the system turn: the part of the prompt that never changes."""
+        end = self._tok.convert_tokens_to_ids("<|im_end|>")
+        if not isinstance(end, int) or end < 0 or end not in ids:
+            return 0
+        return ids.index(end) + 1
+
+
+class LlamaCppLLM(LLM):
+    """A GGUF model through llama-cpp-python; it reuses the KV cache of the longest common prompt prefix."""
+
+    backend = "llama.cpp"
+
+    def __init__(self, model: str, threads: int = 0, n_ctx: int = 4096):
+        super().__init__(model)
+        self.threads, self.n_ctx = threads, n_ctx
+        self._llm = None
+
+    def load(self) -> None:
+        with self._lock:
+            if self._llm is not None:
+                return
+            try:
+                from llama_cpp import Llama
+            except ImportError as e:
+                raise LLMUnavailable("llama-cpp-python is not installed; run "
+                                     "`pip install -r requirements-llama.txt` (it compiles for a few minutes)") from e
+            path = Path(self.model).expanduser()
+            if path.suffix != ".gguf" or not path.is_file():
+                raise LLMUnavailable(f"the llama.cpp backend needs a local .gguf file; {self.model!r} is not one "
+                                     "(set --model / CHATBOT_LLM_MODEL)")
+            try:
+                self._llm = Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=_threads(self.threads),
+                                  n_batch=512, verbose=False)
+            except Exception as e:  # noqa: BLE001
+                raise LLMUnavailable(f"llama.cpp cannot load {path}: {e}") from e
+
+    def count_tokens(self, text: str) -> int:
+        self.load()
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False))
+
+    def stream(self, messages: list[dict], max_new_tokens: int = 256) -> Iterator[str]:
+        self.load()
+        with self._lock:
+            try:
+                for chunk in self._llm.create_chat_completion(messages=messages, max_tokens=max_new_tokens,
+                                                              temperature=0.0, top_k=1, stream=True):
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if piece:
+                        yield piece
+            except Exception as e:  # noqa: BLE001
+                raise LLMError(f"llama.cpp failed while generating: {e}") from e
+
+
+class OpenAILLM(LLM):
+    """Any OpenAI-compatible /v1/chat/completions endpoint, streamed over server-sent events."""
+
+    backend = "openai"
+
+    def __init__(self, model: str, base_url: str, api_key: str = "", timeout: float = 60.0):
+        super().__init__(model)
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key or os.environ.get("OPENAI_API_KEY", "")
+        self.timeout = timeout
+
+    def load(self) -> None:
+        import httpx
+
+        try:
+            r = httpx.get(f"{self.base_url}/models", headers=self._headers(), timeout=min(self.timeout, 10))
+            r.raise_for_status()
+        except httpx.HTTPError as e:
+            raise LLMUnavailable(f"cannot reach the OpenAI-compatible server at {self.base_url} ({e}); start it "
+                                 "or set CHATBOT_OPENAI_BASE_URL") from e
+
+    def _headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+    def stream(self, messages: list[dict], max_new_tokens: int = 256) -> Iterator[str]:
+        import httpx
+
+        body = {"model": self.model, "messages": messages, "stream": True, "temperature": 0,
+                "max_tokens": max_new_tokens}
+        try:
+            with httpx.stream("POST", f"{self.base_url}/chat/completions", json=body, headers=self._headers(),
+                              timeout=self.timeout) as r:
+                if r.status_code != 200:
+                    r.read()
+                    raise LLMError(f"server at {self.base_url} answered {r.status_code}: {r.text[:200]}")
+                for line in r.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    try:
+                        piece = json.loads(data)["choices"][0]["delta"].get("content")
+                    except (json.JSONDecodeError, KeyError, IndexError) as e:
+                        raise LLMError(f"server at {self.base_url} sent a malformed event: {data[:200]}") from e
+                    if piece:
+                        yield piece
+        except httpx.TimeoutException as e:
+            raise LLMError(f"server at {self.base_url} timed out after {self.timeout:.0f}s") from e
+        except httpx.HTTPError as e:
+            raise LLMError(f"server at {self.base_url} failed: {e}") from e
+
+
+def make_llm(settings) -> LLM | None:
+    """The configured backend's model object (not yet loaded), or None for the extractive backend."""
+    if settings.backend == "extractive":
+        return None
+    if settings.backend == "transformers":
+        return TransformersLLM(settings.llm_model, threads=settings.threads)
+    if settings.backend == "llama.cpp":
+        return LlamaCppLLM(settings.llm_model, threads=settings.threads)
+    return OpenAILLM(settings.llm_model, settings.openai_base_url, settings.openai_api_key)

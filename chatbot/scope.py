@@ -1,0 +1,62 @@
+"""Is a question one the regulation can answer? Rules for what this regulation demonstrably does not hold.
+
+The regulation is a promotion law: it sets duties and kinds of support, but no amounts, rates, penalties,
+application procedures or eligibility criteria, and it covers Jiangxi only. Retrieval always finds the
+nearest clause, and a near-topic question (技改补助的具体金额是多少) scores as high as an answerable one,
+so relevance scores alone cannot tell them apart. These checks name what is asked for; the answer then
+says plainly that the regulation does not set it, and points to the nearest clauses.
+
+    out_of_scope("技术改造补助的具体金额是多少？") -> Gap("amount", "具体金额、比例或标准")
+    out_of_scope("技术改造有什么支持？") -> None
+
+What it leaves to others: relevance thresholds (chatbot.answer) and the model's own judgement.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PROVINCES = ("北京|上海|天津|重庆|河北|山西|内蒙古|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|山东|河南|湖北|湖南|广东|"
+              "广西|海南|四川|贵州|云南|西藏|陕西|甘肃|青海|宁夏|新疆|香港|澳门|台湾|深圳|广州|杭州|苏州|南京|武汉|"
+              "长沙|合肥|成都|西安|厦门|宁波|青岛|外省|其他省|别的省|国家层面|全国")
+
+RULES: list[tuple[str, str, re.Pattern]] = [
+    ("amount", "具体金额、比例、价格或标准",
+     re.compile(r"多少钱|多少万|几万|多少元|金额|数额|额度|上限|百分之几|百分比|比例是多少|比例多少|缴费比例|"
+                r"税率|费率|价格|价钱|出让价|一度电|一度多少|能补多少|补多少|奖多少|拿多少|领多少|给多少|"
+                r"标准是多少|多少补贴|多少奖励|安家费|几点到几点|哪个时段|时段.{0,4}划分|净利润至少")),
+    ("penalty", "罚款、处罚等法律责任",
+     re.compile(r"罚款|罚多少|处罚|罚则|法律责任|吊销|拘留|判刑|坐牢|违反(?:了)?(?:本|这个|这部|该)?条例")),
+    ("procedure", "申请流程、申报材料、办理窗口或认定条件",
+     re.compile(r"申报材料|哪些材料|什么材料|准备.{0,6}材料|交哪些|流程是什么|什么流程|哪些流程|走哪些|"
+                r"具体步骤|哪些步骤|需要哪些手续|要哪些手续|怎么办理|如何办理|哪个窗口|哪个处室|哪个系统|"
+                r"在哪.{0,3}(?:申报|申请|办理|递交)|(?:认定|申请|申报)[^，。？、,?]{0,18}(?:条件|门槛)|认定标准|怎么认定|"
+                r"如何认定|才算")),
+    ("person", "具体人员或职务人选",
+     re.compile(r"哪位领导|哪几位领导|领导是谁|分别是谁|叫什么名字")),
+    ("tax_labor", "税收、工资、社保等其他法律法规的事项",
+     re.compile(r"所得税|增值税|契税|个税|加计扣除|税收优惠|最低工资|工资标准|加班费|养老保险|公积金|劳动合同|"
+                r"劳动法|专项附加扣除|社保缴费")),
+    ("other_region", "其他地区的政策",
+     re.compile(rf"(?:{_PROVINCES})(?:省|市|地区|那边|这边)?[^，。？！,?!]{{0,16}}(?:政策|条例|规定|办法|补贴|扶持)")),
+    ("other_law", "其他法律法规",
+     re.compile(r"《(?![^》]*先进制造业促进)[^》]{2,30}》|"
+                r"(?<![本该这部个])(?:[\u4e00-\u9fff]{2,10}?)(?:安全|环境保护|劳动|公司|税收|合同|专利|商标)(?:法|条例)")),
+    ("unrelated", "与本条例无关的事项",
+     re.compile(r"天气|气温|下雨|(?<!工业)旅游|景点|怎么走|航班|火车票|高铁票|菜谱|彩票|股价|星座|电影|房价")),
+]
+
+
+@dataclass(frozen=True)
+class Gap:
+    kind: str      # amount, penalty, procedure, person, tax_labor, other_region, other_law, unrelated
+    what: str      # what the regulation does not set, for the refusal message
+
+
+def out_of_scope(question: str) -> Gap | None:
+    """The first kind of thing the question asks for that the regulation does not set, or None."""
+    for kind, what, pattern in RULES:
+        if pattern.search(question):
+            return Gap(kind, what)
+    return None
