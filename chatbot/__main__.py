@@ -123,6 +123,95 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def _assistant(args):
+    from .answer import Assistant
+
+    return Assistant.load(_settings(args))
+
+
+def _print_answer(ans, as_json: bool, streamed: bool) -> None:
+    if as_json:
+        out = ans.to_json()
+        print(json.dumps({k: out[k] for k in ("question", "answer", "citations", "refused", "backend", "timings",
+                                              "standalone", "refusal_reason", "removed_citations", "notices")},
+                         ensure_ascii=False), flush=True)
+        return
+    if streamed and not ans.refused and ans.backend != "extractive":
+        print("\n" + "-" * 40)  # the raw stream was shown; now the verified answer
+    print(ans.text)
+    if ans.backend != "extractive":
+        for c in ans.citations:
+            print(f"  【{c.label}】{c.text}")
+    for n in ans.notices:
+        print(f"（{n}）")
+    t = ans.timings
+    print(f"[{ans.backend} · 检索 {t.get('retrieval', 0) * 1000:.0f} ms · 首字 {t.get('first_token', 0):.2f} s · "
+          f"共 {t.get('total', 0):.2f} s]", file=sys.stderr)
+
+
+def _ask_one(assistant, question: str, as_json: bool, history=None):
+    from .answer import InputError
+
+    try:
+        if as_json:
+            ans = assistant.ask(question, history)
+        else:
+            ans = None
+            streamed = False
+            for ev in assistant.stream(question, history):
+                if ev.kind == "token" and assistant.backend != "extractive":
+                    print(ev.text, end="", flush=True)
+                    streamed = True
+                elif ev.kind == "answer":
+                    ans = ev.answer
+            _print_answer(ans, False, streamed)
+            return ans
+    except InputError as e:
+        if as_json:
+            print(json.dumps({"question": question, "error": str(e)}, ensure_ascii=False), flush=True)
+        else:
+            print(f"输入有误：{e}", file=sys.stderr)
+        return None
+    _print_answer(ans, True, False)
+    return ans
+
+
+def cmd_ask(args) -> int:
+    if not args.question and not args.questions:
+        raise SystemExit("give a question, or --questions FILE.jsonl")
+    questions = [args.question] if args.question else _read_questions(args.questions)
+    assistant = _assistant(args)
+    failed = 0
+    for q in questions:
+        failed += _ask_one(assistant, q, args.json) is None
+    return 1 if failed and len(questions) == 1 else 0
+
+
+def cmd_chat(args) -> int:
+    from .answer import turn_of
+
+    assistant = _assistant(args)
+    for n in assistant.notices:
+        print(f"注意：{n}")
+    print(f"《{assistant.regulation.title}》问答（{assistant.backend}）。输入问题，空行或 Ctrl-D 退出，/new 重新开始。")
+    history = []
+    while True:
+        try:
+            q = input("\n问：")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not q.strip():
+            return 0
+        if q.strip() == "/new":
+            history = []
+            print("（已开始新的对话）")
+            continue
+        ans = _ask_one(assistant, q, False, history)
+        if ans is not None:
+            history = (history + [turn_of(ans)])[-assistant.settings.history_turns:]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m chatbot", description="江西省先进制造业促进条例 问答助手")
     sub = p.add_subparsers(dest="command", required=True)
@@ -148,6 +237,23 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--json", action="store_true")
     common(sp)
     sp.set_defaults(func=cmd_retrieve)
+
+    def llm_opts(sp):
+        sp.add_argument("--backend", help="transformers, llama.cpp, openai or extractive")
+        sp.add_argument("--model", help="LLM: hub id, local folder or .gguf file")
+
+    sp = sub.add_parser("ask", help="answer a question, citing the clauses")
+    sp.add_argument("question", nargs="?")
+    sp.add_argument("--questions", help="JSONL file with a 'question' key per line")
+    sp.add_argument("--json", action="store_true", help="print one JSON object per question")
+    common(sp)
+    llm_opts(sp)
+    sp.set_defaults(func=cmd_ask)
+
+    sp = sub.add_parser("chat", help="interactive conversation in the terminal")
+    common(sp)
+    llm_opts(sp)
+    sp.set_defaults(func=cmd_chat)
 
     sp = sub.add_parser("eval", help="evaluate against the gold questions")
     sp.add_argument("--gold", default=str(ROOT / "eval" / "gold.jsonl"))

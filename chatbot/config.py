@@ -36,6 +36,8 @@ class Settings:
     threads: int = 0                         # CPU threads for models; 0 = all cores
     max_question_chars: int = 2000           # longer questions are refused with a message
     history_turns: int = 6                   # conversation turns kept for follow-up questions
+    min_relevance: float = 0.25              # refuse when the best dense cosine is below this (calibrated, README)
+    quote_ratio: float = 0.85                # extractive answers quote hits scoring >= this share of the best
 
     def __post_init__(self):
         if self.backend not in BACKENDS:

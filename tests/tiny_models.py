@@ -34,6 +34,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # heavy imports stay inside the functions
+    from transformers import Qwen2ForCausalLM, Qwen2Tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = ROOT / "corpus"
@@ -127,7 +131,7 @@ def _train_bpe() -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, str], ..
     return tuple(vocab), merges
 
 
-def build_tokenizer():
+def build_tokenizer() -> Qwen2Tokenizer:
     """A `Qwen2Tokenizer` (transformers' tokenizers backend) over the freshly trained BPE."""
     from transformers import Qwen2Tokenizer
 
@@ -150,12 +154,13 @@ def build_tokenizer():
 # --------------------------------------------------------------------------------------------
 
 
-def build_model(tokenizer=None):
+def build_model(tokenizer: Qwen2Tokenizer | None = None) -> Qwen2ForCausalLM:
     """A seeded random `Qwen2ForCausalLM` sized for `tokenizer` (built if not given), in eval mode."""
     import torch
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
 
-    tokenizer = tokenizer or build_tokenizer()
+    if tokenizer is None:
+        tokenizer = build_tokenizer()
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
     config = Qwen2Config(
         vocab_size=len(tokenizer),
@@ -172,14 +177,16 @@ def build_model(tokenizer=None):
         eos_token_id=ids[EOS_TOKEN],
         pad_token_id=ids[PAD_TOKEN],
     )
-    torch.manual_seed(SEED)
-    model = Qwen2ForCausalLM(config).eval()
-    # Init leaves biases at zero; give the q/k/v biases (a Qwen2 peculiarity) random values too,
-    # so a mistake in how they are exported would show up.
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if name.endswith("_proj.bias"):
-                param.normal_(0.0, config.initializer_range)
+    # Seeded for reproducible weights, in a forked RNG so the caller's random state is untouched.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(SEED)
+        model = Qwen2ForCausalLM(config).eval()
+        # Init leaves biases at zero; give the q/k/v biases (a Qwen2 peculiarity) random values too,
+        # so a mistake in how they are exported would show up.
+        with torch.no_grad():
+            for name, param in model.named_parameters():
+                if name.endswith("_proj.bias"):
+                    param.normal_(0.0, config.initializer_range)
     model.generation_config = GenerationConfig(
         bos_token_id=ids[PAD_TOKEN],
         eos_token_id=[ids[EOS_TOKEN], ids[PAD_TOKEN]],
@@ -306,11 +313,11 @@ def start_llama_server(gguf_path: Path, port: int, timeout: float = 60.0) -> sub
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(
-                f"llama_cpp.server exited with code {proc.returncode}:\n{_read_log(proc)}"
-            )
+            log_text = _read_log(proc)
+            stop_llama_server(proc)  # only removes the log now
+            raise RuntimeError(f"llama_cpp.server exited with code {proc.returncode}:\n{log_text}")
         try:
-            if httpx.get(url, timeout=2.0).status_code == 200:
+            if httpx.get(url, timeout=2.0, trust_env=False).status_code == 200:  # no proxy for loopback
                 return proc
         except httpx.TransportError:
             pass  # not listening yet

@@ -1,0 +1,374 @@
+"""The answer pipeline: retrieve, check scope, prompt, generate, verify citations, or refuse.
+
+    question ─▶ clean ─▶ rewrite follow-up ─▶ retrieve ─▶ scope / relevance gate ─┬─▶ refusal
+                                                                               └─▶ prompt ─▶ LLM (or quote)
+                                                        verified citations ◀─ check labels ◀─┘
+
+Every label shown to the user is built from retrieved clauses. Labels the model writes are checked
+against the clauses it was given: unknown or not-given ones are removed (and counted), an uncited
+sentence gets the label of the clause that clearly supports it, and an answer left with no valid
+citation is never presented as coming from the regulation. Backends live in `chatbot.llm`, retrieval
+in `chatbot.retrieve`, out-of-scope rules in `chatbot.scope`, follow-ups in `chatbot.conversation`.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import sys
+import time
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Settings
+from .conversation import Turn, bounded, rewrite
+from .corpus import Article, Clause, Regulation
+from .llm import LLM, LLMError, LLMUnavailable, make_llm
+from .numerals import NUMERAL_CHARS, to_chinese, to_int
+from .retrieve import Hit, Retrieval, Retriever, open_retriever
+from .scope import out_of_scope
+
+PROMPTS = Path(__file__).parent / "prompts"
+NOT_COVERED = "本条例未对此作出规定"
+REFUSAL_MARKERS = (NOT_COVERED, "未对此作出规定", "没有作出规定", "没有相关规定", "未作规定", "无法回答", "没有规定")
+MAX_ANSWER_CHARS = 150
+
+
+class InputError(ValueError):
+    """The question cannot be asked as given; the message (in Chinese) tells the user what to change."""
+
+
+@dataclass
+class Answer:
+    question: str                     # as the user typed it (cleaned)
+    text: str                         # the answer shown, citations inline, ending with the 依据 list
+    citations: list[Clause]           # the verified clauses the answer rests on, in order of first citation
+    hits: list[Hit]                   # what retrieval returned
+    refused: bool                     # True when the regulation does not cover the question
+    backend: str                      # transformers, llama.cpp, openai or extractive
+    standalone: str = ""              # the question after follow-up rewriting
+    timings: dict[str, float] = field(default_factory=dict)  # seconds; tokens and tokens_per_s too
+    removed_citations: list[str] = field(default_factory=list)  # labels the model wrote that failed checks
+    added_citations: list[str] = field(default_factory=list)    # labels added to uncited sentences
+    suggestions: list[Clause] = field(default_factory=list)     # nearest clauses, for refusals
+    notices: list[str] = field(default_factory=list)            # e.g. fell back to quoting, and why
+    refusal_reason: str = ""
+
+    def to_json(self) -> dict:
+        return {"question": self.question, "standalone": self.standalone, "answer": self.text,
+                "citations": [{"article": c.article, "paragraph": c.paragraph, "label": c.label, "text": c.text}
+                              for c in self.citations],
+                "refused": self.refused, "refusal_reason": self.refusal_reason, "backend": self.backend,
+                "suggestions": [c.label for c in self.suggestions],
+                "removed_citations": self.removed_citations, "added_citations": self.added_citations,
+                "notices": self.notices, "timings": {k: round(v, 4) for k, v in self.timings.items()},
+                "hits": [{"article": h.clause.article, "paragraph": h.clause.paragraph, "label": h.clause.label,
+                          "score": h.score} for h in self.hits]}
+
+
+# --- input ----------------------------------------------------------------------------------------
+
+def clean_question(text: str, max_chars: int) -> str:
+    """Normalize a question, or raise InputError with a message for the user.
+
+    Control characters become spaces and runs of whitespace collapse; the text is otherwise kept as typed
+    (tokenization does its own normalization).
+    """
+    if not isinstance(text, str):
+        raise InputError("问题必须是文字。")
+    s = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+    s = re.sub(r"\s+", " ", s).strip()
+    if not s:
+        raise InputError("请输入问题，例如：工厂做技术改造，政府能给什么支持？")
+    if len(s) > max_chars:
+        raise InputError(f"问题太长（{len(s)}字），请精简到{max_chars}字以内再问。")
+    return s
+
+
+# --- citations ------------------------------------------------------------------------------------
+
+_N = f"[{NUMERAL_CHARS}0-9]+"
+LABEL_IN_TEXT = re.compile(rf"第\s*({_N})\s*条(?:\s*第\s*({_N})\s*款)?(?:\s*第\s*({_N})\s*项)?")
+BRACKETS = re.compile(r"[【\[]([^【】\[\]]{1,60})[】\]]")
+SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?(?:\s*【[^】]*】)*")
+
+
+def canonical(article: int, paragraph: int | None, item: int | None) -> str:
+    out = f"第{to_chinese(article)}条"
+    if paragraph:
+        out += f"第{to_chinese(paragraph)}款"
+    if item:
+        out += f"第{to_chinese(item)}项"
+    return out
+
+
+def bigrams(text: str) -> set[str]:
+    t = re.sub(r"[^\w]", "", text)
+    return {t[i:i + 2] for i in range(len(t) - 1)}
+
+
+def support(sentence: str, clause: Clause) -> float:
+    """Share of the sentence's character bigrams found in the clause (0..1): lexical support.
+
+    support("可以采取无偿补助方式", clause_10_1) is high; it cannot see paraphrase or negation.
+    """
+    s = bigrams(re.sub(r"【[^】]*】", "", sentence))
+    return len(s & bigrams(clause.text)) / len(s) if s else 0.0
+
+
+@dataclass
+class CitationCheck:
+    text: str
+    cited: list[Clause]
+    removed: list[str]
+    added: list[str]
+
+
+def check_citations(answer: str, given: list[Clause], regulation: Regulation,
+                    min_support: float = 0.5, margin: float = 0.1) -> CitationCheck:
+    """Verify every 【label】 in a model answer against the clauses it was given, and repair.
+
+    - a label naming a clause that does not exist, or one not given to the model, is removed;
+    - 【第十条】 for a multi-paragraph article becomes the given paragraph that best supports the sentence;
+    - a sentence without a label gets the given clause that supports it best, when that support is at
+      least `min_support` and ahead of the runner-up by `margin`;
+    - a sentence naming an article that does not exist (第三十条) is dropped.
+    """
+    given_ids = {c.id for c in given}
+    removed: list[str] = []
+    added: list[str] = []
+    cited: list[Clause] = []
+    out_sentences: list[str] = []
+
+    def resolve(raw: str, sentence: str) -> list[tuple[str, Clause]]:
+        found = []
+        for m in LABEL_IN_TEXT.finditer(raw):
+            try:
+                a, p, i = (to_int(g) if g else None for g in m.groups())
+            except ValueError:
+                continue
+            target = regulation.resolve(canonical(a, p, i))
+            if isinstance(target, Article):
+                options = [c for c in target.clauses if c.id in given_ids]
+                target = max(options, key=lambda c: support(sentence, c)) if options else None
+                i = None
+            if target is None or target.id not in given_ids:
+                removed.append(canonical(a, p, i))
+                continue
+            found.append((canonical(target.article, target.paragraph if len(
+                regulation.article(target.article).clauses) > 1 else None, i), target))
+        return found
+
+    for sentence in SENTENCE.findall(answer):
+        if not sentence.strip():
+            continue
+        body = BRACKETS.sub("", sentence)
+        bad_mention = [m for m in LABEL_IN_TEXT.finditer(body) if regulation.resolve(m.group(0)) is None]
+        if bad_mention:
+            removed.extend(m.group(0) for m in bad_mention)
+            continue
+        labels: list[tuple[str, Clause]] = []
+        for m in BRACKETS.finditer(sentence):
+            inner = m.group(1)
+            if LABEL_IN_TEXT.search(inner):
+                labels.extend(resolve(inner, body))
+        body = body.rstrip()
+        if not labels and len(bigrams(body)) >= 4 and given:
+            ranked = sorted(given, key=lambda c: -support(body, c))
+            best = support(body, ranked[0])
+            runner = support(body, ranked[1]) if len(ranked) > 1 else 0.0
+            if best >= min_support and best - runner >= margin:
+                labels = [(ranked[0].label, ranked[0])]
+                added.append(ranked[0].label)
+        seen_here: list[str] = []
+        for label, clause in labels:
+            if label not in seen_here:
+                seen_here.append(label)
+            if clause not in cited:
+                cited.append(clause)
+        out_sentences.append(body + "".join(f"【{x}】" for x in seen_here))
+    return CitationCheck("".join(out_sentences).strip(), cited, removed, added)
+
+
+def basis_list(citations: list[Clause]) -> str:
+    return "依据：" + "".join(f"【{c.label}】" for c in citations)
+
+
+# --- prompts --------------------------------------------------------------------------------------
+
+def render(name: str, **values) -> str:
+    """Fill a prompt template from chatbot/prompts/; a missing variable raises KeyError (no silent gaps)."""
+    return string.Template((PROMPTS / name).read_text(encoding="utf-8")).substitute(**values)
+
+
+def build_messages(regulation: Regulation, question: str, clauses: list[Clause]) -> list[dict]:
+    context = "\n".join(f"【{c.label}】{c.text}" for c in clauses)
+    return [{"role": "system", "content": render("system.txt", title=regulation.title, max_chars=MAX_ANSWER_CHARS)},
+            {"role": "user", "content": render("user.txt", clauses=context, question=question)}]
+
+
+def leaks_prompt(answer: str, system_prompt: str, window: int = 16) -> bool:
+    """Whether the answer repeats a long stretch of the system prompt (a prompt-extraction attempt)."""
+    a = re.sub(r"\s", "", answer)
+    s = re.sub(r"\s", "", system_prompt)
+    return any(s[i:i + window] in a for i in range(0, max(len(s) - window, 0), 4))
+
+
+# --- the assistant --------------------------------------------------------------------------------
+
+@dataclass
+class Event:
+    """One streamed piece: kind "token" carries text; kind "answer" carries the final Answer."""
+    kind: str
+    text: str = ""
+    answer: Answer | None = None
+
+
+class Assistant:
+    """Load once, ask many times. Thread-safe for concurrent questions (the LLM serializes generation)."""
+
+    def __init__(self, settings: Settings, retriever: Retriever, llm: LLM | None, notices: list[str] | None = None,
+                 min_relevance: float | None = None):
+        self.settings = settings
+        self.retriever = retriever
+        self.llm = llm
+        self.notices = list(notices or [])
+        self.regulation = retriever.index.regulation
+        # below this best dense cosine nothing retrieved is about the question (calibrated: README)
+        self.min_relevance = settings.min_relevance if min_relevance is None else min_relevance
+
+    @classmethod
+    def load(cls, settings: Settings, log=lambda m: print(m, file=sys.stderr)) -> "Assistant":
+        retriever, notices = open_retriever(settings, log=log)
+        llm = make_llm(settings)
+        if llm is not None:
+            try:
+                llm.load()
+            except LLMUnavailable as e:
+                msg = f"未能加载语言模型，改为直接引用条文作答（extractive）：{e}"
+                log(msg)
+                notices.append(msg)
+                llm = None
+        return cls(settings, retriever, llm, notices)
+
+    @property
+    def backend(self) -> str:
+        return self.llm.backend if self.llm is not None else "extractive"
+
+    def ask(self, question: str, history: list[Turn] | None = None) -> Answer:
+        answer = None
+        for ev in self.stream(question, history):
+            if ev.kind == "answer":
+                answer = ev.answer
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: list[Turn] | None = None) -> Iterator[Event]:
+        """Yield token events while the answer is generated, then one "answer" event with the result.
+
+        Raises InputError for an empty or over-long question before anything else happens.
+        """
+        t0 = time.perf_counter()
+        q = clean_question(question, self.settings.max_question_chars)
+        hist = bounded(history or [], self.settings.history_turns)
+        standalone = rewrite(q, hist)
+        # the literal words stay in retrieval: a rewritten follow-up still contains them
+        r = self.retriever.search(standalone, k=self.settings.top_k)
+        timings = {"retrieval": r.seconds}
+        base = dict(question=q, hits=r.hits, backend=self.backend, standalone=standalone)
+
+        reason = self._refusal_reason(standalone, r)
+        if reason:
+            yield Event("answer", answer=self._refusal(reason, r, timings, t0, **base))
+            return
+        given = self._context(r)
+        if self.llm is None:
+            ans = self._extractive(r, given, timings, t0, **base)
+            yield Event("token", text=ans.text)
+            yield Event("answer", answer=ans)
+            return
+
+        messages = build_messages(self.regulation, standalone, given)
+        pieces: list[str] = []
+        first = None
+        try:
+            for piece in self.llm.stream(messages, self.settings.max_new_tokens):
+                if first is None:
+                    first = time.perf_counter() - t0
+                pieces.append(piece)
+                yield Event("token", text=piece)
+        except LLMError as e:
+            ans = self._extractive(r, given, timings, t0, **base)
+            ans.notices.append(f"语言模型生成失败，已改为直接引用条文：{e}")
+            yield Event("answer", answer=ans)
+            return
+        gen_end = time.perf_counter()
+        raw = "".join(pieces)
+        timings |= {"first_token": first or (gen_end - t0), "generation": gen_end - t0 - timings["retrieval"],
+                    "tokens": float(len(pieces)),
+                    "tokens_per_s": (len(pieces) - 1) / max(gen_end - t0 - (first or 0), 1e-6) if len(pieces) > 1 else 0.0}
+        yield Event("answer", answer=self._finish(raw, r, given, messages, timings, t0, **base))
+
+    # -- pieces of the pipeline --
+
+    def _refusal_reason(self, question: str, r: Retrieval) -> str:
+        if r.missing_refs and not any(h.lookup for h in r.hits):
+            nums = "、".join(f"第{to_chinese(x.article)}条" for x in r.missing_refs)
+            return f"本条例共{to_chinese(len(self.regulation.articles))}条，没有{nums}"
+        gap = out_of_scope(question)
+        if gap:
+            return f"本条例没有规定{gap.what}"
+        if not r.hits:
+            return "没有找到相关条文"
+        if r.max_dense is not None and r.max_dense < self.min_relevance and not r.hits[0].lookup:
+            return "没有找到足够相关的条文"
+        return ""
+
+    def _context(self, r: Retrieval) -> list[Clause]:
+        """The clauses given to the model (or quoted): top hits within the context budget."""
+        return [h.clause for h in r.hits[: self.settings.context_clauses]]
+
+    def _refusal(self, reason: str, r: Retrieval, timings: dict, t0: float, **base) -> Answer:
+        near = [h.clause for h in r.hits[:3] if not r.missing_refs or h.lookup] if r.hits else []
+        text = f"{NOT_COVERED}。{reason}。"
+        if near:
+            text += "\n可参考的相关条款：" + "".join(f"【{c.label}】" for c in near)
+        timings["total"] = time.perf_counter() - t0
+        return Answer(text=text, citations=[], refused=True, timings=timings, suggestions=near,
+                      refusal_reason=reason, **base)
+
+    def _extractive(self, r: Retrieval, given: list[Clause], timings: dict, t0: float, **base) -> Answer:
+        """Quote the clauses that answer: the best hit and those scoring close to it (at most three)."""
+        top = r.hits[0].score
+        chosen = [h.clause for h in r.hits[:3] if h.score >= self.settings.quote_ratio * top or h.lookup]
+        chosen = chosen or [r.hits[0].clause]
+        body = "\n".join(f"{c.text}【{c.label}】" for c in chosen)
+        text = f"条例的相关规定如下：\n{body}\n{basis_list(chosen)}"
+        timings["total"] = time.perf_counter() - t0
+        timings.setdefault("first_token", timings["total"])
+        return Answer(text=text, citations=chosen, refused=False, timings=timings, **base)
+
+    def _finish(self, raw: str, r: Retrieval, given: list[Clause], messages: list[dict], timings: dict,
+                t0: float, **base) -> Answer:
+        text = raw.strip()
+        if leaks_prompt(text, messages[0]["content"]):
+            return self._refusal("该请求与本条例内容无关", r, timings, t0, **base)
+        if any(m in text for m in REFUSAL_MARKERS) and len(re.sub(r"【[^】]*】", "", text)) < 60:
+            return self._refusal("所给条文没有涉及这一问题", r, timings, t0, **base)
+        check = check_citations(text, given, self.regulation)
+        if not check.cited:
+            ans = self._extractive(r, given, timings, t0, **base)
+            ans.removed_citations = check.removed
+            ans.notices.append("模型回答无法对应到条文，已改为直接引用条文。")
+            return ans
+        timings["total"] = time.perf_counter() - t0
+        return Answer(text=f"{check.text}\n{basis_list(check.cited)}", citations=check.cited, refused=False,
+                      timings=timings, removed_citations=check.removed, added_citations=check.added, **base)
+
+
+def turn_of(answer: Answer) -> Turn:
+    """What the conversation keeps of an answered question."""
+    arts = [c.article for c in answer.citations] or [h.clause.article for h in answer.hits[:1]]
+    return Turn(answer.question, answer.standalone, tuple(dict.fromkeys(arts)), answer.text)
