@@ -114,7 +114,7 @@ class TransformersLLM(LLM):
                           pad_token_id=self._tok.pad_token_id or self._tok.eos_token_id)
             cache = self._prefix_cache(ids["input_ids"][0].tolist())
             if cache is not None:
-                kwargs["past_key_values"] = cache
+                kwargs["cache"] = cache
             error: list[BaseException] = []
 
             def run():

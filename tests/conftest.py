@@ -63,3 +63,17 @@ def built_index(tmp_path_factory, regulation, tiny_embed_dir):
     embedder = Embedder(tiny_embed_dir)
     idx = build(regulation, d, embedder, log=lambda m: None)
     return d, idx, embedder
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen_dir(tmp_path_factory) -> str:
+    from tiny_models import make_tiny_qwen2
+
+    return str(make_tiny_qwen2(tmp_path_factory.mktemp("tiny-qwen")))
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tmp_path_factory) -> str:
+    from tiny_models import make_tiny_gguf
+
+    return str(make_tiny_gguf(tmp_path_factory.mktemp("tiny-gguf") / "tiny-qwen2.gguf"))

@@ -85,3 +85,36 @@ def test_broken_gold_file_stops_the_run(tmp_path):
 def test_unknown_environment_setting_is_an_error():
     p = run("chunks", env={"CHATBOT_EMBED_MDOEL": "x"}, check=False)
     assert p.returncode == 2 and "CHATBOT_EMBED_MDOEL" in p.stderr and "CHATBOT_EMBED_MODEL" in p.stderr
+
+
+def test_ask_json_shape(tmp_path):
+    env = {"CHATBOT_EMBED_MODEL": "none", "CHATBOT_INDEX_DIR": str(tmp_path / "index"),
+           "CHATBOT_BACKEND": "extractive"}
+    out = json.loads(run("ask", "企业用地亩产效益综合评价", "--json", env=env).stdout)
+    assert set(out) >= {"answer", "citations", "refused", "backend", "timings"}
+    assert out["backend"] == "extractive" and out["refused"] is False
+    assert out["citations"][0] == {"article": 18, "paragraph": 1, "label": "第十八条",
+                                   "text": out["citations"][0]["text"]}
+    assert "【第十八条】" in out["answer"]
+
+
+def test_ask_questions_file_and_bad_input(tmp_path):
+    env = {"CHATBOT_EMBED_MODEL": "none", "CHATBOT_INDEX_DIR": str(tmp_path / "index"),
+           "CHATBOT_BACKEND": "extractive"}
+    qf = tmp_path / "q.jsonl"
+    qf.write_text('{"question": "违反本条例要罚多少钱？"}\n{"question": "   "}\n{"question": "第十条"}\n',
+                  encoding="utf-8")
+    rows = [json.loads(x) for x in run("ask", "--questions", str(qf), "--json", env=env).stdout.splitlines()]
+    assert rows[0]["refused"] is True and rows[0]["citations"] == []
+    assert "请输入问题" in rows[1]["error"]
+    assert rows[2]["citations"][0]["article"] == 10
+
+
+def test_chat_follow_up_in_the_terminal(tmp_path):
+    env = {"CHATBOT_EMBED_MODEL": "none", "CHATBOT_INDEX_DIR": str(tmp_path / "index"),
+           "CHATBOT_BACKEND": "extractive"}
+    e = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | env
+    p = subprocess.run([sys.executable, "-m", "chatbot", "chat"], cwd=ROOT, input="技术改造有什么支持方式\n第二款呢？\n\n",
+                       capture_output=True, text=True, env=e, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "【第十条第一款】" in p.stdout and "【第十条第二款】" in p.stdout
