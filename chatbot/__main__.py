@@ -94,9 +94,22 @@ def cmd_retrieve(args) -> int:
 
 def cmd_eval(args) -> int:
     from . import corpus
-    from .evaluate import GoldError, evaluate_retrieval, load_gold, retrieval_markdown
-    from .retrieve import open_retriever
+    from .evaluate import GoldError, evaluate_answers, evaluate_retrieval, load_gold, retrieval_markdown
 
+    if args.compare:
+        from .report import compare
+
+        try:
+            md = compare(*args.compare)
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(md)
+        if args.out:
+            from .report import atomic_write
+
+            atomic_write(Path(args.out) / "compare.md", md)
+        return 0
     s = _settings(args)
     path = corpus.find_corpus(s.corpus)
     reg = corpus.load(path)
@@ -105,21 +118,37 @@ def cmd_eval(args) -> int:
     except GoldError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    retriever, _ = open_retriever(s)
     out = Path(args.out or ROOT / "eval" / "reports" / time.strftime("%Y%m%d-%H%M%S"))
     try:
         from tqdm import tqdm
 
-        progress = lambda xs: tqdm(xs, desc="retrieval", file=sys.stderr)  # noqa: E731
+        progress = lambda xs: tqdm(xs, desc="evaluating", file=sys.stderr)  # noqa: E731
     except ImportError:
         progress = None
-    report = evaluate_retrieval(gold, retriever, path.read_text(encoding="utf-8"), progress=progress)
-    md = retrieval_markdown(report)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "retrieval.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    (out / "retrieval.md").write_text(md, encoding="utf-8")
-    print(md)
-    print(f"wrote {out}/retrieval.json and retrieval.md", file=sys.stderr)
+    try:
+        if args.retrieval_only:
+            from .report import atomic_write
+            from .retrieve import open_retriever
+
+            retriever, _ = open_retriever(s)
+            report = evaluate_retrieval(gold, retriever, path.read_text(encoding="utf-8"), progress=progress)
+            md = retrieval_markdown(report)
+            atomic_write(out / "retrieval.json", json.dumps(report, ensure_ascii=False, indent=2))
+            atomic_write(out / "retrieval.md", md)
+            print(md)
+            print(f"wrote {out}/retrieval.json and retrieval.md", file=sys.stderr)
+            return 0
+        from .report import markdown, write_report
+
+        assistant = _assistant(args)
+        metrics, rows = evaluate_answers(gold, assistant, progress=progress)
+        files = write_report(out, metrics, rows)
+    except OSError as e:
+        print(f"error: cannot write the report to {out}: {e.strerror or e}; free some space or pass --out DIR",
+              file=sys.stderr)
+        return 1
+    print(markdown(metrics, rows).split("## Worst cases")[0])
+    print("wrote " + ", ".join(str(f) for f in files), file=sys.stderr)
     return 0
 
 
@@ -212,6 +241,33 @@ def cmd_chat(args) -> int:
             history = (history + [turn_of(ans)])[-assistant.settings.history_turns:]
 
 
+def cmd_bench(args) -> int:
+    import os
+
+    from .bench import markdown, run_bench
+    from .retrieve import open_retriever
+
+    s = _settings(args)
+    models = args.models or [str(p) for p in (
+        Path(os.path.expanduser("~/.cache/regqa-models")) / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        Path(os.path.expanduser("~/.cache/regqa-models")) / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf") if p.exists()]
+    if not models:
+        print("error: no GGUF models given and none in ~/.cache/regqa-models; run "
+              "../shared/tools/get-offline-models or pass --models FILE.gguf", file=sys.stderr)
+        return 2
+    retriever, _ = open_retriever(s)
+    rows = run_bench(models, retriever, args.backends.split(","), s.context_clauses, args.max_new_tokens,
+                     s.threads, tuple(args.dtypes.split(",")), log=lambda m: print(m, file=sys.stderr))
+    md = markdown(rows)
+    print(md)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "bench.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+        (out / "bench.md").write_text(md + "\n", encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m chatbot", description="江西省先进制造业促进条例 问答助手")
     sub = p.add_subparsers(dest="command", required=True)
@@ -255,11 +311,22 @@ def main(argv: list[str] | None = None) -> int:
     llm_opts(sp)
     sp.set_defaults(func=cmd_chat)
 
+    sp = sub.add_parser("bench", help="LLM speed: the same GGUF through transformers and llama.cpp")
+    sp.add_argument("--models", nargs="*", help=".gguf files (default: the offline models if present)")
+    sp.add_argument("--backends", default="transformers,llama.cpp")
+    sp.add_argument("--dtypes", default="float32", help="transformers dtypes to compare, e.g. float32,bfloat16")
+    sp.add_argument("--max-new-tokens", type=int, default=64)
+    sp.add_argument("--out", help="folder for bench.json and bench.md")
+    common(sp)
+    sp.set_defaults(func=cmd_bench)
+
     sp = sub.add_parser("eval", help="evaluate against the gold questions")
     sp.add_argument("--gold", default=str(ROOT / "eval" / "gold.jsonl"))
     sp.add_argument("--out", help="report folder (default eval/reports/<timestamp>/)")
     sp.add_argument("--retrieval-only", action="store_true", help="retrieval metrics only")
+    sp.add_argument("--compare", nargs=2, metavar=("A", "B"), help="compare two report folders")
     common(sp)
+    llm_opts(sp)
     sp.set_defaults(func=cmd_eval)
 
     args = p.parse_args(argv)

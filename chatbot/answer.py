@@ -55,12 +55,14 @@ class Answer:
     suggestions: list[Clause] = field(default_factory=list)     # nearest clauses, for refusals
     notices: list[str] = field(default_factory=list)            # e.g. fell back to quoting, and why
     refusal_reason: str = ""
+    relevance: float | None = None    # best dense cosine of any clause (None when BM25 only)
 
     def to_json(self) -> dict:
         return {"question": self.question, "standalone": self.standalone, "answer": self.text,
                 "citations": [{"article": c.article, "paragraph": c.paragraph, "label": c.label, "text": c.text}
                               for c in self.citations],
                 "refused": self.refused, "refusal_reason": self.refusal_reason, "backend": self.backend,
+                "relevance": self.relevance,
                 "suggestions": [c.label for c in self.suggestions],
                 "removed_citations": self.removed_citations, "added_citations": self.added_citations,
                 "notices": self.notices, "timings": {k: round(v, 4) for k, v in self.timings.items()},
@@ -257,15 +259,15 @@ class Assistant:
     def backend(self) -> str:
         return self.llm.backend if self.llm is not None else "extractive"
 
-    def ask(self, question: str, history: list[Turn] | None = None) -> Answer:
+    def ask(self, question: str, history: list[Turn] | None = None, top_k: int | None = None) -> Answer:
         answer = None
-        for ev in self.stream(question, history):
+        for ev in self.stream(question, history, top_k):
             if ev.kind == "answer":
                 answer = ev.answer
         assert answer is not None
         return answer
 
-    def stream(self, question: str, history: list[Turn] | None = None) -> Iterator[Event]:
+    def stream(self, question: str, history: list[Turn] | None = None, top_k: int | None = None) -> Iterator[Event]:
         """Yield token events while the answer is generated, then one "answer" event with the result.
 
         Raises InputError for an empty or over-long question before anything else happens.
@@ -275,9 +277,9 @@ class Assistant:
         hist = bounded(history or [], self.settings.history_turns)
         standalone = rewrite(q, hist)
         # the literal words stay in retrieval: a rewritten follow-up still contains them
-        r = self.retriever.search(standalone, k=self.settings.top_k)
+        r = self.retriever.search(standalone, k=max(1, min(int(top_k or self.settings.top_k), 20)))
         timings = {"retrieval": r.seconds}
-        base = dict(question=q, hits=r.hits, backend=self.backend, standalone=standalone)
+        base = dict(question=q, hits=r.hits, backend=self.backend, standalone=standalone, relevance=r.max_dense)
 
         reason = self._refusal_reason(standalone, r)
         if reason:

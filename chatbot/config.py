@@ -36,6 +36,10 @@ class Settings:
     threads: int = 0                         # CPU threads for models; 0 = all cores
     max_question_chars: int = 2000           # longer questions are refused with a message
     history_turns: int = 6                   # conversation turns kept for follow-up questions
+    host: str = "127.0.0.1"                  # web app address; 0.0.0.0 makes it reachable from other machines
+    port: int = 7860                         # web app port
+    feedback_file: str = str(ROOT / "feedback" / "feedback.jsonl")  # where the web app appends feedback
+    log_questions: bool = False              # log question text to stderr (off: privacy by default)
     min_relevance: float = 0.25              # refuse when the best dense cosine is below this (calibrated, README)
     quote_ratio: float = 0.85                # extractive answers quote hits scoring >= this share of the best
 
@@ -66,6 +70,10 @@ class Settings:
                 continue
             typ = type(getattr(self, k))
             try:
+                if typ is bool and isinstance(v, str):
+                    if v.strip().lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                        raise ValueError(v)
+                    v = v.strip().lower() in ("1", "true", "yes", "on")
                 clean[k] = typ(v)
             except ValueError as e:
                 raise SettingsError(f"setting {k} expects {typ.__name__}, got {v!r}") from e

@@ -275,3 +275,142 @@ def retrieval_markdown(report: dict) -> str:
     for q in misses:
         lines.append(f"- {q['id']} ({q['type']}) {q['question']} — gold {q['gold']}, retrieved {q['ranked']}")
     return "\n".join(lines) + "\n"
+
+
+# --- answers ----------------------------------------------------------------------------------------
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def gold_clauses(item: GoldItem, regulation: Regulation) -> set[str]:
+    """Clause ids that hold the gold answer: clauses of the gold articles containing a key point
+    (all clauses of a gold article none of whose clauses holds one)."""
+    out: set[str] = set()
+    for a in item.articles:
+        art = regulation.article(a)
+        hit = {c.id for c in art.clauses if any(_squash(k) in _squash(c.text) for k in item.key_points)}
+        out |= hit or {c.id for c in art.clauses}
+    return out
+
+
+def answer_scores(item: GoldItem, answer, regulation: Regulation) -> dict:
+    """Per-question answer scores. Precision is None when nothing is cited (it is not averaged then).
+
+    In scope: citation precision/recall at article and clause level, key-point coverage, wrong refusal.
+    Out of scope: whether it was refused.
+    """
+    from .answer import support
+
+    cited_arts = {c.article for c in answer.citations}
+    cited_ids = {c.id for c in answer.citations}
+    row: dict = {"in_scope": item.in_scope, "refused": answer.refused,
+                 "valid_citation": bool(answer.citations) and all(regulation.resolve(c.label) for c in answer.citations),
+                 "removed_citations": len(answer.removed_citations)}
+    sentences = [s for s in answer.text.split("\n")[0:-1] or [answer.text]]
+    supported = [max((support(s, c) for c in answer.citations), default=0.0) >= 0.5
+                 for s in sentences if "【" in s] if answer.citations else []
+    row["faithful"] = (sum(supported) / len(supported)) if supported else None
+    if not item.in_scope:
+        row["correct"] = answer.refused
+        return row
+    gold_a, gold_c = set(item.articles), gold_clauses(item, regulation)
+    text = _squash(answer.text)
+    row |= {
+        "wrong_refusal": answer.refused,
+        "precision": len(cited_arts & gold_a) / len(cited_arts) if cited_arts else None,
+        "recall": len(cited_arts & gold_a) / len(gold_a),
+        "clause_precision": len(cited_ids & gold_c) / len(cited_ids) if cited_ids else None,
+        "clause_recall": len(cited_ids & gold_c) / len(gold_c),
+        "key_points": (sum(_squash(k) in text for k in item.key_points) / len(item.key_points)
+                       if item.key_points else None),
+    }
+    row["correct"] = not answer.refused and bool(cited_arts & gold_a)
+    return row
+
+
+def _mean(xs) -> float | None:
+    xs = [x for x in xs if x is not None]
+    return round(sum(xs) / len(xs), 4) if xs else None
+
+
+def _f1(p: float | None, r: float | None) -> float | None:
+    return round(2 * p * r / (p + r), 4) if p and r else (0.0 if p is not None and r is not None else None)
+
+
+def _pct(xs: list[float], q: float) -> float | None:
+    return round(float(np.percentile(xs, q)), 4) if xs else None
+
+
+def aggregate_answers(rows: list[dict]) -> dict:
+    ins = [r for r in rows if r["in_scope"]]
+    oos = [r for r in rows if not r["in_scope"]]
+    answered = [r for r in rows if not r["refused"]]
+    p, rc = _mean(r["precision"] for r in ins), _mean(r["recall"] for r in ins)
+    cp, cr = _mean(r["clause_precision"] for r in ins), _mean(r["clause_recall"] for r in ins)
+    t = lambda key: [r["timings"][key] for r in rows if key in r.get("timings", {})]  # noqa: E731
+    return {
+        "questions": len(rows), "in_scope": len(ins), "out_of_scope": len(oos),
+        "citation_precision": p, "citation_recall": rc, "citation_f1": _f1(p, rc),
+        "clause_precision": cp, "clause_recall": cr, "clause_f1": _f1(cp, cr),
+        "key_point_coverage": _mean(r["key_points"] for r in ins),
+        "out_of_scope_refused": _mean(float(r["refused"]) for r in oos),
+        "in_scope_wrongly_refused": _mean(float(r["wrong_refusal"]) for r in ins),
+        "answers_with_valid_citation": _mean(float(r["valid_citation"]) for r in answered),
+        "invalid_citations_removed": sum(r["removed_citations"] for r in rows),
+        "faithfulness": _mean(r["faithful"] for r in answered),
+        "correct": _mean(float(r["correct"]) for r in rows),
+        "latency_s": {name: {"p50": _pct(t(name), 50), "p95": _pct(t(name), 95)}
+                      for name in ("retrieval", "first_token", "total")},
+        "tokens_per_s_median": _pct([x for x in t("tokens_per_s") if x > 0], 50),
+    }
+
+
+def refusal_curve(rows: list[dict], thresholds=None) -> list[dict]:
+    """Refusals if the relevance threshold were t: out-of-scope refused vs in-scope wrongly refused.
+
+    Uses each question's best dense cosine (`relevance`) and whether the scope rules fired (`scope_gap`);
+    a question is refused at t when the rules fired or its relevance is below t.
+    """
+    thresholds = thresholds if thresholds is not None else [round(x, 2) for x in np.arange(0.0, 0.65, 0.05)]
+    ins = [r for r in rows if r["in_scope"]]
+    oos = [r for r in rows if not r["in_scope"]]
+    out = []
+    for t in thresholds:
+        refused = lambda r: r["scope_gap"] or (r["relevance"] is not None and r["relevance"] < t)  # noqa: E731
+        out.append({"threshold": t,
+                    "out_of_scope_refused": round(sum(map(refused, oos)) / len(oos), 4) if oos else None,
+                    "in_scope_wrongly_refused": round(sum(map(refused, ins)) / len(ins), 4) if ins else None})
+    return out
+
+
+def evaluate_answers(gold: list[GoldItem], assistant, progress=None) -> tuple[dict, list[dict]]:
+    """Answer every gold question; return (metrics, per-question rows for answers.jsonl)."""
+    from .scope import out_of_scope
+
+    reg = assistant.regulation
+    rows = []
+    for item in (progress(gold) if progress else gold):
+        ans = assistant.ask(item.question)
+        scores = answer_scores(item, ans, reg)
+        ranked = dedupe(h.clause.article for h in ans.hits)
+        retrieval = article_metrics(item.articles, ranked) if item.in_scope else None
+        rows.append({"id": item.id, "type": item.type, "question": item.question, "gold": list(item.articles),
+                     "key_points": list(item.key_points), **ans.to_json(), **scores, "retrieval": retrieval,
+                     "retrieved_articles": ranked[:5], "scope_gap": out_of_scope(ans.standalone) is not None})
+    metrics = aggregate_answers(rows)
+    ins = [r for r in rows if r["in_scope"]]
+    metrics["retrieval"] = mean_metrics([r["retrieval"] for r in ins])
+    types = sorted({r["type"] for r in rows})
+    metrics["by_type"] = {t: aggregate_answers([r for r in rows if r["type"] == t]) |
+                          {"retrieval": mean_metrics([r["retrieval"] for r in ins if r["type"] == t])}
+                          for t in types}
+    metrics["recall_by_article"] = {
+        a: round(sum(r["retrieval"]["recall@5"] for r in ins if a in r["gold"]) /
+                 max(1, sum(a in r["gold"] for r in ins)), 4)
+        for a in range(1, len(reg.articles) + 1)}
+    metrics["refusal_curve"] = refusal_curve(rows)
+    metrics["backend"] = assistant.backend
+    metrics["llm_model"] = assistant.llm.name if assistant.llm is not None else None
+    metrics["embed_model"] = assistant.retriever.index.embed_model
+    return metrics, rows

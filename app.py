@@ -1,0 +1,52 @@
+"""Web app: python app.py [--host 127.0.0.1] [--port 7860] [--backend ...] [--model ...] [--embed-model ...]
+
+Loads the models once (with progress messages), then serves the chat UI and the API endpoints
+/ask and /chat (see README). Listens on localhost unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from chatbot.config import SettingsError, from_env
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description="江西省先进制造业促进条例 问答助手 (web)")
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 makes the app public)")
+    p.add_argument("--port", type=int, help="port (default 7860)")
+    p.add_argument("--backend", help="transformers, llama.cpp, openai or extractive")
+    p.add_argument("--model", help="LLM: hub id, local folder or .gguf file")
+    p.add_argument("--embed-model", help="embedding model: hub id or local folder; 'none' for BM25 only")
+    p.add_argument("--index-dir")
+    p.add_argument("--feedback-file", help="JSONL file the feedback is appended to (default feedback/feedback.jsonl)")
+    p.add_argument("--concurrency", type=int, default=4, help="requests served at once (the rest queue)")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        settings = from_env(backend=args.backend, llm_model=args.model, embed_model=args.embed_model,
+                            index_dir=args.index_dir, host=args.host, port=args.port, feedback_file=args.feedback_file)
+    except SettingsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    from chatbot.answer import Assistant
+    from chatbot.webapp import CLIENT_JS, CSS, create_app
+
+    print("loading models (once, at start-up) ...", file=sys.stderr, flush=True)
+    assistant = Assistant.load(settings)
+    demo = create_app(assistant, settings.feedback_file)
+    print(demo.webapp.status(), file=sys.stderr)
+    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: listening on {settings.host}: the app is reachable from other machines", file=sys.stderr)
+    demo.queue(default_concurrency_limit=args.concurrency, max_size=256)
+    demo.launch(server_name=settings.host, server_port=settings.port, css=CSS, head=CLIENT_JS, footer_links=["api"],
+                show_error=False, quiet=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,321 @@
+"""The Gradio web app: chat with streaming answers, citation chips, the evidence panel, the regulation
+browser, feedback, and an API endpoint for programs. `create_app()` builds the Blocks; `app.py` launches.
+
+Safety: nothing a user or the model wrote is rendered as HTML or markdown. Such text is escaped
+character by character (`safe_text`), and the only markup in a message is the citation chips this module
+builds from verified clauses. Clicking a chip shows the clause highlighted within its article, in the
+side panel, by a few lines of page script (`CLIENT_JS`), with no round trip and no page change.
+The callbacks are plain methods of `WebApp`, so they are tested without a browser.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import threading
+import time
+from pathlib import Path
+
+from .answer import Answer, Assistant, InputError, turn_of
+from .corpus import Regulation
+
+EXAMPLES = [
+    "工厂做技术改造，政府能给什么支持？",          # enterprise owner
+    "我们厂想上市，省里有什么支持？",              # enterprise owner
+    "引进的高层次人才，孩子上学能得到什么服务？",    # citizen
+    "统计部门在先进制造业方面要做什么？",           # civil servant
+    "条例第二十四条讲什么？",                     # names an article
+    "违反本条例要罚多少钱？",                     # out of scope: refused
+]
+
+CLIENT_JS = """
+<script>
+(function () {
+  function show(id) {
+    var store = document.getElementById('reg-store');
+    var view = document.getElementById('clause-view');
+    if (!store || !view) return;
+    var clause = store.querySelector('[data-clause="' + id + '"]');
+    if (!clause) return;
+    var article = clause.closest('[data-article]');
+    view.innerHTML = article.outerHTML;
+    var mark = view.querySelector('[data-clause="' + id + '"]');
+    mark.classList.add('hl');
+    mark.scrollIntoView({block: 'nearest'});
+    view.setAttribute('data-shown', id);
+  }
+  document.addEventListener('click', function (e) {
+    var a = e.target.closest && e.target.closest('a[href^="#clause-"]');
+    if (!a) return;
+    e.preventDefault();
+    e.stopPropagation();
+    show(a.getAttribute('href').slice('#clause-'.length));
+  }, true);
+})();
+</script>
+"""
+
+CSS = """
+.cite { display:inline-block; padding:0 6px; margin:0 2px; border-radius:10px; background:#e8f0fe;
+        color:#1a56c4 !important; text-decoration:none !important; font-size:0.9em; cursor:pointer; }
+.refusal { border-left:4px solid #d9822b; padding-left:8px; }
+.hl { background:#fff3b0; outline:2px solid #f0c419; border-radius:4px; }
+#clause-view, #regulation-view { max-height:480px; overflow-y:auto; }
+.article { margin:0 0 12px 0; } .article h4 { margin:4px 0; }
+.clause { margin:2px 0; white-space:pre-wrap; }
+.evidence td { vertical-align:top; padding:2px 6px; border-bottom:1px solid #eee; }
+.notice { background:#fff7e6; border:1px solid #f0c419; padding:6px 10px; border-radius:6px; }
+@media (max-width: 640px) { #clause-view, #regulation-view { max-height:300px; } }
+"""
+
+_MD_SPECIAL = set("\\`*_{}[]()#+-!|~<>&\"'=:")
+
+
+def safe_text(text: str) -> str:
+    """Escape every character that HTML or markdown could interpret, so text shows exactly as typed.
+
+    safe_text("<b>x</b>") -> "&#60;b&#62;x&#60;/b&#62;"
+    """
+    out = []
+    for ch in text:
+        out.append(f"&#{ord(ch)};" if ch in _MD_SPECIAL else ch)
+    return "".join(out).replace("\n", "  \n")
+
+
+def chip(clause_id: str, label: str) -> str:
+    return f'<a class="cite" href="#clause-{clause_id}">【{html.escape(label)}】</a>'
+
+
+def render_answer(ans: Answer) -> str:
+    """The verified answer as chat markdown: escaped text, 【label】 replaced by clickable chips."""
+    by_label = {c.label: c for c in ans.citations} | {c.label: c for c in ans.suggestions}
+    parts = re.split(r"(【[^】]{1,30}】)", ans.text)
+    out = []
+    for p in parts:
+        label = p[1:-1] if p.startswith("【") else None
+        base = re.sub(r"第[^第]+项$", "", label) if label else None
+        clause = by_label.get(label) or by_label.get(base) if label else None
+        out.append(chip(clause.id, label) if clause else safe_text(p))
+    body = "".join(out)
+    if ans.refused:
+        return f'<div class="refusal">⚠️ {body}</div>'
+    notes = "".join(f"\n\n<small>（{safe_text(n)}）</small>" for n in ans.notices)
+    return body + notes
+
+
+def regulation_html(reg: Regulation, query: str = "", store: bool = False) -> str:
+    """Articles as HTML (escaped text). With a query, only matching articles, matches marked."""
+    terms = [t for t in re.split(r"\s+", query.strip()) if t]
+    blocks = []
+    for art in reg.articles:
+        if terms and not all(t in art.text or t in art.label for t in terms):
+            continue
+        clauses = []
+        for c in art.clauses:
+            text = html.escape(c.text)
+            for t in terms:
+                text = text.replace(html.escape(t), f"<mark>{html.escape(t)}</mark>")
+            head = f"<b>{html.escape(c.label)}</b> " if len(art.clauses) > 1 else ""
+            clauses.append(f'<p class="clause" data-clause="{c.id}">{head}{text}</p>')
+        blocks.append(f'<div class="article" data-article="{art.number}"><h4>{html.escape(art.label)}'
+                      f'{" · " + html.escape(art.chapter) if art.chapter else ""}</h4>{"".join(clauses)}</div>')
+    if not blocks:
+        return f"<p>没有找到包含「{html.escape(query)}」的条文。</p>"
+    attrs = ' id="reg-store" style="display:none"' if store else ""
+    return f"<div{attrs}>{''.join(blocks)}</div>"
+
+
+def evidence_html(ans: Answer | None) -> str:
+    if ans is None or not ans.hits:
+        return "<p>提问后，这里列出检索到的条款及其得分。</p>"
+    rows = []
+    for h in ans.hits:
+        ranks = f"语义 {h.dense_rank or '—'} · 关键词 {h.bm25_rank or '—'}" + (" · 点名条文" if h.lookup else "")
+        rows.append(f"<tr><td>{chip(h.clause.id, h.clause.label)}</td><td>{h.score:.3f}</td>"
+                    f"<td><small>{ranks}</small><br>{html.escape(h.clause.text[:120])}"
+                    f"{'…' if len(h.clause.text) > 120 else ''}</td></tr>")
+    return f'<table class="evidence"><tr><th>条款</th><th>得分</th><th>内容</th></tr>{"".join(rows)}</table>'
+
+
+class FeedbackLog:
+    """Append-only JSONL of user feedback; each record is flushed and synced before returning."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def append(self, record: dict) -> None:
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+
+
+class WebApp:
+    """The callbacks behind the UI, free of Gradio so they can be tested directly."""
+
+    def __init__(self, assistant: Assistant, feedback_path: str | Path):
+        self.assistant = assistant
+        self.feedback = FeedbackLog(feedback_path)
+
+    def status(self) -> str:
+        a = self.assistant
+        llm = f"{a.backend}（{a.llm.name}）" if a.llm is not None else "extractive（直接引用条文，未加载语言模型）"
+        emb = a.retriever.index.embed_model
+        retr = f"混合检索（{Path(emb).name}）" if a.retriever.mode == "hybrid" else "关键词检索 BM25（未加载语义模型）"
+        offline = " · 离线模式" if a.notices else ""
+        return f"回答：{llm} · 检索：{retr}{offline}"
+
+    def notices_markdown(self) -> str:
+        if not self.assistant.notices:
+            return ""
+        items = "".join(f"<li>{html.escape(n)}</li>" for n in self.assistant.notices)
+        return (f'<div class="notice"><b>部分模型未加载，应用以降级模式运行：</b><ul>{items}</ul>'
+                "添加模型：设置 <code>CHATBOT_EMBED_MODEL</code>（语义检索）和 <code>CHATBOT_LLM_MODEL</code>"
+                "（语言模型，可为本地文件夹或 .gguf 文件）后重启。</div>")
+
+    def respond(self, message: str, chat: list[dict], turns: list, records: list, top_k: int):
+        """Generator for the chat: yields (chat, turns, records, evidence_html, textbox value)."""
+        chat = list(chat or [])
+        turns, records = list(turns or []), list(records or [])
+        try:
+            stream = self.assistant.stream(message, turns, top_k)
+            first = next(stream)
+        except InputError as e:
+            chat += [{"role": "user", "content": safe_text(str(message)[:200])},
+                     {"role": "assistant", "content": f'<div class="refusal">⚠️ {safe_text(str(e))}</div>'}]
+            records.append(None)
+            yield chat, turns, records, evidence_html(None), message
+            return
+        chat += [{"role": "user", "content": safe_text(message.strip())}, {"role": "assistant", "content": "…"}]
+        raw = ""
+        answer = None
+        for ev in _chain(first, stream):
+            if ev.kind == "token":
+                raw += ev.text
+                chat[-1] = {"role": "assistant", "content": safe_text(raw) + " ⏳"}
+                yield chat, turns, records, evidence_html(None), ""
+            else:
+                answer = ev.answer
+        chat[-1] = {"role": "assistant", "content": render_answer(answer)}
+        turns = (turns + [turn_of(answer)])[-self.assistant.settings.history_turns:]
+        records.append({"question": answer.question, "answer": answer.text,
+                        "citations": [c.label for c in answer.citations], "refused": answer.refused})
+        yield chat, turns, records, evidence_html(answer), ""
+
+    def record_feedback(self, records: list, index: int | None, liked: bool | None, comment: str = "") -> str:
+        """Store feedback on the answer at chat position `index` (or the last answer)."""
+        answers = [r for r in (records or [])]
+        rec = None
+        if index is not None and 0 <= index // 2 < len(answers):
+            rec = answers[index // 2]
+        elif answers:
+            rec = answers[-1]
+        if rec is None:
+            return "还没有可评价的回答。"
+        entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                 "rating": None if liked is None else ("helpful" if liked else "not_helpful"),
+                 "comment": (comment or "").strip()[:2000], **rec}
+        try:
+            self.feedback.append(entry)
+        except OSError as e:
+            return f"反馈未能保存（{e.strerror or e}）。请检查反馈文件 {self.feedback.path} 所在目录是否可写。"
+        return "感谢反馈，已记录。"
+
+    def api_chat(self, message: str, turns: list):
+        """For programs holding a conversation: (answer JSON, updated history) per message."""
+        turns = list(turns or [])
+        try:
+            ans = self.assistant.ask(message, turns)
+        except InputError as e:
+            return {"question": message, "error": str(e)}, turns
+        return ans.to_json(), (turns + [turn_of(ans)])[-self.assistant.settings.history_turns:]
+
+    def search(self, query: str) -> str:
+        return regulation_html(self.assistant.regulation, (query or "")[:100])
+
+    def api_ask(self, question: str) -> dict:
+        """For programs: one question in, the answer as JSON out (errors as {"error": ...})."""
+        try:
+            return self.assistant.ask(question).to_json()
+        except InputError as e:
+            return {"question": question, "error": str(e)}
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+def create_app(assistant: Assistant, feedback_path: str | Path):
+    import gradio as gr
+
+    app = WebApp(assistant, feedback_path)
+    reg = assistant.regulation
+    with gr.Blocks(title=f"{reg.title} · 问答助手") as demo:
+        gr.Markdown(f"# {reg.title} · 问答助手\n用日常语言提问，回答只依据本条例并标注条款出处"
+                    f"（点击【条款】查看原文）。条例没有规定的事项（如具体金额、罚则、办理流程、其他地区政策）会如实说明。")
+        gr.Markdown(app.status(), elem_id="status-line")
+        gr.HTML(app.notices_markdown(), elem_id="notices")
+        turns, records = gr.State([]), gr.State([])
+        with gr.Tab("问答"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=320):
+                    chat = gr.Chatbot(label="对话", height=460, elem_id="chat", sanitize_html=True,
+                                      feedback_options=("Like", "Dislike"))
+                    box = gr.Textbox(placeholder="输入问题，例如：工厂做技术改造，政府能给什么支持？", show_label=False,
+                                     elem_id="question", max_lines=4)
+                    with gr.Row():
+                        send = gr.Button("发送", variant="primary", elem_id="send")
+                        clear = gr.Button("重新开始", elem_id="clear")
+                    gr.Examples(EXAMPLES, inputs=box, label="示例问题")
+                    with gr.Accordion("反馈与设置", open=False):
+                        comment = gr.Textbox(label="对最近一条回答的意见（可选）", max_lines=3, elem_id="comment")
+                        with gr.Row():
+                            up = gr.Button("👍 有帮助", elem_id="fb-up")
+                            down = gr.Button("👎 没帮助", elem_id="fb-down")
+                        fb_status = gr.Markdown(elem_id="fb-status")
+                        top_k = gr.Slider(1, 10, value=assistant.settings.top_k, step=1, label="检索条款数")
+                        gr.Markdown(app.status())
+                with gr.Column(scale=2, min_width=280):
+                    gr.Markdown("### 条文原文")
+                    gr.HTML("<p>点击回答中的【条款】，在这里查看该款在全条中的位置。</p>", elem_id="clause-view")
+                    gr.Markdown("### 检索到的条款")
+                    evidence = gr.HTML(evidence_html(None), elem_id="evidence")
+                    gr.HTML(regulation_html(reg, store=True))
+        with gr.Tab("条例全文"):
+            query = gr.Textbox(label="搜索条文", placeholder="输入关键词，如：用地", elem_id="reg-search")
+            gr.Markdown(f"{reg.adoption}")
+            view = gr.HTML(regulation_html(reg), elem_id="regulation-view")
+            query.change(app.search, query, view, show_progress="hidden")
+
+        def on_submit(message, chat_v, turns_v, records_v, k):
+            yield from app.respond(message, chat_v, turns_v, records_v, int(k))
+
+        outs = [chat, turns, records, evidence, box]
+        box.submit(on_submit, [box, chat, turns, records, top_k], outs, api_visibility="private")
+        send.click(on_submit, [box, chat, turns, records, top_k], outs, api_visibility="private")
+        clear.click(lambda: ([], [], [], evidence_html(None), ""), None, outs, api_visibility="private")
+
+        def on_like(records_v, data):
+            return app.record_feedback(records_v, data.index if isinstance(data.index, int) else data.index[0],
+                                       data.liked)
+
+        on_like.__annotations__["data"] = gr.LikeData  # Gradio injects the event data by this annotation
+
+        chat.like(on_like, [records], fb_status, api_visibility="private")
+        up.click(lambda r, c: app.record_feedback(r, None, True, c), [records, comment], fb_status,
+                 api_visibility="private")
+        down.click(lambda r, c: app.record_feedback(r, None, False, c), [records, comment], fb_status,
+                   api_visibility="private")
+        gr.api(app.api_ask, api_name="ask")
+        # a conversation for programs: the session keeps its own history, as a browser tab does
+        api_in, api_out = gr.Textbox(visible=False), gr.JSON(visible=False)
+        gr.Button(visible=False).click(app.api_chat, [api_in, turns], [api_out, turns], api_name="chat")
+    demo.webapp = app
+    return demo
