@@ -268,6 +268,51 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_loadtest(args) -> int:
+    import socket
+    import subprocess
+    import urllib.request
+
+    from .loadtest import run_load
+
+    proc, url, pid = None, args.url, args.pid
+    if args.start:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port)]
+        for flag, value in (("--backend", args.backend), ("--model", args.model), ("--embed-model", args.embed_model)):
+            if value:
+                cmd += [flag, value]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url, pid = f"http://127.0.0.1:{port}/", proc.pid
+        deadline = time.time() + args.start_timeout
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    proc.kill()
+                    print("error: app.py did not start; run it by hand to see why", file=sys.stderr)
+                    return 1
+                time.sleep(1)
+    if not url:
+        raise SystemExit("give --url of a running app, or --start to start one here")
+    try:
+        report = run_load(url, args.users, args.questions, args.duration, pid,
+                          log=lambda m: print(m, file=sys.stderr))
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0 if report["errors"] == 0 and report["crossed"] == 0 else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m chatbot", description="江西省先进制造业促进条例 问答助手")
     sub = p.add_subparsers(dest="command", required=True)
@@ -319,6 +364,18 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--out", help="folder for bench.json and bench.md")
     common(sp)
     sp.set_defaults(func=cmd_bench)
+
+    sp = sub.add_parser("loadtest", help="concurrent users against the web app on loopback (load and soak)")
+    sp.add_argument("--url", help="a running app, e.g. http://127.0.0.1:7860/")
+    sp.add_argument("--pid", type=int, help="the app's process id, to report its memory")
+    sp.add_argument("--start", action="store_true", help="start app.py on a free port for the test")
+    sp.add_argument("--start-timeout", type=float, default=600)
+    sp.add_argument("--users", type=int, default=8)
+    sp.add_argument("--questions", type=int, default=96, help="answers to ask for in total")
+    sp.add_argument("--duration", type=float, default=600, help="stop after this many seconds")
+    common(sp)
+    llm_opts(sp)
+    sp.set_defaults(func=cmd_loadtest)
 
     sp = sub.add_parser("eval", help="evaluate against the gold questions")
     sp.add_argument("--gold", default=str(ROOT / "eval" / "gold.jsonl"))

@@ -43,7 +43,7 @@ CLIENT_JS = """
     view.innerHTML = article.outerHTML;
     var mark = view.querySelector('[data-clause="' + id + '"]');
     mark.classList.add('hl');
-    mark.scrollIntoView({block: 'nearest'});
+    if (window.innerWidth < 700) { view.scrollIntoView({block: 'start'}); } else { mark.scrollIntoView({block: 'nearest'}); }
     view.setAttribute('data-shown', id);
   }
   document.addEventListener('click', function (e) {
@@ -66,6 +66,7 @@ CSS = """
 .article { margin:0 0 12px 0; } .article h4 { margin:4px 0; }
 .clause { margin:2px 0; white-space:pre-wrap; }
 .evidence td { vertical-align:top; padding:2px 6px; border-bottom:1px solid #eee; }
+.evidence td:first-child { white-space:nowrap; }
 .notice { background:#fff7e6; border:1px solid #f0c419; padding:6px 10px; border-radius:6px; }
 @media (max-width: 640px) { #clause-view, #regulation-view { max-height:300px; } }
 """

@@ -1,0 +1,139 @@
+"""Load and soak tests against the running web app, through gradio_client, on loopback only.
+
+Each simulated user is its own gradio_client session (as a browser tab is) and holds a conversation:
+a first question about one article, then follow-ups ("第二款呢？", "这条谁负责执行？") that only make
+sense with that user's own history. A follow-up whose rewritten question names another user's article
+is a crossed conversation. Requests are bounded in count and in time; the run stops by itself.
+Reports completed answers, errors, crossed conversations, latency percentiles, throughput, and the
+server's memory growth (resident set size, when its pid is given or the server is started here).
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+
+# first questions, each about one article, and follow-ups that depend on it
+OPENERS = [
+    ("技术改造有什么支持方式？", 10), ("链长制是什么？", 8), ("产业集群怎么培育？", 6),
+    ("企业创新平台建设有什么要求？", 9), ("数字化转型政府怎么支持？", 11), ("绿色低碳发展有什么要求？", 12),
+    ("区域开放合作怎么开展？", 14), ("首席质量官制度是什么？", 15), ("产业基金怎么设立？", 20),
+    ("金融机构怎么支持先进制造业？", 21), ("产教融合共同体是什么？", 22), ("工业文化怎么宣传？", 23),
+]
+FOLLOW_UPS = ["第二款呢？", "这条谁负责执行？"]
+
+
+@dataclass
+class Result:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    crossed: list[str] = field(default_factory=list)
+    completed: int = 0
+
+
+def _is_local(url: str) -> bool:
+    from urllib.parse import urlparse
+
+    host = urlparse(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def rss_mb(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    try:
+        import psutil
+
+        return psutil.Process(pid).memory_info().rss / 2**20
+    except Exception:  # noqa: BLE001 - memory is reported when it can be read
+        return None
+
+
+def run_load(url: str, users: int, questions: int, duration: float, pid: int | None = None,
+             log=print) -> dict:
+    """`users` concurrent sessions ask until `questions` answers in total or `duration` seconds pass."""
+    if not _is_local(url):
+        raise ValueError(f"load tests run against this machine only (loopback); {url} is not")
+    from gradio_client import Client
+
+    res = Result()
+    lock = threading.Lock()
+    budget = [questions]
+    deadline = time.monotonic() + duration
+    mem = [rss_mb(pid)]
+
+    def take() -> bool:
+        with lock:
+            if budget[0] <= 0 or time.monotonic() > deadline:
+                return False
+            budget[0] -= 1
+            return True
+
+    def user(n: int):
+        try:
+            client = Client(url, verbose=False)
+        except Exception as e:  # noqa: BLE001
+            with lock:
+                res.errors.append(f"user {n}: cannot connect: {e}")
+            return
+        turn = 0
+        opener = OPENERS[n % len(OPENERS)][0]
+        expected = None  # the article this user's own last answer cited first
+        while take():
+            q = opener if turn % 3 == 0 else FOLLOW_UPS[(turn % 3) - 1]
+            t0 = time.perf_counter()
+            try:
+                out = client.predict(q, api_name="/chat")
+            except Exception as e:  # noqa: BLE001
+                with lock:
+                    res.errors.append(f"user {n}: {type(e).__name__}: {e}")
+                turn += 1
+                continue
+            dt = time.perf_counter() - t0
+            with lock:
+                res.latencies.append(dt)
+                if "error" in out:
+                    res.errors.append(f"user {n}: {out['error']}")
+                else:
+                    res.completed += 1
+                    if turn % 3 and expected and f"第{_cn(expected)}条" not in out.get("standalone", ""):
+                        res.crossed.append(f"user {n} (article {expected}) got {out.get('standalone')!r}")
+            if isinstance(out, dict) and out.get("citations"):
+                expected = out["citations"][0]["article"]
+            turn += 1
+
+    t_start = time.perf_counter()
+    threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(users)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        time.sleep(1.0)
+        m = rss_mb(pid)
+        if m is not None:
+            mem.append(m)
+    wall = time.perf_counter() - t_start
+    lat = sorted(res.latencies)
+    pct = lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))], 3) if lat else None  # noqa: E731
+    third = max(1, len(mem) // 3)
+    report = {
+        "users": users, "answers": res.completed, "errors": len(res.errors), "crossed": len(res.crossed),
+        "seconds": round(wall, 1), "answers_per_s": round(res.completed / wall, 2) if wall else None,
+        "latency_s": {"p50": pct(0.5), "p95": pct(0.95), "max": round(lat[-1], 3) if lat else None,
+                      "mean": round(statistics.mean(lat), 3) if lat else None},
+        "rss_mb": {"start": _r(mem[0]), "end": _r(mem[-1]), "max": _r(max((m for m in mem if m), default=None)),
+                   "growth_last_two_thirds": _r(mem[-1] - mem[third]) if mem[-1] and mem[third] else None},
+        "error_samples": res.errors[:5], "crossed_samples": res.crossed[:5],
+    }
+    return report
+
+
+def _r(x):
+    return round(x, 1) if x is not None else None
+
+
+def _cn(n: int) -> str:
+    from .numerals import to_chinese
+
+    return to_chinese(n)

@@ -1,0 +1,117 @@
+"""End to end in a real headless browser: Debian's chromium driven by Playwright against `python app.py`
+(extractive backend, BM25, no models), on a free loopback port. Saves screenshots to tests/artifacts/."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("app")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | {
+        "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    proc = subprocess.Popen([sys.executable, "app.py", "--backend", "extractive", "--embed-model", "none",
+                             "--port", str(port), "--index-dir", str(tmp / "index"),
+                             "--feedback-file", str(tmp / "feedback.jsonl")],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "app.log", "w"))
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("app.py exited:\n" + (tmp / "app.log").read_text())
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("app.py did not start in 120 s:\n" + (tmp / "app.log").read_text())
+    yield url, tmp
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "chromium is missing: apt-get install chromium (.ci/run does this)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+def ask(page, question: str):
+    page.fill("#question textarea", question)
+    page.click("#send")
+
+
+def test_answer_with_citation_chip_and_clause_view(server, browser):
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url)
+    ask(page, "企业用地的亩产效益综合评价是怎么规定的？")
+    chip = page.locator("#chat a.cite").first
+    chip.wait_for(timeout=30000)
+    assert chip.inner_text() == "【第十八条】"
+    chip.click()
+    shown = page.locator("#clause-view .hl")
+    shown.wait_for(timeout=5000)
+    assert "亩产效益综合评价" in shown.inner_text()
+    assert page.url.rstrip("/") == url.rstrip("/")  # the conversation stayed on the page
+    assert "第十八条" in page.locator("#evidence").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+
+    ask(page, "违反本条例要罚多少钱？")
+    refusal = page.locator("#chat .refusal").last
+    refusal.wait_for(timeout=30000)
+    assert "本条例未对此作出规定" in refusal.inner_text()
+    page.close()
+
+
+def test_script_in_a_question_is_shown_as_text(server, browser):
+    url, _ = server
+    page = browser.new_page()
+    page.goto(url)
+    fired = []
+    page.on("dialog", lambda d: (fired.append(d.message), d.dismiss()))
+    ask(page, '<img src=x onerror="alert(1)"> 技术改造有什么支持')
+    page.locator("#chat a.cite").first.wait_for(timeout=30000)
+    assert fired == []
+    assert '<img src=x onerror="alert(1)">' in page.locator("#chat").inner_text()
+    page.close()
+
+
+def test_phone_width(server, browser):
+    url, _ = server
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(url)
+    ask(page, "链长制是什么？")
+    page.locator("#chat a.cite").first.wait_for(timeout=30000)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 392, f"page is {width}px wide on a 390px screen"
+    page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
+    page.close()
