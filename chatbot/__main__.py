@@ -118,7 +118,7 @@ def cmd_eval(args) -> int:
     except GoldError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    out = Path(args.out or ROOT / "eval" / "reports" / time.strftime("%Y%m%d-%H%M%S"))
+    out = Path(args.out or Path(s.reports_dir) / time.strftime("%Y%m%d-%H%M%S"))
     try:
         from tqdm import tqdm
 

@@ -90,11 +90,14 @@ def plots(metrics: dict, rows: list[dict], out: Path) -> list[Path]:
     ax.legend()
     save(fig, "latency.png")
 
-    curve = metrics["refusal_curve"]
+    curve = [c for c in metrics["refusal_curve"]
+             if c["in_scope_wrongly_refused"] is not None and c["out_of_scope_refused"] is not None]
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.plot([c["in_scope_wrongly_refused"] for c in curve], [c["out_of_scope_refused"] for c in curve], "o-")
     for c in curve[::2]:
         ax.annotate(str(c["threshold"]), (c["in_scope_wrongly_refused"], c["out_of_scope_refused"]), fontsize=7)
+    if not curve:
+        ax.text(0.5, 0.5, "needs in-scope and out-of-scope questions", ha="center", transform=ax.transAxes)
     ax.set(xlabel="in-scope wrongly refused", ylabel="out-of-scope refused", xlim=(-0.02, 1), ylim=(0, 1.05),
            title="Refusal trade-off (relevance threshold)")
     save(fig, "refusal_tradeoff.png")

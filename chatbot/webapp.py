@@ -237,6 +237,36 @@ class WebApp:
             return {"question": message, "error": str(e)}, turns
         return ans.to_json(), (turns + [turn_of(ans)])[-self.assistant.settings.history_turns:]
 
+    def run_eval(self, gold_file: str | None, limit: int, out_root: str | Path, progress=None):
+        """Evaluate on the built-in gold set or an uploaded JSONL file.
+
+        Returns (summary markdown, plot paths, worst-cases markdown, path of a zip of the report).
+        A malformed gold file is reported (with line numbers) instead of starting the run.
+        """
+        import shutil
+
+        from .config import ROOT
+        from .evaluate import GoldError, evaluate_answers, load_gold
+        from .report import markdown, write_report
+
+        path = Path(gold_file) if gold_file else ROOT / "eval" / "gold.jsonl"
+        try:
+            gold = load_gold(path, len(self.assistant.regulation.articles))
+        except GoldError as e:
+            return f"**评测文件有误，未开始评测：**\n\n```\n{e}\n```", [], "", None
+        if limit and limit > 0:
+            gold = gold[: int(limit)]
+        out = Path(out_root) / time.strftime("%Y%m%d-%H%M%S")
+        metrics, rows = evaluate_answers(gold, self.assistant, progress=progress)
+        try:
+            files = write_report(out, metrics, rows)
+            archive = shutil.make_archive(str(out), "zip", root_dir=out)
+        except OSError as e:
+            return f"评测完成，但报告未能写入 {out}（{e.strerror or e}）。", [], "", None
+        md = markdown(metrics, rows)
+        summary, _, worst = md.partition("## Worst cases")
+        return summary, [str(f) for f in files if f.suffix == ".png"], "## Worst cases" + worst, archive
+
     def search(self, query: str) -> str:
         return regulation_html(self.assistant.regulation, (query or "")[:100])
 
@@ -294,6 +324,25 @@ def create_app(assistant: Assistant, feedback_path: str | Path):
             gr.Markdown(f"{reg.adoption}")
             view = gr.HTML(regulation_html(reg), elem_id="regulation-view")
             query.change(app.search, query, view, show_progress="hidden")
+
+        with gr.Tab("评测"):
+            gr.Markdown("用标准问题集评测检索与回答（引用准确率、召回率、拒答、时延），生成可下载的报告。"
+                        "默认使用内置问题集，也可上传 JSONL 文件（每行含 id、question、articles、key_points、type）。")
+            with gr.Row():
+                upload = gr.File(label="问题集（可选，JSONL）", file_types=[".jsonl"], type="filepath")
+                limit = gr.Number(value=0, precision=0, label="只评测前 N 题（0 = 全部）", minimum=0)
+            run_btn = gr.Button("运行评测", variant="primary", elem_id="run-eval")
+            summary = gr.Markdown(elem_id="eval-summary")
+            gallery = gr.Gallery(label="图表", columns=2, height="auto")
+            worst = gr.Markdown()
+            download = gr.File(label="下载报告（zip）")
+
+            def on_eval(file_v, limit_v, progress=gr.Progress(track_tqdm=False)):
+                track = lambda xs: progress.tqdm(xs, desc="评测中")  # noqa: E731
+                return app.run_eval(file_v, int(limit_v or 0), assistant.settings.reports_dir, progress=track)
+
+            run_btn.click(on_eval, [upload, limit], [summary, gallery, worst, download], api_visibility="private",
+                          concurrency_limit=1)
 
         def on_submit(message, chat_v, turns_v, records_v, k):
             yield from app.respond(message, chat_v, turns_v, records_v, int(k))
