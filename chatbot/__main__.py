@@ -60,17 +60,32 @@ def _hit_json(h) -> dict:
             "text": h.clause.text}
 
 
-def _read_questions(path: str) -> list[str]:
-    out = []
-    for no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+def _read_questions(path: str) -> list[tuple[str | None, str | None]]:
+    """(question, None) for each good line, (None, error) for a bad one: one bad line never stops a batch."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise SystemExit(f"error: cannot read {path}: {e.strerror}")
+    out: list[tuple[str | None, str | None]] = []
+    for no, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-            out.append(obj["question"])
+            obj = json.loads(line.decode("utf-8"))
+            q = obj["question"]
+            if not isinstance(q, str):
+                raise TypeError("'question' must be a string")
+            out.append((q, None))
+        except UnicodeDecodeError:
+            out.append((None, f"{path}:{no}: not UTF-8 text"))
         except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise SystemExit(f"{path}:{no}: expected a JSON object with a 'question' key ({e})")
+            out.append((None, f"{path}:{no}: expected a JSON object with a 'question' key ({e})"))
     return out
+
+
+def _printable(text: str) -> str:
+    """Text safe to print: undecodable bytes from the command line (lone surrogates) become U+FFFD."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def cmd_retrieve(args) -> int:
@@ -79,8 +94,12 @@ def cmd_retrieve(args) -> int:
     if not args.question and not args.questions:
         raise SystemExit("give a question, or --questions FILE.jsonl")
     retriever, _ = open_retriever(_settings(args))
-    questions = [args.question] if args.question else _read_questions(args.questions)
-    for q in questions:
+    questions = [(args.question, None)] if args.question else _read_questions(args.questions)
+    for q, error in questions:
+        if error:
+            print(json.dumps({"error": error}, ensure_ascii=False) if args.json else f"error: {error}", flush=True)
+            continue
+        q = _printable(q)
         r = retriever.search(q, k=args.k)
         if args.json:
             print(json.dumps({"question": q, "mode": r.mode, "hits": [_hit_json(h) for h in r.hits]},
@@ -208,11 +227,15 @@ def _ask_one(assistant, question: str, as_json: bool, history=None):
 def cmd_ask(args) -> int:
     if not args.question and not args.questions:
         raise SystemExit("give a question, or --questions FILE.jsonl")
-    questions = [args.question] if args.question else _read_questions(args.questions)
+    questions = [(args.question, None)] if args.question else _read_questions(args.questions)
     assistant = _assistant(args)
     failed = 0
-    for q in questions:
-        failed += _ask_one(assistant, q, args.json) is None
+    for q, error in questions:
+        if error:
+            print(json.dumps({"error": error}, ensure_ascii=False) if args.json else f"error: {error}", flush=True)
+            failed += 1
+            continue
+        failed += _ask_one(assistant, _printable(q), args.json) is None
     return 1 if failed and len(questions) == 1 else 0
 
 
@@ -313,6 +336,26 @@ def cmd_loadtest(args) -> int:
     return 0 if report["errors"] == 0 and report["crossed"] == 0 else 1
 
 
+def cmd_hostile(args) -> int:
+    import os
+
+    from .hostile import run_api, run_cli, run_web, table
+    from .webapp import WebApp
+
+    s = _settings(args)
+    assistant = _assistant(args)
+    rows = run_api(assistant) + run_web(WebApp(assistant, Path(s.feedback_file).with_name("hostile-feedback.jsonl")))
+    if args.cli:
+        env = dict(os.environ) | {"CHATBOT_BACKEND": assistant.backend, "CHATBOT_EMBED_MODEL": s.embed_model,
+                                  "CHATBOT_INDEX_DIR": s.index_dir}
+        if assistant.llm is not None:
+            env["CHATBOT_LLM_MODEL"] = s.llm_model
+        rows += run_cli(env, ROOT)
+    md = table(rows)
+    print(md)
+    return 0 if all(r.ok for r in rows) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m chatbot", description="江西省先进制造业促进条例 问答助手")
     sub = p.add_subparsers(dest="command", required=True)
@@ -376,6 +419,12 @@ def main(argv: list[str] | None = None) -> int:
     common(sp)
     llm_opts(sp)
     sp.set_defaults(func=cmd_loadtest)
+
+    sp = sub.add_parser("hostile", help="hostile-input suite: a table of cases and outcomes")
+    sp.add_argument("--cli", action="store_true", help="also run every case through the command line")
+    common(sp)
+    llm_opts(sp)
+    sp.set_defaults(func=cmd_hostile)
 
     sp = sub.add_parser("eval", help="evaluate against the gold questions")
     sp.add_argument("--gold", default=str(ROOT / "eval" / "gold.jsonl"))

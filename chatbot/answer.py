@@ -279,7 +279,10 @@ class Assistant:
         # the literal words stay in retrieval: a rewritten follow-up still contains them
         r = self.retriever.search(standalone, k=max(1, min(int(top_k or self.settings.top_k), 20)))
         timings = {"retrieval": r.seconds}
-        base = dict(question=q, hits=r.hits, backend=self.backend, standalone=standalone, relevance=r.max_dense)
+        base = dict(question=q, hits=r.hits, backend=self.backend, standalone=standalone, relevance=r.max_dense,
+                    notices=[r.notice] if r.notice else [])
+        if self.settings.log_questions:
+            print(f"question: {q!r}", file=sys.stderr)
 
         reason = self._refusal_reason(standalone, r)
         if reason:

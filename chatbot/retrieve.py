@@ -117,6 +117,7 @@ class Retrieval:
     seconds: float = 0.0
     max_dense: float | None = None  # best cosine of any clause, for refusal decisions
     max_bm25: float = 0.0
+    notice: str = ""                # set when retrieval had to degrade (e.g. the embedder failed)
 
     def articles(self, k: int | None = None) -> list[ArticleHit]:
         return group_by_article(self.hits)[:k]
@@ -164,9 +165,16 @@ class Retriever:
         clauses = self.index.clauses
         bm = self.index.bm25_scores(question, expand=self.expand) if mode != "dense" else np.zeros(len(clauses), np.float32)
         dn = None
+        notice = ""
         if mode != "bm25":
-            qv = query_vector if query_vector is not None else self.embedder.encode_queries([question])[0]
-            dn = self.index.dense_scores(qv)
+            try:
+                qv = query_vector if query_vector is not None else self.embedder.encode_queries([question])[0]
+                dn = self.index.dense_scores(qv)
+            except Exception as e:  # noqa: BLE001 - a failing embedder must not take answers down
+                if mode == "dense":
+                    raise
+                mode, notice = "bm25", f"语义检索出错，本次仅用关键词检索（{type(e).__name__}: {e}）"
+                bm = self.index.bm25_scores(question, expand=self.expand)
         bm_rank = ranking(bm, positive_only=True)
         dn_rank = ranking(dn) if dn is not None else []
         if mode == "bm25":
@@ -202,7 +210,7 @@ class Retriever:
         ]
         return Retrieval(question, hits, refs, missing, mode, time.perf_counter() - t0,
                          max_dense=float(dn.max()) if dn is not None else None,
-                         max_bm25=float(bm.max()) if len(bm) else 0.0)
+                         max_bm25=float(bm.max()) if len(bm) else 0.0, notice=notice)
 
 
 def open_retriever(settings, log=None) -> tuple[Retriever, list[str]]:
