@@ -332,8 +332,16 @@ class Assistant:
         return ""
 
     def _context(self, r: Retrieval) -> list[Clause]:
-        """The clauses given to the model (or quoted): top hits within the context budget."""
-        return [h.clause for h in r.hits[: self.settings.context_clauses]]
+        """The evidence: the best hit and the hits scoring close to it, within the context budget.
+
+        The same clauses are quoted by the extractive backend and given to a model. Giving a small model
+        only the clauses retrieval is sure of (instead of a fixed top 4) halved its wrong refusals and
+        raised its citation recall on the gold set (README, "Answers").
+        """
+        top = r.hits[0].score
+        chosen = [h.clause for h in r.hits[: self.settings.context_clauses]
+                  if h.score >= self.settings.quote_ratio * top or h.lookup]
+        return chosen or [r.hits[0].clause]
 
     def _refusal(self, reason: str, r: Retrieval, timings: dict, t0: float, **base) -> Answer:
         near = [h.clause for h in r.hits[:3] if not r.missing_refs or h.lookup] if r.hits else []
@@ -345,10 +353,8 @@ class Assistant:
                       refusal_reason=reason, **base)
 
     def _extractive(self, r: Retrieval, given: list[Clause], timings: dict, t0: float, **base) -> Answer:
-        """Quote the clauses that answer: the best hit and those scoring close to it (at most three)."""
-        top = r.hits[0].score
-        chosen = [h.clause for h in r.hits[:3] if h.score >= self.settings.quote_ratio * top or h.lookup]
-        chosen = chosen or [r.hits[0].clause]
+        """Quote the evidence clauses, each with its label."""
+        chosen = given
         body = "\n".join(f"{c.text}【{c.label}】" for c in chosen)
         text = f"条例的相关规定如下：\n{body}\n{basis_list(chosen)}"
         timings["total"] = time.perf_counter() - t0

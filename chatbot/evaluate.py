@@ -18,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import Clause, Regulation
-from .embed import Embedder
-from .index import Index, build_bm25, build_dense
+from .corpus import Regulation
+from .index import build_bm25, build_dense
 from .retrieve import Retriever, ranking
 
 REQUIRED_KEYS = ("id", "question", "articles", "key_points", "type")
@@ -216,16 +215,10 @@ def evaluate_retrieval(gold: list[GoldItem], retriever: Retriever, source_text: 
     questions = []
     steps = progress(in_scope) if progress else in_scope
     for g in steps:
-        qv = None
-        if variants.product.embedder is not None:
-            t0 = time.perf_counter()
-            r = variants.product.search(g.question, k=5)  # the timed path: query embedding + both searches
-            latencies.append(time.perf_counter() - t0)
-            qv = embedder.encode_queries([g.question])[0]
-        else:
-            t0 = time.perf_counter()
-            r = variants.product.search(g.question, k=5)
-            latencies.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        variants.product.search(g.question, k=5)  # the timed path: query embedding (if any) + searches
+        latencies.append(time.perf_counter() - t0)
+        qv = embedder.encode_queries([g.question])[0] if embedder is not None else None
         row = {"id": g.id, "type": g.type, "question": g.question, "gold": list(g.articles)}
         for name in variants.names:
             ranked = variants.rank(name, g.question, qv)
@@ -252,7 +245,7 @@ def evaluate_retrieval(gold: list[GoldItem], retriever: Retriever, source_text: 
 
 
 def retrieval_markdown(report: dict) -> str:
-    lines = [f"# Retrieval evaluation\n",
+    lines = ["# Retrieval evaluation\n",
              f"Gold questions: {report['gold_questions']} ({report['in_scope']} in scope). "
              f"Embedding model: `{report['embed_model']}`. Article-level metrics.\n",
              "| retriever | Hit@1 | Recall@3 | Recall@5 | MRR |", "|---|---|---|---|---|"]

@@ -115,7 +115,7 @@ def worst_cases(rows: list[dict]) -> dict[str, list[dict]]:
 
 def markdown(metrics: dict, rows: list[dict]) -> str:
     m = metrics
-    lines = [f"# Evaluation report\n", f"Backend `{m['backend']}`, LLM `{m['llm_model']}`, embedder "
+    lines = ["# Evaluation report\n", f"Backend `{m['backend']}`, LLM `{m['llm_model']}`, embedder "
              f"`{m['embed_model']}`. {m['questions']} questions ({m['in_scope']} in scope, "
              f"{m['out_of_scope']} out of scope).\n", "## Answers\n", "| metric | value |", "|---|---|"]
     lines += [f"| {label} | {_fmt(m[key])} |" for key, label in METRIC_ROWS]
