@@ -25,6 +25,13 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def exposure_warning(host: str) -> str | None:
+    """A warning when the app would be reachable from other machines (anything but loopback)."""
+    if host in ("127.0.0.1", "localhost", "::1") or host.startswith("127."):
+        return None
+    return f"warning: listening on {host}: the app is reachable from other machines on this network"
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
@@ -40,8 +47,9 @@ def main(argv=None) -> int:
     assistant = Assistant.load(settings)
     demo = create_app(assistant, settings.feedback_file)
     print(demo.webapp.status(), file=sys.stderr)
-    if settings.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: listening on {settings.host}: the app is reachable from other machines", file=sys.stderr)
+    warning = exposure_warning(settings.host)
+    if warning:
+        print(warning, file=sys.stderr)
     demo.queue(default_concurrency_limit=args.concurrency, max_size=256)
     demo.launch(server_name=settings.host, server_port=settings.port, css=CSS, head=CLIENT_JS, footer_links=["api"],
                 show_error=False, quiet=False)

@@ -163,7 +163,8 @@ class Retriever:
         if mode != "bm25" and self.embedder is None:
             raise ValueError(f"{mode} retrieval needs an embedding model; this index is BM25 only")
         clauses = self.index.clauses
-        bm = self.index.bm25_scores(question, expand=self.expand) if mode != "dense" else np.zeros(len(clauses), np.float32)
+        bm = (self.index.bm25_scores(question, expand=self.expand) if mode != "dense"
+              else np.zeros(len(clauses), np.float32))
         dn = None
         notice = ""
         if mode != "bm25":
@@ -174,7 +175,6 @@ class Retriever:
                 if mode == "dense":
                     raise
                 mode, notice = "bm25", f"语义检索出错，本次仅用关键词检索（{type(e).__name__}: {e}）"
-                bm = self.index.bm25_scores(question, expand=self.expand)
         bm_rank = ranking(bm, positive_only=True)
         dn_rank = ranking(dn) if dn is not None else []
         if mode == "bm25":
