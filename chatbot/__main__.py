@@ -282,6 +282,15 @@ def cmd_bench(args) -> int:
     rows = run_bench(models, retriever, args.backends.split(","), s.context_clauses, args.max_new_tokens,
                      s.threads, tuple(args.dtypes.split(",")), log=lambda m: print(m, file=sys.stderr))
     md = markdown(rows)
+    if args.context_sweep:
+        from .bench import context_sweep
+
+        gguf = [m for m in models if m.endswith(".gguf")][-1]
+        sweep = context_sweep(gguf, retriever, threads=s.threads, log=lambda m: print(m, file=sys.stderr))
+        md += (f"\n\nPrompt cost per clause ({Path(gguf).name}, llama.cpp, time to first token):\n\n"
+               "| clauses | prompt tokens | median TTFT s |\n|---|---|---|\n"
+               + "\n".join(f"| {r['clauses']} | {r['prompt_tokens']} | {r['ttft_s']} |" for r in sweep))
+        rows.append({"context_sweep": sweep})
     print(md)
     if args.out:
         out = Path(args.out)
@@ -405,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--dtypes", default="float32", help="transformers dtypes to compare, e.g. float32,bfloat16")
     sp.add_argument("--max-new-tokens", type=int, default=64)
     sp.add_argument("--out", help="folder for bench.json and bench.md")
+    sp.add_argument("--context-sweep", action="store_true", help="also time prompts of 1, 2, 4, 6 clauses")
     common(sp)
     sp.set_defaults(func=cmd_bench)
 

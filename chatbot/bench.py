@@ -77,6 +77,30 @@ def run_bench(models: list[str], retriever: Retriever, backends: list[str], cont
     return rows
 
 
+def context_sweep(model: str, retriever: Retriever, sizes=(1, 2, 4, 6), threads: int = 0, log=print) -> list[dict]:
+    """Time to first token against the number of clauses in the prompt (llama.cpp): the cost per clause.
+
+    Each size is measured on a different question than the warm-up, so only the system prompt is cached.
+    """
+    reg = retriever.index.regulation
+    llm = LlamaCppLLM(model, threads=threads)
+    llm.load()
+    rows = []
+    for n in sizes:
+        times, tokens = [], []
+        for q in QUESTIONS:
+            messages = build_messages(reg, q, [h.clause for h in retriever.search(q, k=n).hits])
+            start = time.perf_counter()
+            for _ in llm.stream(messages, max_new_tokens=1):
+                break
+            times.append(time.perf_counter() - start)
+            tokens.append(llm.count_tokens("".join(m["content"] for m in messages)))
+        rows.append({"clauses": n, "prompt_tokens": int(statistics.median(tokens)),
+                     "ttft_s": round(statistics.median(times[1:]), 2)})
+        log(f"  {rows[-1]}")
+    return rows
+
+
 def markdown(rows: list[dict]) -> str:
     lines = ["| model | backend | weights | load s | median TTFT s | median tokens/s | prompt tokens |",
              "|---|---|---|---|---|---|---|"]

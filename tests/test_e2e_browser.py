@@ -115,3 +115,18 @@ def test_phone_width(server, browser):
     assert width <= 392, f"page is {width}px wide on a 390px screen"
     page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
     page.close()
+
+
+def test_concurrent_conversations_do_not_mix(server):
+    from chatbot.loadtest import run_load
+
+    url, _ = server
+    report = run_load(url, users=3, questions=9, duration=120, log=lambda m: None)
+    assert report["errors"] == 0 and report["crossed"] == 0 and report["answers"] == 9, report
+
+
+def test_load_test_refuses_other_hosts():
+    from chatbot.loadtest import run_load
+
+    with pytest.raises(ValueError, match="loopback"):
+        run_load("http://192.0.2.1:7860/", users=1, questions=1, duration=1)
