@@ -1,0 +1,42 @@
+import pytest
+
+from chatbot.scope import out_of_scope
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("技术改造补助的具体金额是多少？", "amount"),
+    ("峰时电价一度多少钱？", "amount"),
+    ("违反本条例要罚多少钱？", "penalty"),
+    ("技改补助要准备哪些申报材料？", "procedure"),
+    ("高新技术企业认定需要满足什么条件？", "procedure"),
+    ("各条产业链的链长分别是哪位领导？", "person"),
+    ("先进制造业企业所得税税率是多少？", "amount"),
+    ("个人所得税专项附加扣除怎么填报？", "tax_labor"),
+    ("广东省对先进制造业有哪些扶持政策？", "other_region"),
+    ("江西省食品安全条例对小作坊有什么规定？", "other_law"),
+    ("《中华人民共和国劳动法》怎么规定加班？", "other_law"),
+    ("明天南昌天气怎么样？", "unrelated"),
+])
+def test_what_the_regulation_does_not_set(question, kind):
+    gap = out_of_scope(question)
+    assert gap is not None and gap.kind == kind
+
+
+@pytest.mark.parametrize("question", [
+    "工厂做技术改造，政府能给什么支持？", "条例什么时候开始施行？", "我们公司注册在浙江，这个条例跟我们有关系吗？",
+    "我们厂想开发工业旅游项目，条例支持吗？", "先行先试失败要想不被追责，得满足哪些条件？",
+    "引进的高层次人才，孩子上学、租房能得到什么服务？", "办项目手续太多了，条例有没有说要简化？",
+    "我们想去海外申请专利、参与制定国际标准，条例支持吗？", "外地老板来江西投资制造业，条例欢迎吗？",
+])
+def test_answerable_questions_pass(question):
+    assert out_of_scope(question) is None
+
+
+def test_gold_sets():
+    from chatbot.evaluate import load_gold
+    from conftest import ROOT
+
+    for name in ("gold.jsonl", "heldout.jsonl"):
+        gold = load_gold(ROOT / "eval" / name, 26)
+        assert all(out_of_scope(g.question) for g in gold if not g.in_scope), name
+        assert not [g.question for g in gold if g.in_scope and out_of_scope(g.question)], name
