@@ -10,7 +10,7 @@ from chatbot.scope import out_of_scope
     ("技改补助要准备哪些申报材料？", "procedure"),
     ("高新技术企业认定需要满足什么条件？", "procedure"),
     ("各条产业链的链长分别是哪位领导？", "person"),
-    ("先进制造业企业所得税税率是多少？", "amount"),
+    ("先进制造业企业所得税税率是多少？", "tax_labor"),
     ("个人所得税专项附加扣除怎么填报？", "tax_labor"),
     ("广东省对先进制造业有哪些扶持政策？", "other_region"),
     ("江西省食品安全条例对小作坊有什么规定？", "other_law"),
