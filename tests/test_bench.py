@@ -13,6 +13,6 @@ def test_bench_measures_both_backends(built_index, tiny_gguf):
     for x in rows:
         assert x["load_s"] >= 0 and x["ttft_s"] > 0 and x["runs"] == 3 and x["prompt_tokens"] > 0
     md = markdown(rows)
-    assert "| tiny-qwen2.gguf | llama.cpp |" in md and "faster to first token" in md
+    assert "| tiny-qwen2.gguf | llama.cpp |" in md and "time to first token" in md
     sweep = context_sweep(tiny_gguf, r, sizes=(1, 3), log=lambda m: None)
     assert [s["clauses"] for s in sweep] == [1, 3] and sweep[1]["prompt_tokens"] > sweep[0]["prompt_tokens"]
