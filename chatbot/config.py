@@ -41,7 +41,7 @@ class Settings:
     feedback_file: str = str(ROOT / "feedback" / "feedback.jsonl")  # where the web app appends feedback
     reports_dir: str = str(ROOT / "eval" / "reports")  # where evaluation runs write their reports
     log_questions: bool = False              # log question text to stderr (off: privacy by default)
-    min_relevance: float = 0.25              # refuse when the best dense cosine is below this (calibrated, README)
+    min_relevance: float = 0.30              # refuse when the best dense cosine is below this (calibrated, README)
     quote_ratio: float = 0.85                # extractive answers quote hits scoring >= this share of the best
 
     def __post_init__(self):

@@ -362,18 +362,23 @@ def aggregate_answers(rows: list[dict]) -> dict:
 def refusal_curve(rows: list[dict], thresholds=None) -> list[dict]:
     """Refusals if the relevance threshold were t: out-of-scope refused vs in-scope wrongly refused.
 
-    Uses each question's best dense cosine (`relevance`) and whether the scope rules fired (`scope_gap`);
-    a question is refused at t when the rules fired or its relevance is below t.
+    Uses each question's best dense cosine (`relevance`), whether the scope rules fired (`scope_gap`) and
+    whether it named an article (`lookup`); refused at t when the rules fired, or when its relevance is
+    below t and it named no article.
     """
     thresholds = thresholds if thresholds is not None else [round(x, 2) for x in np.arange(0.0, 0.65, 0.05)]
     ins = [r for r in rows if r["in_scope"]]
     oos = [r for r in rows if not r["in_scope"]]
     out = []
     for t in thresholds:
-        refused = lambda r: r["scope_gap"] or (r["relevance"] is not None and r["relevance"] < t)  # noqa: E731
+        refused = lambda r: r["scope_gap"] or (  # noqa: E731 - as Assistant._refusal_reason decides
+            r["relevance"] is not None and r["relevance"] < t and not r.get("lookup"))
+        alone = lambda r: r["relevance"] is not None and r["relevance"] < t and not r.get("lookup")  # noqa: E731
+        share = lambda f, xs: round(sum(map(f, xs)) / len(xs), 4) if xs else None  # noqa: E731
         out.append({"threshold": t,
-                    "out_of_scope_refused": round(sum(map(refused, oos)) / len(oos), 4) if oos else None,
-                    "in_scope_wrongly_refused": round(sum(map(refused, ins)) / len(ins), 4) if ins else None})
+                    "out_of_scope_refused": share(refused, oos), "in_scope_wrongly_refused": share(refused, ins),
+                    "threshold_alone_out_of_scope_refused": share(alone, oos),
+                    "threshold_alone_in_scope_wrongly_refused": share(alone, ins)})
     return out
 
 
@@ -390,7 +395,8 @@ def evaluate_answers(gold: list[GoldItem], assistant, progress=None) -> tuple[di
         retrieval = article_metrics(item.articles, ranked) if item.in_scope else None
         rows.append({"id": item.id, "type": item.type, "question": item.question, "gold": list(item.articles),
                      "key_points": list(item.key_points), **ans.to_json(), **scores, "retrieval": retrieval,
-                     "retrieved_articles": ranked[:5], "scope_gap": out_of_scope(ans.standalone) is not None})
+                     "retrieved_articles": ranked[:5], "scope_gap": out_of_scope(ans.standalone) is not None,
+                     "lookup": bool(ans.hits and ans.hits[0].lookup)})
     metrics = aggregate_answers(rows)
     ins = [r for r in rows if r["in_scope"]]
     metrics["retrieval"] = mean_metrics([r["retrieval"] for r in ins])

@@ -93,7 +93,12 @@ def plots(metrics: dict, rows: list[dict], out: Path) -> list[Path]:
     curve = [c for c in metrics["refusal_curve"]
              if c["in_scope_wrongly_refused"] is not None and c["out_of_scope_refused"] is not None]
     fig, ax = plt.subplots(figsize=(5, 4))
-    ax.plot([c["in_scope_wrongly_refused"] for c in curve], [c["out_of_scope_refused"] for c in curve], "o-")
+    ax.plot([c["in_scope_wrongly_refused"] for c in curve], [c["out_of_scope_refused"] for c in curve], "o-",
+            label="scope rules + threshold")
+    alone = [c for c in curve if c.get("threshold_alone_out_of_scope_refused") is not None]
+    ax.plot([c["threshold_alone_in_scope_wrongly_refused"] for c in alone],
+            [c["threshold_alone_out_of_scope_refused"] for c in alone], "s--", label="threshold alone")
+    ax.legend(fontsize=7)
     for c in curve[::2]:
         ax.annotate(str(c["threshold"]), (c["in_scope_wrongly_refused"], c["out_of_scope_refused"]), fontsize=7)
     if not curve:
@@ -134,10 +139,12 @@ def markdown(metrics: dict, rows: list[dict]) -> str:
                      f"{_fmt(b['key_point_coverage'])} | {_fmt(b['out_of_scope_refused'])} | "
                      f"{_fmt(b['in_scope_wrongly_refused'])} |")
     lines += ["\n## Refusal trade-off\n", "Refused if the scope rules fire or the best dense cosine is below the "
-              "threshold (current setting: `min_relevance`).\n", "| threshold | out-of-scope refused | in-scope wrongly refused |",
-              "|---|---|---|"]
-    lines += [f"| {c['threshold']} | {_fmt(c['out_of_scope_refused'])} | {_fmt(c['in_scope_wrongly_refused'])} |"
-              for c in m["refusal_curve"]]
+              "threshold (current setting: `min_relevance`); the last two columns use the threshold alone.\n",
+              "| threshold | out-of-scope refused | in-scope wrongly refused | OOS refused (threshold alone) | "
+              "in-scope refused (threshold alone) |", "|---|---|---|---|---|"]
+    lines += [f"| {c['threshold']} | {_fmt(c['out_of_scope_refused'])} | {_fmt(c['in_scope_wrongly_refused'])} | "
+              f"{_fmt(c.get('threshold_alone_out_of_scope_refused'))} | "
+              f"{_fmt(c.get('threshold_alone_in_scope_wrongly_refused'))} |" for c in m["refusal_curve"]]
     lines.append("\n## Worst cases\n")
     for title, items in worst_cases(rows).items():
         lines.append(f"### {title} ({len(items)})\n")

@@ -61,9 +61,16 @@ def test_refusal_curve_by_hand():
             {"in_scope": False, "scope_gap": True, "relevance": 0.5},
             {"in_scope": False, "scope_gap": False, "relevance": 0.2}]
     c = {x["threshold"]: x for x in refusal_curve(rows, [0.0, 0.25, 0.4])}
-    assert c[0.0] == {"threshold": 0.0, "out_of_scope_refused": 0.5, "in_scope_wrongly_refused": 0.0}
+    assert c[0.0] == {"threshold": 0.0, "out_of_scope_refused": 0.5, "in_scope_wrongly_refused": 0.0,
+                      "threshold_alone_out_of_scope_refused": 0.0, "threshold_alone_in_scope_wrongly_refused": 0.0}
     assert c[0.25]["out_of_scope_refused"] == 1.0 and c[0.25]["in_scope_wrongly_refused"] == 0.0
+    assert c[0.25]["threshold_alone_out_of_scope_refused"] == 0.5  # only the 0.2 one; the other needs the rules
     assert c[0.4]["in_scope_wrongly_refused"] == 0.5
+
+
+def test_refusal_curve_spares_questions_that_name_an_article():
+    rows = [{"in_scope": True, "scope_gap": False, "relevance": 0.1, "lookup": True}]
+    assert refusal_curve(rows, [0.5])[0]["in_scope_wrongly_refused"] == 0.0
 
 
 @pytest.fixture(scope="module")
