@@ -36,19 +36,14 @@ def cmd_chunks(args) -> int:
 
 
 def cmd_index(args) -> int:
-    from .embed import Embedder, EmbedderUnavailable
+    from .embed import load_embedder
     from .index import build
 
     s = _settings(args)
     reg = _regulation(s)
-    embedder = None
-    if s.dense_enabled:
-        embedder = Embedder(s.embed_model)
-        try:
-            embedder.load()
-        except EmbedderUnavailable as e:
-            print(f"warning: {e}\nwarning: building a BM25-only index", file=sys.stderr)
-            embedder = None
+    embedder, notice = load_embedder(s)
+    if notice:
+        print(f"warning: {notice}\nwarning: building a BM25-only index", file=sys.stderr)
     idx = build(reg, s.index_dir, embedder)
     print(json.dumps({k: v for k, v in idx.manifest.items() if k != "files"}, ensure_ascii=False))
     return 0

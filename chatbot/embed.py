@@ -97,3 +97,15 @@ def _load(name: str, device: str):
         raise EmbedderUnavailable(
             f"cannot load embedding model {name!r} ({where}); set --embed-model or CHATBOT_EMBED_MODEL "
             "to a local sentence-transformers folder to enable dense retrieval") from e
+
+
+def load_embedder(settings) -> tuple[Embedder | None, str | None]:
+    """The configured embedder, loaded, or (None, a notice for the user saying why retrieval is BM25 only)."""
+    if not settings.dense_enabled:
+        return None, "语义检索已关闭（embed_model=none），仅使用关键词检索（BM25）。"
+    embedder = Embedder(settings.embed_model)
+    try:
+        embedder.load()
+    except EmbedderUnavailable as e:
+        return None, f"语义检索未启用，仅使用关键词检索（BM25）：{e}"
+    return embedder, None

@@ -221,22 +221,13 @@ def open_retriever(settings, log=None) -> tuple[Retriever, list[str]]:
     import sys
 
     from . import corpus as corpus_mod
-    from .embed import EmbedderUnavailable
+    from .embed import load_embedder
     from .index import open_index
 
     log = log or (lambda msg: print(msg, file=sys.stderr))
     regulation = corpus_mod.load(corpus_mod.find_corpus(settings.corpus))
-    notices: list[str] = []
-    embedder = None
-    if settings.dense_enabled:
-        embedder = Embedder(settings.embed_model)
-        try:
-            embedder.load()
-        except EmbedderUnavailable as e:
-            notices.append(f"语义检索未启用，仅使用关键词检索（BM25）：{e}")
-            embedder = None
-    else:
-        notices.append("语义检索已关闭（embed_model=none），仅使用关键词检索（BM25）。")
+    embedder, notice = load_embedder(settings)
+    notices = [notice] if notice else []
     for n in notices:
         log(n)
     index = open_index(regulation, settings.index_dir, embedder, log=log)
