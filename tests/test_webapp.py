@@ -117,3 +117,16 @@ def test_create_app_builds_blocks(app):
     assert demo.webapp.assistant is app.assistant
     names = {d.get("api_name") for d in demo.config["dependencies"] if d.get("api_name")}
     assert {"ask", "chat"} <= names
+
+
+def test_streaming_with_a_real_tiny_model(built_index, tiny_qwen_dir, tmp_path):
+    from chatbot.llm import TransformersLLM
+
+    _, idx, _ = built_index
+    a = Assistant(Settings(backend="transformers", max_new_tokens=6), Retriever(idx, None),
+                  TransformersLLM(tiny_qwen_dir), min_relevance=0.0)
+    shown = [step[0][-1]["content"] for step in WebApp(a, tmp_path / "fb.jsonl").respond(
+        "技术改造有什么支持方式？", [], [], [], 5)]  # read each step as it comes: the chat list is updated in place
+    assert any(x.endswith("⏳") for x in shown[:-1])  # tokens shown while generating
+    final = shown[-1]
+    assert "⏳" not in final and 'class="cite"' in final  # then the verified answer, with chips
