@@ -49,9 +49,11 @@ def to_int(text: str) -> int:
 
 
 def to_chinese(n: int) -> str:
-    """Convert 0 <= n < 10000 to the Chinese numeral used in statute labels."""
-    if not 0 <= n < 10000:
-        raise ValueError(f"out of range for a statute numeral: {n}")
+    """Convert n >= 0 to the Chinese numeral used in statute labels (digits from 10000 on)."""
+    if n < 0:
+        raise ValueError(f"not a statute number: {n}")
+    if n >= 10000:
+        return str(n)  # no statute has that many parts; a question may still name one (第12345条)
     if n == 0:
         return "零"
     parts: list[str] = []

@@ -210,3 +210,10 @@ def test_history_is_bounded(retriever):
     assert bounded(history, 2) == history[-2:] and bounded(history, 0) == []
     ans = make(retriever, history_turns=2).ask("这条谁负责？", history)
     assert ans.standalone == "第十二条谁负责？"  # turn 999 cited article 999 % 26 + 1 = 12
+
+
+def test_absurd_article_numbers_are_handled(retriever, regulation, given):
+    ans = make(retriever).ask("第12345条讲什么？")
+    assert ans.refused and "12345" in ans.text
+    c = check_citations("支持技术改造。【第12345条】【第十条第一款】", given, regulation)
+    assert c.removed == ["第12345条"] and c.cited[0].label == "第十条第一款"

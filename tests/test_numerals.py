@@ -26,3 +26,9 @@ def test_round_trip_up_to_a_thousand():
 def test_rejects_non_numerals(bad):
     with pytest.raises(ValueError):
         to_int(bad)
+
+
+def test_huge_numbers_stay_digits():
+    assert to_chinese(12345) == "12345"
+    with pytest.raises(ValueError):
+        to_chinese(-1)
