@@ -327,8 +327,7 @@ def cmd_loadtest(args) -> int:
     if not url:
         raise SystemExit("give --url of a running app, or --start to start one here")
     try:
-        report = run_load(url, args.users, args.questions, args.duration, pid,
-                          log=lambda m: print(m, file=sys.stderr))
+        report = run_load(url, args.users, args.questions, args.duration, pid)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

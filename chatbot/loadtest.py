@@ -51,8 +51,7 @@ def rss_mb(pid: int | None) -> float | None:
         return None
 
 
-def run_load(url: str, users: int, questions: int, duration: float, pid: int | None = None,
-             log=print) -> dict:
+def run_load(url: str, users: int, questions: int, duration: float, pid: int | None = None) -> dict:
     """`users` concurrent sessions ask until `questions` answers in total or `duration` seconds pass."""
     if not _is_local(url):
         raise ValueError(f"load tests run against this machine only (loopback); {url} is not")

@@ -211,7 +211,7 @@ class WebApp:
 
     def record_feedback(self, records: list, index: int | None, liked: bool | None, comment: str = "") -> str:
         """Store feedback on the answer at chat position `index` (or the last answer)."""
-        answers = [r for r in (records or [])]
+        answers = records or []
         rec = None
         if index is not None and 0 <= index // 2 < len(answers):
             rec = answers[index // 2]

@@ -121,7 +121,7 @@ def test_concurrent_conversations_do_not_mix(server):
     from chatbot.loadtest import run_load
 
     url, _ = server
-    report = run_load(url, users=3, questions=9, duration=120, log=lambda m: None)
+    report = run_load(url, users=3, questions=9, duration=120)
     assert report["errors"] == 0 and report["crossed"] == 0 and report["answers"] == 9, report
 
 
