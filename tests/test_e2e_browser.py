@@ -29,7 +29,7 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("app")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | {
-        "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+        "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "CHATBOT_REPORTS_DIR": str(tmp / "reports")}
     proc = subprocess.Popen([sys.executable, "app.py", "--backend", "extractive", "--embed-model", "none",
                              "--port", str(port), "--index-dir", str(tmp / "index"),
                              "--feedback-file", str(tmp / "feedback.jsonl")],
@@ -130,3 +130,19 @@ def test_load_test_refuses_other_hosts():
 
     with pytest.raises(ValueError, match="loopback"):
         run_load("http://192.0.2.1:7860/", users=1, questions=1, duration=1)
+
+
+def test_evaluation_tab_runs_and_offers_the_report(server, browser):
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url)
+    page.get_by_role("tab", name="评测").click()
+    page.get_by_label("只评测前 N 题（0 = 全部）").fill("3")
+    page.click("#run-eval")
+    summary = page.locator("#eval-summary")
+    summary.get_by_text("Evaluation report").wait_for(timeout=60000)
+    assert "Citation precision" in summary.inner_text()
+    page.get_by_text(".zip").first.wait_for(timeout=10000)
+    _, tmp = server
+    assert list((tmp / "reports").glob("*/report.html"))  # the run's report is on disk
+    page.close()
