@@ -290,7 +290,7 @@ class Assistant:
             return
         given = self._context(r)
         if self.llm is None:
-            ans = self._extractive(r, given, timings, t0, **base)
+            ans = self._extractive(given, timings, t0, **base)
             yield Event("token", text=ans.text)
             yield Event("answer", answer=ans)
             return
@@ -305,7 +305,7 @@ class Assistant:
                 pieces.append(piece)
                 yield Event("token", text=piece)
         except LLMError as e:
-            ans = self._extractive(r, given, timings, t0, **base)
+            ans = self._extractive(given, timings, t0, **base)
             ans.notices.append(f"语言模型生成失败，已改为直接引用条文：{e}")
             yield Event("answer", answer=ans)
             return
@@ -352,14 +352,13 @@ class Assistant:
         return Answer(text=text, citations=[], refused=True, timings=timings, suggestions=near,
                       refusal_reason=reason, **base)
 
-    def _extractive(self, r: Retrieval, given: list[Clause], timings: dict, t0: float, **base) -> Answer:
+    def _extractive(self, given: list[Clause], timings: dict, t0: float, **base) -> Answer:
         """Quote the evidence clauses, each with its label."""
-        chosen = given
-        body = "\n".join(f"{c.text}【{c.label}】" for c in chosen)
-        text = f"条例的相关规定如下：\n{body}\n{basis_list(chosen)}"
+        body = "\n".join(f"{c.text}【{c.label}】" for c in given)
+        text = f"条例的相关规定如下：\n{body}\n{basis_list(given)}"
         timings["total"] = time.perf_counter() - t0
         timings.setdefault("first_token", timings["total"])
-        return Answer(text=text, citations=chosen, refused=False, timings=timings, **base)
+        return Answer(text=text, citations=given, refused=False, timings=timings, **base)
 
     def _finish(self, raw: str, r: Retrieval, given: list[Clause], messages: list[dict], timings: dict,
                 t0: float, **base) -> Answer:
@@ -370,7 +369,7 @@ class Assistant:
             return self._refusal("所给条文没有涉及这一问题", r, timings, t0, **base)
         check = check_citations(text, given, self.regulation)
         if not check.cited:
-            ans = self._extractive(r, given, timings, t0, **base)
+            ans = self._extractive(given, timings, t0, **base)
             ans.removed_citations = check.removed
             ans.notices.append("模型回答无法对应到条文，已改为直接引用条文。")
             return ans

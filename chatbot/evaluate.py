@@ -160,7 +160,6 @@ class Variants:
     def __init__(self, retriever: Retriever, source_text: str):
         index, embedder = retriever.index, retriever.embedder
         reg = index.regulation
-        self.index, self.embedder = index, embedder
         self.product = retriever
         opts = dict(fusion=retriever.fusion, dense_weight=retriever.dense_weight, rrf_k=retriever.rrf_k)
         no_lookup = Retriever(index, embedder, **opts, lookup=False)
