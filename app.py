@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from chatbot.config import SettingsError, from_env
+from chatbot.config import SettingsError, from_env, is_loopback
 
 
 def parse_args(argv=None):
@@ -21,13 +21,13 @@ def parse_args(argv=None):
     p.add_argument("--embed-model", help="embedding model: hub id or local folder; 'none' for BM25 only")
     p.add_argument("--index-dir")
     p.add_argument("--feedback-file", help="JSONL file the feedback is appended to (default feedback/feedback.jsonl)")
-    p.add_argument("--concurrency", type=int, default=4, help="requests served at once (the rest queue)")
+    p.add_argument("--concurrency", type=int, help="requests served at once, the rest queue (default 4)")
     return p.parse_args(argv)
 
 
 def exposure_warning(host: str) -> str | None:
     """A warning when the app would be reachable from other machines (anything but loopback)."""
-    if host in ("127.0.0.1", "localhost", "::1") or host.startswith("127."):
+    if is_loopback(host):
         return None
     return f"warning: listening on {host}: the app is reachable from other machines on this network"
 
@@ -36,7 +36,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         settings = from_env(backend=args.backend, llm_model=args.model, embed_model=args.embed_model,
-                            index_dir=args.index_dir, host=args.host, port=args.port, feedback_file=args.feedback_file)
+                            index_dir=args.index_dir, host=args.host, port=args.port, feedback_file=args.feedback_file,
+                            concurrency=args.concurrency)
     except SettingsError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -50,7 +51,7 @@ def main(argv=None) -> int:
     warning = exposure_warning(settings.host)
     if warning:
         print(warning, file=sys.stderr)
-    demo.queue(default_concurrency_limit=args.concurrency, max_size=256)
+    demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     demo.launch(server_name=settings.host, server_port=settings.port, css=CSS, head=CLIENT_JS, footer_links=["api"],
                 show_error=False, quiet=False)
     return 0

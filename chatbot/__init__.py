@@ -1,8 +1,27 @@
-"""Policy Q&A over the Jiangxi Province Advanced Manufacturing Promotion Regulations (2024)."""
+"""Policy Q&A over the Jiangxi Province Advanced Manufacturing Promotion Regulations (2024).
 
-from .config import Settings, from_env
-from .corpus import Article, Clause, Regulation, load as load_regulation, parse as parse_regulation
-from .retrieve import Hit, Retrieval, Retriever, open_retriever
+The public names below are imported on first use, so `import chatbot` stays cheap: the tokenizer, BM25
+and numpy load only when retrieval is used.
+"""
 
-__all__ = ["Article", "Clause", "Hit", "Regulation", "Retrieval", "Retriever", "Settings", "from_env",
-           "load_regulation", "open_retriever", "parse_regulation"]
+from importlib import import_module
+
+_PUBLIC = {
+    "Settings": "config", "from_env": "config",
+    "Article": "corpus", "Clause": "corpus", "Regulation": "corpus",
+    "load_regulation": ("corpus", "load"), "parse_regulation": ("corpus", "parse"),
+    "Label": "labels", "parse_label": "labels", "format_label": "labels",
+    "Hit": "retrieve", "Retrieval": "retrieve", "Retriever": "retrieve", "open_retriever": "retrieve",
+    "Answer": "answer", "Assistant": "answer",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    where = _PUBLIC.get(name)
+    if where is None:
+        raise AttributeError(f"module 'chatbot' has no attribute {name!r}")
+    module, attr = where if isinstance(where, tuple) else (where, name)
+    value = getattr(import_module(f".{module}", __name__), attr)
+    globals()[name] = value
+    return value

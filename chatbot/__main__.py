@@ -1,4 +1,13 @@
-"""Command line: python -m chatbot {chunks,index,retrieve,eval} ...  (run with -h for each command)."""
+"""Command line: python -m chatbot COMMAND ...  (run with -h for each command).
+
+    chunks    the clause chunks              index     build index/
+    retrieve  ranked clauses                 ask       answer questions, citing clauses
+    chat      a conversation in the terminal eval      evaluation reports, retrieval-only, compare
+    bench     LLM speed                      loadtest  concurrent users against the web app
+    hostile   the hostile-input suite
+
+This module parses arguments and prints; each command calls the module that does the work.
+"""
 
 from __future__ import annotations
 
@@ -95,7 +104,7 @@ def cmd_retrieve(args) -> int:
             print(json.dumps({"error": error}, ensure_ascii=False) if args.json else f"error: {error}", flush=True)
             continue
         q = _printable(q)
-        r = retriever.search(q, k=args.k)
+        r = retriever.search(q, k=args.k or retriever.settings.top_k)
         if args.json:
             print(json.dumps({"question": q, "mode": r.mode, "hits": [_hit_json(h) for h in r.hits]},
                              ensure_ascii=False), flush=True)
@@ -107,12 +116,10 @@ def cmd_retrieve(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from . import corpus
-    from .evaluate import GoldError, evaluate_answers, evaluate_retrieval, load_gold, retrieval_markdown
+    from .tools.evaluate import GoldError, run_answer_eval, run_retrieval_eval
+    from .tools.report import atomic_write, compare, markdown
 
     if args.compare:
-        from .report import compare
-
         try:
             md = compare(*args.compare)
         except ValueError as e:
@@ -120,50 +127,36 @@ def cmd_eval(args) -> int:
             return 2
         print(md)
         if args.out:
-            from .report import atomic_write
-
             atomic_write(Path(args.out) / "compare.md", md)
         return 0
     s = _settings(args)
-    path = corpus.find_corpus(s.corpus)
-    reg = corpus.load(path)
+    out = Path(args.out or Path(s.reports_dir) / time.strftime("%Y%m%d-%H%M%S"))
+    gold = args.gold or s.gold_file
     try:
-        gold = load_gold(args.gold, len(reg.articles))
+        if args.retrieval_only:
+            print(run_retrieval_eval(s, gold, out, progress=_progress()))
+            print(f"wrote {out}/retrieval.json and retrieval.md", file=sys.stderr)
+            return 0
+        run = run_answer_eval(_assistant(args), gold, out, progress=_progress())
     except GoldError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    out = Path(args.out or Path(s.reports_dir) / time.strftime("%Y%m%d-%H%M%S"))
-    try:
-        from tqdm import tqdm
-
-        progress = lambda xs: tqdm(xs, desc="evaluating", file=sys.stderr)  # noqa: E731
-    except ImportError:
-        progress = None
-    try:
-        if args.retrieval_only:
-            from .report import atomic_write
-            from .retrieve import open_retriever
-
-            retriever, _ = open_retriever(s)
-            report = evaluate_retrieval(gold, retriever, path.read_text(encoding="utf-8"), progress=progress)
-            md = retrieval_markdown(report)
-            atomic_write(out / "retrieval.json", json.dumps(report, ensure_ascii=False, indent=2))
-            atomic_write(out / "retrieval.md", md)
-            print(md)
-            print(f"wrote {out}/retrieval.json and retrieval.md", file=sys.stderr)
-            return 0
-        from .report import markdown, write_report
-
-        assistant = _assistant(args)
-        metrics, rows = evaluate_answers(gold, assistant, progress=progress)
-        files = write_report(out, metrics, rows)
     except OSError as e:
         print(f"error: cannot write the report to {out}: {e.strerror or e}; free some space or pass --out DIR",
               file=sys.stderr)
         return 1
-    print(markdown(metrics, rows).split("## Worst cases")[0])
-    print("wrote " + ", ".join(str(f) for f in files), file=sys.stderr)
+    print(markdown(run.metrics, run.rows).split("## Worst cases")[0])
+    print("wrote " + ", ".join(str(f) for f in run.files), file=sys.stderr)
     return 0
+
+
+def _progress():
+    """A progress bar for long runs, when tqdm is installed."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return lambda xs: tqdm(xs, desc="evaluating", file=sys.stderr)
 
 
 def _assistant(args):
@@ -260,31 +253,24 @@ def cmd_chat(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    import os
-
-    from .bench import markdown, run_bench
     from .retrieve import open_retriever
+    from .tools.bench import context_sweep, default_models, markdown, run_bench, sweep_markdown
 
     s = _settings(args)
-    models = args.models or [str(p) for p in (
-        Path(os.path.expanduser("~/.cache/regqa-models")) / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-        Path(os.path.expanduser("~/.cache/regqa-models")) / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf") if p.exists()]
+    models = args.models or default_models()
     if not models:
         print("error: no GGUF models given and none in ~/.cache/regqa-models; run "
               "../shared/tools/get-offline-models or pass --models FILE.gguf", file=sys.stderr)
         return 2
     retriever, _ = open_retriever(s)
+    log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     rows = run_bench(models, retriever, args.backends.split(","), s.context_clauses, args.max_new_tokens,
-                     s.threads, tuple(args.dtypes.split(",")), log=lambda m: print(m, file=sys.stderr))
+                     s.threads, tuple(args.dtypes.split(",")), log=log)
     md = markdown(rows)
     if args.context_sweep:
-        from .bench import context_sweep
-
         gguf = [m for m in models if m.endswith(".gguf")][-1]
-        sweep = context_sweep(gguf, retriever, threads=s.threads, log=lambda m: print(m, file=sys.stderr))
-        md += (f"\n\nPrompt cost per clause ({Path(gguf).name}, llama.cpp, time to first token):\n\n"
-               "| clauses | prompt tokens | median TTFT s |\n|---|---|---|\n"
-               + "\n".join(f"| {r['clauses']} | {r['prompt_tokens']} | {r['ttft_s']} |" for r in sweep))
+        sweep = context_sweep(gguf, retriever, threads=s.threads, log=log)
+        md += "\n\n" + sweep_markdown(gguf, sweep)
         rows.append({"context_sweep": sweep})
     print(md)
     if args.out:
@@ -296,45 +282,20 @@ def cmd_bench(args) -> int:
 
 
 def cmd_loadtest(args) -> int:
-    import socket
-    import subprocess
-    import urllib.request
+    from contextlib import nullcontext
 
-    from .loadtest import run_load
+    from .tools.loadtest import run_load, started_app
 
-    proc, url, pid = None, args.url, args.pid
-    if args.start:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port)]
-        for flag, value in (("--backend", args.backend), ("--model", args.model), ("--embed-model", args.embed_model)):
-            if value:
-                cmd += [flag, value]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url, pid = f"http://127.0.0.1:{port}/", proc.pid
-        deadline = time.time() + args.start_timeout
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    proc.kill()
-                    print("error: app.py did not start; run it by hand to see why", file=sys.stderr)
-                    return 1
-                time.sleep(1)
-    if not url:
+    if not args.start and not args.url:
         raise SystemExit("give --url of a running app, or --start to start one here")
+    app = (started_app({"backend": args.backend, "model": args.model, "embed_model": args.embed_model},
+                       args.start_timeout) if args.start else nullcontext((args.url, args.pid)))
     try:
-        report = run_load(url, args.users, args.questions, args.duration, pid)
-    except ValueError as e:
+        with app as (url, pid):
+            report = run_load(url, args.users, args.questions, args.duration, pid)
+    except (RuntimeError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
+        return 2 if isinstance(e, ValueError) else 1
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0 if report["errors"] == 0 and report["crossed"] == 0 else 1
 
@@ -342,7 +303,7 @@ def cmd_loadtest(args) -> int:
 def cmd_hostile(args) -> int:
     import os
 
-    from .hostile import run_api, run_cli, run_web, table
+    from .tools.hostile import run_api, run_cli, run_web, table
     from .webapp import WebApp
 
     s = _settings(args)
@@ -353,13 +314,15 @@ def cmd_hostile(args) -> int:
                                   "CHATBOT_INDEX_DIR": s.index_dir}
         if assistant.llm is not None:
             env["CHATBOT_LLM_MODEL"] = s.llm_model
-        rows += run_cli(env, ROOT)
+        rows += run_cli(env, ROOT, assistant.regulation)
     md = table(rows)
     print(md)
     return 0 if all(r.ok for r in rows) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .tools.loadtest import DURATION_S, START_TIMEOUT_S
+
     p = argparse.ArgumentParser(prog="python -m chatbot", description="江西省先进制造业促进条例 问答助手")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -380,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     sp = sub.add_parser("retrieve", help="rank clauses for a question")
     sp.add_argument("question", nargs="?")
     sp.add_argument("--questions", help="JSONL file with a 'question' key per line")
-    sp.add_argument("--k", type=int, default=5)
+    sp.add_argument("--k", type=int, help="clauses to return (default: the top_k setting)")
     sp.add_argument("--json", action="store_true")
     common(sp)
     sp.set_defaults(func=cmd_retrieve)
@@ -416,10 +379,10 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--url", help="a running app, e.g. http://127.0.0.1:7860/")
     sp.add_argument("--pid", type=int, help="the app's process id, to report its memory")
     sp.add_argument("--start", action="store_true", help="start app.py on a free port for the test")
-    sp.add_argument("--start-timeout", type=float, default=600)
+    sp.add_argument("--start-timeout", type=float, default=START_TIMEOUT_S, help="seconds the app may take to start")
     sp.add_argument("--users", type=int, default=8)
     sp.add_argument("--questions", type=int, default=96, help="answers to ask for in total")
-    sp.add_argument("--duration", type=float, default=600, help="stop after this many seconds")
+    sp.add_argument("--duration", type=float, default=DURATION_S, help="stop after this many seconds")
     common(sp)
     llm_opts(sp)
     sp.set_defaults(func=cmd_loadtest)
@@ -431,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     sp.set_defaults(func=cmd_hostile)
 
     sp = sub.add_parser("eval", help="evaluate against the gold questions")
-    sp.add_argument("--gold", default=str(ROOT / "eval" / "gold.jsonl"))
+    sp.add_argument("--gold", help="gold JSONL file (default: the gold_file setting, eval/gold.jsonl)")
     sp.add_argument("--out", help="report folder (default eval/reports/<timestamp>/)")
     sp.add_argument("--retrieval-only", action="store_true", help="retrieval metrics only")
     sp.add_argument("--compare", nargs=2, metavar=("A", "B"), help="compare two report folders")

@@ -4,11 +4,10 @@
                                                                                └─▶ prompt ─▶ LLM (or quote)
                                                         verified citations ◀─ check labels ◀─┘
 
-Every label shown to the user is built from retrieved clauses. Labels the model writes are checked
-against the clauses it was given: unknown or not-given ones are removed (and counted), an uncited
-sentence gets the label of the clause that clearly supports it, and an answer left with no valid
-citation is never presented as coming from the regulation. Backends live in `chatbot.llm`, retrieval
-in `chatbot.retrieve`, out-of-scope rules in `chatbot.scope`, follow-ups in `chatbot.conversation`.
+Every label shown to the user is built from retrieved clauses; the labels the model writes are verified
+by `chatbot.citations`, and an answer left with no valid citation is never presented as coming from the
+regulation (the clauses are quoted instead). Backends live in `chatbot.llm`, retrieval in
+`chatbot.retrieve`, out-of-scope rules in `chatbot.scope`, follow-ups in `chatbot.conversation`.
 """
 
 from __future__ import annotations
@@ -23,17 +22,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
+from .citations import basis_list, check_citations
+from .config import MAX_TOP_K, Settings
 from .conversation import Turn, bounded, rewrite
-from .corpus import Article, Clause, Regulation
+from .corpus import Clause, Regulation
+from .labels import format_label
 from .llm import LLM, LLMError, LLMUnavailable, make_llm
-from .numerals import NUMERAL_CHARS, to_chinese, to_int
+from .numerals import to_chinese
 from .retrieve import Hit, Retrieval, Retriever, open_retriever
 from .scope import out_of_scope
 
 PROMPTS = Path(__file__).parent / "prompts"
 NOT_COVERED = "本条例未对此作出规定"
 REFUSAL_MARKERS = (NOT_COVERED, "未对此作出规定", "没有作出规定", "没有相关规定", "未作规定", "无法回答", "没有规定")
-MAX_ANSWER_CHARS = 150
+# a model output holding a refusal phrase and fewer characters than this (labels not counted) is a refusal;
+# a longer one answers and mentions in passing what the regulation leaves open
+REFUSAL_ONLY_CHARS = 60
+# nearest clauses listed with a refusal, so the reader sees what the regulation does say
+SUGGESTIONS = 3
 
 
 class InputError(ValueError):
@@ -89,115 +95,6 @@ def clean_question(text: str, max_chars: int) -> str:
     return s
 
 
-# --- citations ------------------------------------------------------------------------------------
-
-_N = f"[{NUMERAL_CHARS}0-9]+"
-LABEL_IN_TEXT = re.compile(rf"第\s*({_N})\s*条(?:\s*第\s*({_N})\s*款)?(?:\s*第\s*({_N})\s*项)?")
-BRACKETS = re.compile(r"[【\[]([^【】\[\]]{1,60})[】\]]")
-SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?(?:\s*【[^】]*】)*")
-
-
-def canonical(article: int, paragraph: int | None, item: int | None) -> str:
-    out = f"第{to_chinese(article)}条"
-    if paragraph:
-        out += f"第{to_chinese(paragraph)}款"
-    if item:
-        out += f"第{to_chinese(item)}项"
-    return out
-
-
-def bigrams(text: str) -> set[str]:
-    t = re.sub(r"[^\w]", "", text)
-    return {t[i:i + 2] for i in range(len(t) - 1)}
-
-
-def support(sentence: str, clause: Clause) -> float:
-    """Share of the sentence's character bigrams found in the clause (0..1): lexical support.
-
-    support("可以采取无偿补助方式", clause_10_1) is high; it cannot see paraphrase or negation.
-    """
-    s = bigrams(re.sub(r"【[^】]*】", "", sentence))
-    return len(s & bigrams(clause.text)) / len(s) if s else 0.0
-
-
-@dataclass
-class CitationCheck:
-    text: str
-    cited: list[Clause]
-    removed: list[str]
-    added: list[str]
-
-
-def check_citations(answer: str, given: list[Clause], regulation: Regulation,
-                    min_support: float = 0.5, margin: float = 0.1) -> CitationCheck:
-    """Verify every 【label】 in a model answer against the clauses it was given, and repair.
-
-    - a label naming a clause that does not exist, or one not given to the model, is removed;
-    - 【第十条】 for a multi-paragraph article becomes the given paragraph that best supports the sentence;
-    - a sentence without a label gets the given clause that supports it best, when that support is at
-      least `min_support` and ahead of the runner-up by `margin`;
-    - a sentence naming an article that does not exist (第三十条) is dropped.
-    """
-    given_ids = {c.id for c in given}
-    removed: list[str] = []
-    added: list[str] = []
-    cited: list[Clause] = []
-    out_sentences: list[str] = []
-
-    def resolve(raw: str, sentence: str) -> list[tuple[str, Clause]]:
-        found = []
-        for m in LABEL_IN_TEXT.finditer(raw):
-            try:
-                a, p, i = (to_int(g) if g else None for g in m.groups())
-            except ValueError:
-                continue
-            target = regulation.resolve(canonical(a, p, i))
-            if isinstance(target, Article):
-                options = [c for c in target.clauses if c.id in given_ids]
-                target = max(options, key=lambda c: support(sentence, c)) if options else None
-                i = None
-            if target is None or target.id not in given_ids:
-                removed.append(canonical(a, p, i))
-                continue
-            found.append((canonical(target.article, target.paragraph if len(
-                regulation.article(target.article).clauses) > 1 else None, i), target))
-        return found
-
-    for sentence in SENTENCE.findall(answer):
-        if not sentence.strip():
-            continue
-        body = BRACKETS.sub("", sentence)
-        bad_mention = [m for m in LABEL_IN_TEXT.finditer(body) if regulation.resolve(m.group(0)) is None]
-        if bad_mention:
-            removed.extend(m.group(0) for m in bad_mention)
-            continue
-        labels: list[tuple[str, Clause]] = []
-        for m in BRACKETS.finditer(sentence):
-            inner = m.group(1)
-            if LABEL_IN_TEXT.search(inner):
-                labels.extend(resolve(inner, body))
-        body = body.rstrip()
-        if not labels and len(bigrams(body)) >= 4 and given:
-            ranked = sorted(given, key=lambda c: -support(body, c))
-            best = support(body, ranked[0])
-            runner = support(body, ranked[1]) if len(ranked) > 1 else 0.0
-            if best >= min_support and best - runner >= margin:
-                labels = [(ranked[0].label, ranked[0])]
-                added.append(ranked[0].label)
-        seen_here: list[str] = []
-        for label, clause in labels:
-            if label not in seen_here:
-                seen_here.append(label)
-            if clause not in cited:
-                cited.append(clause)
-        out_sentences.append(body + "".join(f"【{x}】" for x in seen_here))
-    return CitationCheck("".join(out_sentences).strip(), cited, removed, added)
-
-
-def basis_list(citations: list[Clause]) -> str:
-    return "依据：" + "".join(f"【{c.label}】" for c in citations)
-
-
 # --- prompts --------------------------------------------------------------------------------------
 
 def render(name: str, **values) -> str:
@@ -205,9 +102,10 @@ def render(name: str, **values) -> str:
     return string.Template((PROMPTS / name).read_text(encoding="utf-8")).substitute(**values)
 
 
-def build_messages(regulation: Regulation, question: str, clauses: list[Clause]) -> list[dict]:
+def build_messages(regulation: Regulation, question: str, clauses: list[Clause],
+                   max_chars: int = Settings.max_answer_chars) -> list[dict]:
     context = "\n".join(f"【{c.label}】{c.text}" for c in clauses)
-    return [{"role": "system", "content": render("system.txt", title=regulation.title, max_chars=MAX_ANSWER_CHARS)},
+    return [{"role": "system", "content": render("system.txt", title=regulation.title, max_chars=max_chars)},
             {"role": "user", "content": render("user.txt", clauses=context, question=question)}]
 
 
@@ -216,6 +114,12 @@ def leaks_prompt(answer: str, system_prompt: str, window: int = 16) -> bool:
     a = re.sub(r"\s", "", answer)
     s = re.sub(r"\s", "", system_prompt)
     return any(s[i:i + window] in a for i in range(0, max(len(s) - window, 0), 4))
+
+
+def below_relevance(relevance: float | None, named_article: bool, threshold: float) -> bool:
+    """The relevance gate: refuse when even the best clause is far from the question (dense cosine below
+    `threshold`), unless the question names an article. Without dense retrieval there is no gate."""
+    return relevance is not None and relevance < threshold and not named_article
 
 
 # --- the assistant --------------------------------------------------------------------------------
@@ -277,7 +181,7 @@ class Assistant:
         hist = bounded(history or [], self.settings.history_turns)
         standalone = rewrite(q, hist)
         # the literal words stay in retrieval: a rewritten follow-up still contains them
-        r = self.retriever.search(standalone, k=max(1, min(int(top_k or self.settings.top_k), 20)))
+        r = self.retriever.search(standalone, k=max(1, min(int(top_k or self.settings.top_k), MAX_TOP_K)))
         timings = {"retrieval": r.seconds}
         base = dict(question=q, hits=r.hits, backend=self.backend, standalone=standalone, relevance=r.max_dense,
                     notices=[r.notice] if r.notice else [])
@@ -295,7 +199,7 @@ class Assistant:
             yield Event("answer", answer=ans)
             return
 
-        messages = build_messages(self.regulation, standalone, given)
+        messages = build_messages(self.regulation, standalone, given, self.settings.max_answer_chars)
         pieces: list[str] = []
         first = None
         try:
@@ -320,14 +224,14 @@ class Assistant:
 
     def _refusal_reason(self, question: str, r: Retrieval) -> str:
         if r.missing_refs and not any(h.lookup for h in r.hits):
-            nums = "、".join(f"第{to_chinese(x.article)}条" for x in r.missing_refs)
+            nums = "、".join(format_label(x.article) for x in r.missing_refs)
             return f"本条例共{to_chinese(len(self.regulation.articles))}条，没有{nums}"
         gap = out_of_scope(question)
         if gap:
             return f"本条例没有规定{gap.what}"
         if not r.hits:
             return "没有找到相关条文"
-        if r.max_dense is not None and r.max_dense < self.min_relevance and not r.hits[0].lookup:
+        if below_relevance(r.max_dense, r.hits[0].lookup, self.min_relevance):
             return "没有找到足够相关的条文"
         return ""
 
@@ -344,7 +248,7 @@ class Assistant:
         return chosen or [r.hits[0].clause]
 
     def _refusal(self, reason: str, r: Retrieval, timings: dict, t0: float, **base) -> Answer:
-        near = [h.clause for h in r.hits[:3] if not r.missing_refs or h.lookup] if r.hits else []
+        near = [h.clause for h in r.hits[:SUGGESTIONS] if not r.missing_refs or h.lookup] if r.hits else []
         text = f"{NOT_COVERED}。{reason}。"
         if near:
             text += "\n可参考的相关条款：" + "".join(f"【{c.label}】" for c in near)
@@ -365,7 +269,7 @@ class Assistant:
         text = raw.strip()
         if leaks_prompt(text, messages[0]["content"]):
             return self._refusal("该请求与本条例内容无关", r, timings, t0, **base)
-        if any(m in text for m in REFUSAL_MARKERS) and len(re.sub(r"【[^】]*】", "", text)) < 60:
+        if any(m in text for m in REFUSAL_MARKERS) and len(re.sub(r"【[^】]*】", "", text)) < REFUSAL_ONLY_CHARS:
             return self._refusal("所给条文没有涉及这一问题", r, timings, t0, **base)
         check = check_citations(text, given, self.regulation)
         if not check.cited:
@@ -381,4 +285,4 @@ class Assistant:
 def turn_of(answer: Answer) -> Turn:
     """What the conversation keeps of an answered question."""
     arts = [c.article for c in answer.citations] or [h.clause.article for h in answer.hits[:1]]
-    return Turn(answer.question, answer.standalone, tuple(dict.fromkeys(arts)), answer.text)
+    return Turn(answer.question, answer.standalone, tuple(dict.fromkeys(arts)))

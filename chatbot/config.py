@@ -12,6 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("transformers", "llama.cpp", "openai", "extractive")
+FUSIONS = ("linear", "rrf")  # how dense and BM25 scores combine (chatbot.retrieve)
+MAX_TOP_K = 20  # most clauses one request may ask for (the web slider, the API); bounds the work per request
 
 
 class SettingsError(ValueError):
@@ -30,7 +32,9 @@ class Settings:
     top_k: int = 5                           # clauses retrieved and shown per question
     context_clauses: int = 4                 # clauses put into the LLM prompt (prompt cost grows with each)
     max_new_tokens: int = 256                # answer length cap; answers are meant to be short
-    fusion: str = "linear"                   # how dense and BM25 scores combine: linear or rrf (see README)
+    max_answer_chars: int = 150              # length the model is asked to keep its answer within (prompt)
+    n_ctx: int = 4096                        # llama.cpp context window in tokens: rules + 4 clauses + answer fit
+    fusion: str = "linear"                   # how dense and BM25 scores combine: one of FUSIONS (see README)
     dense_weight: float = 0.7                # weight of the dense score in linear fusion; BM25 gets the rest
     rrf_k: int = 60                          # reciprocal-rank-fusion constant (see retrieve.RRF_K)
     threads: int = 0                         # CPU threads for models; 0 = all cores
@@ -38,8 +42,11 @@ class Settings:
     history_turns: int = 6                   # conversation turns kept for follow-up questions
     host: str = "127.0.0.1"                  # web app address; 0.0.0.0 makes it reachable from other machines
     port: int = 7860                         # web app port
+    concurrency: int = 4                     # web requests served at once; the LLM still answers one at a time
+    queue_size: int = 256                    # web requests waiting beyond that; more are turned away
     feedback_file: str = str(ROOT / "feedback" / "feedback.jsonl")  # where the web app appends feedback
     reports_dir: str = str(ROOT / "eval" / "reports")  # where evaluation runs write their reports
+    gold_file: str = str(ROOT / "eval" / "gold.jsonl")  # the built-in gold question set
     log_questions: bool = False              # log question text to stderr (off: privacy by default)
     min_relevance: float = 0.30              # refuse when the best dense cosine is below this (calibrated, README)
     quote_ratio: float = 0.85                # extractive answers quote hits scoring >= this share of the best
@@ -47,13 +54,17 @@ class Settings:
     def __post_init__(self):
         if self.backend not in BACKENDS:
             raise SettingsError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
-        if self.fusion not in ("linear", "rrf"):
-            raise SettingsError(f"unknown fusion {self.fusion!r}; choose linear or rrf")
+        if self.fusion not in FUSIONS:
+            raise SettingsError(f"unknown fusion {self.fusion!r}; choose one of {', '.join(FUSIONS)}")
         if not 0.0 <= float(self.dense_weight) <= 1.0:
             raise SettingsError(f"dense_weight must be between 0 and 1, got {self.dense_weight!r}")
-        for name in ("top_k", "context_clauses", "max_new_tokens", "rrf_k", "max_question_chars"):
+        for name in ("top_k", "context_clauses", "max_new_tokens", "max_answer_chars", "n_ctx", "rrf_k",
+                     "max_question_chars", "concurrency", "queue_size"):
             if int(getattr(self, name)) < 1:
                 raise SettingsError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+
+        if int(self.top_k) > MAX_TOP_K:
+            raise SettingsError(f"top_k must be at most {MAX_TOP_K}, got {self.top_k!r}")
 
     @property
     def dense_enabled(self) -> bool:
@@ -94,3 +105,8 @@ def from_env(environ: dict[str, str] | None = None, **cli) -> Settings:
                                     + ", ".join(f"CHATBOT_{k.upper()}" for k in sorted(known)))
             env_values[name] = value
     return Settings().override(**env_values).override(**cli)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether an address is this machine only: is_loopback("127.0.0.1") -> True, ("0.0.0.0") -> False."""
+    return host in ("localhost", "::1") or host.startswith("127.")

@@ -14,11 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .numerals import to_chinese
-from .retrieve import article_refs
+from .labels import NUM, article_refs, format_label
 
 DEMONSTRATIVE = re.compile(r"(这一条|这条|该条|本条|此条|上一条|上面这条|上面那条|刚才那条|这个条款|那条)")
-PARAGRAPH_ONLY = re.compile(r"^(?:那|那么)?\s*(第[一二三四五六七八九十0-9]+[款项])")
+PARAGRAPH_ONLY = re.compile(rf"^(?:那|那么)?\s*(第\s*{NUM}\s*[款项])")  # 第二款呢: a part without its article
 ELLIPTICAL_START = ("那", "那么", "还有", "另外", "此外", "再问", "再说", "然后", "以及", "和", "跟", "其他", "别的")
 
 
@@ -27,7 +26,6 @@ class Turn:
     question: str                 # what the user typed
     standalone: str               # the question used for retrieval and the prompt
     articles: tuple[int, ...]     # articles the answer cited, most relevant first
-    answer: str = ""
 
 
 def _cjk_len(text: str) -> int:
@@ -52,7 +50,7 @@ def rewrite(question: str, history: list[Turn]) -> str:
     last = history[-1]
     art = last.articles[0] if last.articles else None
     if art is not None:
-        label = f"第{to_chinese(art)}条"
+        label = format_label(art)
         if PARAGRAPH_ONLY.match(q):
             return PARAGRAPH_ONLY.sub(lambda m: f"{label}{m.group(1)}", q, count=1)
         if DEMONSTRATIVE.search(q):

@@ -7,7 +7,8 @@ a blank line. A paragraph in a statute always ends with 。, or with ；/： bef
 that ends otherwise is joined to the next one.
 
 One `Clause` (a paragraph with its items) is the unit used end to end: chunking, indexing, retrieval,
-citations and display all carry it. Tokenizing and embedding are left to `chatbot.index`.
+citations and display all carry it. The label grammar (第X条第Y款) is `chatbot.labels`; tokenizing is
+`chatbot.tokens`, embedding `chatbot.embed`, and indexing `chatbot.index`.
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .numerals import NUMERAL_CHARS, to_chinese, to_int
+from .labels import NUM, Label, format_label, parse_label
+from .numerals import to_int
 
-_NUM = f"[{NUMERAL_CHARS}0-9０-９]+"
-ARTICLE_HEAD = re.compile(rf"^第({_NUM})条[\s\u3000]*")
-CHAPTER_HEAD = re.compile(rf"^第({_NUM})章[\s\u3000]*(.*)$")
-SECTION_HEAD = re.compile(rf"^第({_NUM})节[\s\u3000]*(.*)$")
-ITEM_HEAD = re.compile(rf"^[（(]({_NUM})[）)]")
-LABEL = re.compile(rf"第({_NUM})条(?:第({_NUM})款)?(?:第({_NUM})项)?")
+ARTICLE_HEAD = re.compile(rf"^第({NUM})条[\s\u3000]*")
+CHAPTER_HEAD = re.compile(rf"^第({NUM})章[\s\u3000]*(.*)$")
+SECTION_HEAD = re.compile(rf"^第({NUM})节[\s\u3000]*(.*)$")
+ITEM_HEAD = re.compile(rf"^[（(]({NUM})[）)]")
 TERMINALS = "。；：;:"
 _CJK = r"\u3400-\u9fff\uff00-\uffef\u3000-\u303f"
 
@@ -45,10 +45,6 @@ class Clause:
     text: str               # the clause text; items on their own lines
     context: str = ""       # the article's opening phrase, for paragraphs after the first
     chapter: str = ""       # 第一章 总则 where the regulation has chapters
-
-    @property
-    def article_label(self) -> str:
-        return f"第{to_chinese(self.article)}条"
 
     @property
     def search_text(self) -> str:
@@ -72,7 +68,7 @@ class Article:
 
     @property
     def label(self) -> str:
-        return f"第{to_chinese(self.number)}条"
+        return format_label(self.number)
 
     @property
     def text(self) -> str:
@@ -97,36 +93,43 @@ class Regulation:
     def _by_number(self) -> dict[int, Article]:
         return {a.number: a for a in self.articles}
 
-    def resolve(self, label: str) -> Clause | Article | None:
+    def names(self, law: str) -> bool:
+        """Whether a law named in a label (《…》) is this regulation: its title, part of it, or 本条例."""
+        return law in ("本条例", "该条例") or law in self.title
+
+    def resolve(self, label: str | Label) -> Clause | Article | None:
         """Map a citation label to what it names, or None if the regulation has no such clause.
 
         resolve("第五条第二款") -> Clause a5p2; resolve("第二条") -> Article 2;
         resolve("第五条第二款第三项") -> Clause a5p2 (the item lives in that paragraph);
-        resolve("第三十条") -> None.
+        resolve("第三十条") -> None; resolve("《公司法》第十条") -> None (another law).
         """
-        m = LABEL.fullmatch(label.strip().strip("【】[]"))
-        if not m:
+        ref = parse_label(label) if isinstance(label, str) else label
+        if ref is None or (ref.regulation is not None and not self.names(ref.regulation)):
             return None
-        art = self.article(to_int(m.group(1)))
+        art = self.article(ref.article)
         if art is None:
             return None
-        if m.group(2) is None:
-            if m.group(3) is not None:
+        if ref.paragraph is None:
+            if ref.item is not None:
                 return None
             return art.clauses[0] if len(art.clauses) == 1 else art
-        p = to_int(m.group(2))
-        if not 1 <= p <= len(art.clauses):
+        if not 1 <= ref.paragraph <= len(art.clauses):
             return None
-        clause = art.clauses[p - 1]
-        if m.group(3) is not None and to_int(m.group(3)) not in clause.items:
+        clause = art.clauses[ref.paragraph - 1]
+        if ref.item is not None and ref.item not in clause.items:
             return None
         return clause
+
+    def cite(self, clause: Clause, item: int | None = None) -> str:
+        """The label that cites `clause` (and one of its items): 第十条 for a one-paragraph article."""
+        single = len(self.article(clause.article).clauses) == 1
+        return format_label(clause.article, None if single else clause.paragraph, item)
 
 
 def clause_label(article: int, paragraph: int, n_paragraphs: int) -> str:
     """第十条 for a one-paragraph article, else 第十条第二款."""
-    head = f"第{to_chinese(article)}条"
-    return head if n_paragraphs == 1 else f"{head}第{to_chinese(paragraph)}款"
+    return format_label(article, None if n_paragraphs == 1 else paragraph)
 
 
 def clean_line(line: str) -> str:
@@ -216,7 +219,7 @@ def parse(text: str) -> Regulation:
     articles = []
     for number, chap, paragraphs in raw_articles:
         if not paragraphs[0]:
-            raise CorpusError(f"第{to_chinese(number)}条 has no text")
+            raise CorpusError(f"{format_label(number)} has no text")
         context = _opening_phrase(paragraphs[0])
         clauses = tuple(
             Clause(

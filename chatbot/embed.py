@@ -52,12 +52,6 @@ class Embedder:
                 self._model = _load(self.name, self.device)
         return self._model
 
-    @property
-    def dim(self) -> int:
-        m = self.load()
-        get = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
-        return int(get())
-
     def encode_documents(self, texts: list[str], batch_size: int = 16, progress: bool = False) -> np.ndarray:
         m = self.load()
         enc = getattr(m, "encode_document", m.encode)

@@ -19,7 +19,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import bm25s
@@ -27,7 +27,7 @@ import numpy as np
 
 from .corpus import Clause, Regulation
 from .embed import Embedder, EmbedderUnavailable
-from .tokens import STOP_WORDS, USER_DICT, expand_query, tokenize
+from .tokens import STOP_WORDS, USER_DICT, Tokenizer
 
 FORMAT = "regqa-index/1"
 
@@ -44,9 +44,10 @@ class Index:
     dense: object | None          # faiss.Index, or None for a BM25-only index
     embed_model: str | None       # the model the dense vectors came from
     manifest: dict
+    tokenizer: Tokenizer = field(default_factory=Tokenizer)  # the one BM25 was built with; queries use it too
 
-    def bm25_scores(self, question: str, user_dict: bool = True, expand: bool = True) -> np.ndarray:
-        toks = tokenize(question, user_dict=user_dict) + (expand_query(question) if expand else [])
+    def bm25_scores(self, question: str, expand: bool = True) -> np.ndarray:
+        toks = self.tokenizer.query(question, expand)
         if not toks:
             return np.zeros(len(self.clauses), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
@@ -60,9 +61,10 @@ class Index:
         return out
 
 
-def build_bm25(texts: list[str], user_dict: bool = True) -> bm25s.BM25:
+def build_bm25(texts: list[str], tokenizer: Tokenizer) -> bm25s.BM25:
+    """A BM25 index of `texts`; query it with the same `tokenizer` (Index does)."""
     bm = bm25s.BM25()
-    bm.index([tokenize(t, user_dict=user_dict) or [""] for t in texts], show_progress=False)
+    bm.index([tokenizer(t) or [""] for t in texts], show_progress=False)
     return bm
 
 
@@ -111,7 +113,7 @@ def build(regulation: Regulation, directory: str | Path, embedder: Embedder | No
             log(f"  embedded with {embedder.name} (dim {dim})")
         except EmbedderUnavailable as e:
             log(f"  {e}\n  building a BM25-only index")
-    bm = build_bm25(texts)
+    bm = build_bm25(texts, Tokenizer())
     log("  BM25 over jieba tokens with the regulation's user dictionary")
 
     target = Path(directory)

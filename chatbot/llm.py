@@ -17,7 +17,16 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from .config import Settings
 from .embed import hub_reachable, is_local
+
+
+# a generation that yields no token for this long has hung; the stream then ends with an error
+STREAM_TIMEOUT_S = 600
+# a system prefix shorter than this many tokens is not worth a cached KV copy per request
+MIN_PREFIX_TOKENS = 8
+# prompt tokens llama.cpp evaluates per batch: a whole prompt (rules + 4 clauses, about 400 tokens) in one
+N_BATCH = 512
 
 
 class LLMUnavailable(RuntimeError):
@@ -109,7 +118,8 @@ class TransformersLLM(LLM):
         with self._lock:
             ids = self._tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
                                                 return_dict=True)
-            streamer = TextIteratorStreamer(self._tok, skip_prompt=True, skip_special_tokens=True, timeout=600)
+            streamer = TextIteratorStreamer(self._tok, skip_prompt=True, skip_special_tokens=True,
+                                            timeout=STREAM_TIMEOUT_S)
             kwargs = dict(**ids, max_new_tokens=max_new_tokens, do_sample=False, streamer=streamer,
                           pad_token_id=self._tok.pad_token_id or self._tok.eos_token_id)
             cache = self._prefix_cache(ids["input_ids"][0].tolist())
@@ -144,7 +154,7 @@ class TransformersLLM(LLM):
 
         if self._prefix is None:
             sys_len = self._system_prefix_len(ids)
-            if sys_len < 8:
+            if sys_len < MIN_PREFIX_TOKENS:
                 self._prefix = ([], None)
             else:
                 prefix = ids[:sys_len]
@@ -156,12 +166,17 @@ class TransformersLLM(LLM):
             return None
         return copy.deepcopy(cache)
 
+    def _end_token_ids(self) -> set[int]:
+        """The model's own end-of-turn tokens: the tokenizer's eos and the generation config's eos ids."""
+        ends: set[int] = set()
+        for value in (self._tok.eos_token_id, getattr(self._model.generation_config, "eos_token_id", None)):
+            ends |= {value} if isinstance(value, int) else set(value or ())
+        return ends
+
     def _system_prefix_len(self, ids: list[int]) -> int:
-        """Tokens up to the end of the system turn: the part of the prompt that never changes."""
-        end = self._tok.convert_tokens_to_ids("<|im_end|>")
-        if not isinstance(end, int) or end < 0 or end not in ids:
-            return 0
-        return ids.index(end) + 1
+        """Tokens up to the end of the system turn (its first end token): the part that never changes."""
+        ends = self._end_token_ids()
+        return next((pos + 1 for pos, t in enumerate(ids) if t in ends), 0)
 
 
 class LlamaCppLLM(LLM):
@@ -169,7 +184,7 @@ class LlamaCppLLM(LLM):
 
     backend = "llama.cpp"
 
-    def __init__(self, model: str, threads: int = 0, n_ctx: int = 4096):
+    def __init__(self, model: str, threads: int = 0, n_ctx: int = Settings.n_ctx):
         super().__init__(model)
         self.threads, self.n_ctx = threads, n_ctx
         self._llm = None
@@ -189,7 +204,7 @@ class LlamaCppLLM(LLM):
                                      "(set --model / CHATBOT_LLM_MODEL)")
             try:
                 self._llm = Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=_threads(self.threads),
-                                  n_batch=512, verbose=False)
+                                  n_batch=N_BATCH, verbose=False)
             except Exception as e:  # noqa: BLE001
                 raise LLMUnavailable(f"llama.cpp cannot load {path}: {e}") from e
 
@@ -270,5 +285,5 @@ def make_llm(settings) -> LLM | None:
     if settings.backend == "transformers":
         return TransformersLLM(settings.llm_model, threads=settings.threads)
     if settings.backend == "llama.cpp":
-        return LlamaCppLLM(settings.llm_model, threads=settings.threads)
+        return LlamaCppLLM(settings.llm_model, threads=settings.threads, n_ctx=settings.n_ctx)
     return OpenAILLM(settings.llm_model, settings.openai_base_url, settings.openai_api_key)

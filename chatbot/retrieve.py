@@ -1,42 +1,47 @@
-"""Hybrid retrieval: dense (FAISS) and BM25 rankings fused by reciprocal rank, plus article lookup.
+"""Hybrid retrieval: dense (FAISS) and BM25 scores fused (linear by default, reciprocal rank on request),
+plus article lookup.
 
 A question that names an article (第十条, 第10条, 十八条, 第五条第二款) gets that article's clauses
-first; everything else is ranked by fusing the two retrievers. Hits carry the clause, the fused score
-and each retriever's rank and score, so callers (answers, UI, evaluation) never re-parse text.
-Answer generation is left to `chatbot.answer`.
+first; everything else is ranked by fusing the two retrievers (`Settings.fusion`: a convex combination
+of normalized scores, or reciprocal rank fusion). Hits carry the clause, the fused score and each
+retriever's rank and score, so callers (answers, UI, evaluation) never re-parse text. Finding article
+references in a question is `chatbot.labels`; answer generation is left to `chatbot.answer`.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .corpus import Clause, NUMERAL_CHARS
+from .config import Settings
+from .corpus import Clause
 from .embed import Embedder
 from .index import Index
-from .numerals import to_int
+from .labels import Label, article_refs
 
 RRF_K = 60  # reciprocal-rank-fusion constant from Cormack et al. (2009): damps the weight of top ranks so
 #            that one retriever's first place does not outvote agreement lower down both lists
 
 
-def rrf(rankings: list[list[str]], k: int = RRF_K, weights: list[float] | None = None) -> dict[str, float]:
-    """Reciprocal rank fusion: score(d) = sum_i w_i / (k + rank_i(d)), ranks starting at 1.
+# article lookup: a named article's clauses get this bonus on top of their fused score (at most 1), so they
+# rank above every other clause; each later-named article gets 1 less, keeping the order the user named them
+LOOKUP_BONUS = 10.0
+# ... and a named paragraph (第五条第二款) this much more, so it comes before its sibling paragraphs
+PARAGRAPH_BONUS = 0.5
+
+
+def rrf(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal rank fusion: score(d) = sum_i 1 / (k + rank_i(d)), ranks starting at 1.
 
     rrf([["a", "b"], ["b", "c"]], k=1) -> {"a": 0.5, "b": 0.5 + 1/3, "c": 1/3}  (up to float error)
     """
-    weights = weights or [1.0] * len(rankings)
     out: dict[str, float] = {}
-    for ranking, w in zip(rankings, weights):
+    for ranking in rankings:
         for rank, doc in enumerate(ranking, start=1):
-            out[doc] = out.get(doc, 0.0) + w / (k + rank)
+            out[doc] = out.get(doc, 0.0) + 1.0 / (k + rank)
     return out
-
-
-FUSIONS = ("linear", "rrf")
 
 
 def linear_fusion(dense: np.ndarray, bm25: np.ndarray, dense_weight: float) -> np.ndarray:
@@ -52,41 +57,6 @@ def linear_fusion(dense: np.ndarray, bm25: np.ndarray, dense_weight: float) -> n
     dn = (d - d.min()) / span if span > 0 else np.zeros_like(d)
     bn = b / b.max() if b.max() > 0 else np.zeros_like(b)
     return dense_weight * dn + (1 - dense_weight) * bn
-
-
-_REF_NUM = f"[{NUMERAL_CHARS}0-9０-９]+"
-# 第十条 / 第10条 (optionally 第二款 / 第2款), or a bare 十八条 at the start or after a marker word
-ARTICLE_REF = re.compile(
-    rf"(?:第\s*(?P<n1>{_REF_NUM})\s*条|(?:^|(?<=[\s，。？！、：,.?!:（(“\"条例看查问讲说]))(?P<n2>{_REF_NUM})条)"
-    rf"(?:\s*第\s*(?P<p>{_REF_NUM})\s*款)?")
-
-
-@dataclass(frozen=True)
-class ArticleRef:
-    article: int
-    paragraph: int | None = None
-
-
-def article_refs(question: str) -> list[ArticleRef]:
-    """Article numbers a question names, in order, without repeats.
-
-    article_refs("第十条第二款和第19条讲什么") -> [ArticleRef(10, 2), ArticleRef(19, None)]
-    article_refs("十八条说了什么") -> [ArticleRef(18, None)];  article_refs("哪一条规定了用地") -> []
-    """
-    refs: list[ArticleRef] = []
-    for m in ARTICLE_REF.finditer(question):
-        num = m.group("n1") or m.group("n2")
-        try:
-            n = to_int(num)
-            p = to_int(m.group("p")) if m.group("p") else None
-        except ValueError:
-            continue
-        if m.group("n2") and num in ("一", "两", "几"):
-            continue  # 一条/两条 are counts, not article numbers
-        ref = ArticleRef(n, p)
-        if ref not in refs:
-            refs.append(ref)
-    return refs
 
 
 @dataclass(frozen=True)
@@ -111,20 +81,23 @@ class ArticleHit:
 class Retrieval:
     question: str
     hits: list[Hit]
-    refs: list[ArticleRef] = field(default_factory=list)   # article numbers the question named
-    missing_refs: list[ArticleRef] = field(default_factory=list)  # ... that the regulation lacks
+    refs: list[Label] = field(default_factory=list)         # articles the question named
+    missing_refs: list[Label] = field(default_factory=list)  # ... that the regulation lacks
     mode: str = "hybrid"            # hybrid, dense, bm25
     seconds: float = 0.0
     max_dense: float | None = None  # best cosine of any clause, for refusal decisions
-    max_bm25: float = 0.0
     notice: str = ""                # set when retrieval had to degrade (e.g. the embedder failed)
 
     def articles(self, k: int | None = None) -> list[ArticleHit]:
+        """The first k articles retrieved, each with its clause hits, ranked by their best clause."""
         return group_by_article(self.hits)[:k]
 
 
 def group_by_article(hits: list[Hit]) -> list[ArticleHit]:
-    """Group clause hits by article, articles ranked by their best clause."""
+    """Group clause hits (best first) by article, articles ranked by their best clause.
+
+    hits of clauses a10p1, a18p1, a10p2 -> [ArticleHit(10, (a10p1, a10p2)), ArticleHit(18, (a18p1,))]
+    """
     groups: dict[int, list[Hit]] = {}
     for h in hits:
         groups.setdefault(h.clause.article, []).append(h)
@@ -138,17 +111,23 @@ def ranking(scores: np.ndarray, positive_only: bool = False) -> list[int]:
 
 
 class Retriever:
-    """Ranks the clauses of one index. `embedder=None` (or an index with no vectors) means BM25 only."""
+    """Ranks the clauses of one index. `embedder=None` (or an index with no vectors) means BM25 only.
 
-    def __init__(self, index: Index, embedder: Embedder | None = None, fusion: str = "linear",
-                 dense_weight: float = 0.7, rrf_k: int = RRF_K, lookup: bool = True, expand: bool = True):
-        if fusion not in FUSIONS:
-            raise ValueError(f"unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS)}")
+    Fusion, its weight and the RRF constant come from `settings` (defaults: `Settings`); `lookup` and
+    `expand` switch off article lookup and query expansion for the ablations of the evaluation.
+    """
+
+    def __init__(self, index: Index, embedder: Embedder | None = None, settings: Settings | None = None,
+                 lookup: bool = True, expand: bool = True):
+        self.settings = settings or Settings()
         self.index = index
         self.embedder = embedder if index.dense is not None else None
-        self.fusion, self.dense_weight, self.rrf_k = fusion, dense_weight, rrf_k
         self.lookup = lookup
         self.expand = expand
+
+    @property
+    def fusion(self) -> str:
+        return self.settings.fusion
 
     @property
     def mode(self) -> str:
@@ -182,9 +161,9 @@ class Retriever:
         elif mode == "dense":
             fused = dn
         elif self.fusion == "linear":
-            fused = linear_fusion(dn, bm, self.dense_weight)
+            fused = linear_fusion(dn, bm, self.settings.dense_weight)
         else:
-            ranks = rrf([[str(i) for i in dn_rank], [str(i) for i in bm_rank]], k=self.rrf_k)
+            ranks = rrf([[str(i) for i in dn_rank], [str(i) for i in bm_rank]], k=self.settings.rrf_k)
             fused = np.array([ranks.get(str(i), 0.0) for i in range(len(clauses))])
         order = [i for i in ranking(fused) if mode != "bm25" or bm[i] > 0]
         bpos = {i: r for r, i in enumerate(bm_rank, start=1)}
@@ -198,7 +177,7 @@ class Retriever:
             for i, c in enumerate(clauses):
                 if c.article == ref.article:
                     # named articles first, in the order named; a named paragraph before its siblings
-                    bonus = 10.0 - j + (0.5 if ref.paragraph == c.paragraph else 0.0)
+                    bonus = LOOKUP_BONUS - j + (PARAGRAPH_BONUS if ref.paragraph == c.paragraph else 0.0)
                     boost[i] = max(boost.get(i, 0.0), bonus)
         ids = sorted(set(order) | set(boost), key=lambda i: -(boost.get(i, 0.0) + float(fused[i])))
         hits = [
@@ -209,8 +188,7 @@ class Retriever:
             for i in ids[:k]
         ]
         return Retrieval(question, hits, refs, missing, mode, time.perf_counter() - t0,
-                         max_dense=float(dn.max()) if dn is not None else None,
-                         max_bm25=float(bm.max()) if len(bm) else 0.0, notice=notice)
+                         max_dense=float(dn.max()) if dn is not None else None, notice=notice)
 
 
 def open_retriever(settings, log=None) -> tuple[Retriever, list[str]]:
@@ -231,5 +209,4 @@ def open_retriever(settings, log=None) -> tuple[Retriever, list[str]]:
     for n in notices:
         log(n)
     index = open_index(regulation, settings.index_dir, embedder, log=log)
-    return Retriever(index, embedder, fusion=settings.fusion, dense_weight=settings.dense_weight,
-                     rrf_k=settings.rrf_k), notices
+    return Retriever(index, embedder, settings), notices

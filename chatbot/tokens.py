@@ -7,6 +7,9 @@ question words that carry no meaning for retrieval. `data/synonyms.txt` maps eve
 regulation's own (技改 -> 技术改造, 工信局 -> 工业和信息化主管部门) for query expansion.
 
     tokenize("企业怎么申请首席质量官？") -> ['企业', '申请', '首席', '质量', '首席质量官']
+
+A `Tokenizer` bundles one choice of dictionary for documents, queries and query expansion alike; the
+BM25 index is built with one and keeps it (`chatbot.index`), so documents and questions never differ.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -71,7 +75,7 @@ def synonyms() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
     return tuple(out)
 
 
-def expand_query(question: str) -> list[str]:
+def expand_query(question: str, user_dict: bool = True) -> list[str]:
     """Regulation terms for the everyday words in a question, tokenized like documents.
 
     expand_query("技改有补贴吗") -> tokens of 技术改造, 资金, 财政贴息, 风险补偿, 事后奖补
@@ -81,5 +85,19 @@ def expand_query(question: str) -> list[str]:
     for terms, variants in synonyms():
         if any(v.lower() in norm for v in variants):
             for t in terms:
-                extra.extend(tokenize(t))
+                extra.extend(tokenize(t, user_dict=user_dict))
     return extra
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """One tokenization for an index: documents, queries and expansions all go through it."""
+
+    user_dict: bool = True  # keep the regulation's terms whole (data/userdict.txt); off only for the ablation
+
+    def __call__(self, text: str) -> list[str]:
+        return tokenize(text, user_dict=self.user_dict)
+
+    def query(self, question: str, expand: bool = True) -> list[str]:
+        """A question's tokens, plus the regulation's terms for its everyday words when `expand`."""
+        return self(question) + (expand_query(question, self.user_dict) if expand else [])

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .answer import Answer, Assistant, InputError, turn_of
 from .corpus import Regulation
+from .labels import format_label, parse_label
 
 EXAMPLES = [
     "工厂做技术改造，政府能给什么支持？",          # enterprise owner
@@ -96,7 +97,8 @@ def render_answer(ans: Answer) -> str:
     out = []
     for p in parts:
         label = p[1:-1] if p.startswith("【") else None
-        base = re.sub(r"第[^第]+项$", "", label) if label else None
+        ref = parse_label(label) if label else None
+        base = format_label(ref.article, ref.paragraph) if ref else None  # an item's label shows its clause
         clause = by_label.get(label) or by_label.get(base) if label else None
         out.append(chip(clause.id, label) if clause else safe_text(p))
     body = "".join(out)
@@ -238,34 +240,24 @@ class WebApp:
         return ans.to_json(), (turns + [turn_of(ans)])[-self.assistant.settings.history_turns:]
 
     def run_eval(self, gold_file: str | None, limit: int, out_root: str | Path, progress=None):
-        """Evaluate on the built-in gold set or an uploaded JSONL file.
+        """Evaluate on the built-in gold set or an uploaded JSONL file (`chatbot.tools.evaluate` runs it).
 
         Returns (summary markdown, plot paths, worst-cases markdown, path of a zip of the report).
         A malformed gold file is reported (with line numbers) instead of starting the run.
         """
-        import shutil
+        from .tools.evaluate import GoldError, run_answer_eval
+        from .tools.report import markdown
 
-        from .config import ROOT
-        from .evaluate import GoldError, evaluate_answers, load_gold
-        from .report import markdown, write_report
-
-        path = Path(gold_file) if gold_file else ROOT / "eval" / "gold.jsonl"
+        out = Path(out_root) / time.strftime("%Y%m%d-%H%M%S")
         try:
-            gold = load_gold(path, len(self.assistant.regulation.articles))
+            run = run_answer_eval(self.assistant, gold_file or self.assistant.settings.gold_file, out,
+                                  limit=int(limit or 0), progress=progress, archive=True)
         except GoldError as e:
             return f"**评测文件有误，未开始评测：**\n\n```\n{e}\n```", [], "", None
-        if limit and limit > 0:
-            gold = gold[: int(limit)]
-        out = Path(out_root) / time.strftime("%Y%m%d-%H%M%S")
-        metrics, rows = evaluate_answers(gold, self.assistant, progress=progress)
-        try:
-            files = write_report(out, metrics, rows)
-            archive = shutil.make_archive(str(out), "zip", root_dir=out)
         except OSError as e:
             return f"评测完成，但报告未能写入 {out}（{e.strerror or e}）。", [], "", None
-        md = markdown(metrics, rows)
-        summary, _, worst = md.partition("## Worst cases")
-        return summary, [str(f) for f in files if f.suffix == ".png"], "## Worst cases" + worst, archive
+        summary, _, worst = markdown(run.metrics, run.rows).partition("## Worst cases")
+        return summary, [str(f) for f in run.files if f.suffix == ".png"], "## Worst cases" + worst, str(run.archive)
 
     def search(self, query: str) -> str:
         return regulation_html(self.assistant.regulation, (query or "")[:100])

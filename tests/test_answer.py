@@ -2,8 +2,8 @@
 
 import pytest
 
-from chatbot.answer import (NOT_COVERED, Assistant, InputError, build_messages, check_citations, clean_question,
-                            render, turn_of)
+from chatbot.answer import NOT_COVERED, Assistant, InputError, build_messages, clean_question, render, turn_of
+from chatbot.citations import check_citations
 from chatbot.config import Settings
 from chatbot.conversation import Turn, rewrite
 from chatbot.llm import LLM, LLMError

@@ -1,6 +1,6 @@
 """The benchmark on a tiny GGUF through both backends (numbers are meaningless; the code path is real)."""
 
-from chatbot.bench import context_sweep, markdown, run_bench
+from chatbot.tools.bench import context_sweep, markdown, run_bench
 from chatbot.retrieve import Retriever
 
 

@@ -118,7 +118,7 @@ def test_phone_width(server, browser):
 
 
 def test_concurrent_conversations_do_not_mix(server):
-    from chatbot.loadtest import run_load
+    from chatbot.tools.loadtest import run_load
 
     url, _ = server
     report = run_load(url, users=3, questions=9, duration=120)
@@ -126,7 +126,7 @@ def test_concurrent_conversations_do_not_mix(server):
 
 
 def test_load_test_refuses_other_hosts():
-    from chatbot.loadtest import run_load
+    from chatbot.tools.loadtest import run_load
 
     with pytest.raises(ValueError, match="loopback"):
         run_load("http://192.0.2.1:7860/", users=1, questions=1, duration=1)

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from chatbot.evaluate import GoldError, article_metrics, dedupe, load_gold, mean_metrics, naive_chunks
+from chatbot.tools.evaluate import GoldError, article_metrics, dedupe, load_gold, mean_metrics, naive_chunks
 
 
 def test_article_metrics_hand_examples():

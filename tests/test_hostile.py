@@ -7,7 +7,7 @@ import pytest
 
 from chatbot.answer import Assistant
 from chatbot.config import Settings
-from chatbot.hostile import CASES, run_api, run_cli, run_web
+from chatbot.tools.hostile import CASES, run_api, run_cli, run_web
 from chatbot.index import load, open_index
 from chatbot.retrieve import Retriever
 from chatbot.webapp import WebApp
@@ -38,10 +38,10 @@ def test_every_case_through_the_web_callbacks(assistant, tmp_path):
     assert all(r.detail == "escaped" for r in rows)
 
 
-def test_every_case_through_the_command_line(tmp_path):
+def test_every_case_through_the_command_line(tmp_path, regulation):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | {
         "CHATBOT_BACKEND": "extractive", "CHATBOT_EMBED_MODEL": "none", "CHATBOT_INDEX_DIR": str(tmp_path / "i")}
-    rows = run_cli(env, ROOT)
+    rows = run_cli(env, ROOT, regulation)
     assert [r for r in rows if not r.ok] == [], rows
     assert rows[-2].case == "invalid UTF-8 in a file" and rows[-2].outcome == "error message"
 

@@ -7,9 +7,9 @@ import pytest
 
 from chatbot.answer import Answer, Assistant
 from chatbot.config import Settings
-from chatbot.evaluate import (GoldItem, aggregate_answers, answer_scores, evaluate_answers, gold_clauses,
+from chatbot.tools.evaluate import (GoldItem, aggregate_answers, answer_scores, evaluate_answers, gold_clauses,
                               refusal_curve)
-from chatbot.report import atomic_write, compare, write_report
+from chatbot.tools.report import atomic_write, compare, write_report
 from chatbot.retrieve import Retriever
 from chatbot.webapp import WebApp
 

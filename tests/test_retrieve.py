@@ -1,6 +1,8 @@
 import pytest
 
-from chatbot.retrieve import ArticleRef, Hit, Retriever, article_refs, group_by_article, linear_fusion, rrf
+from chatbot.config import Settings, SettingsError
+from chatbot.labels import Label, article_refs
+from chatbot.retrieve import Hit, Retriever, group_by_article, linear_fusion, rrf
 
 
 def test_rrf_hand_example():
@@ -17,13 +19,13 @@ def test_linear_fusion_hand_example():
 
 
 @pytest.mark.parametrize("question,refs", [
-    ("第十条讲了什么", [ArticleRef(10)]),
-    ("第10条", [ArticleRef(10)]),
-    ("条例第二十四条讲什么", [ArticleRef(24)]),
-    ("十八条说了什么", [ArticleRef(18)]),
-    ("第五条第二款是什么", [ArticleRef(5, 2)]),
-    ("第十条和第19条有什么区别", [ArticleRef(10), ArticleRef(19)]),
-    ("第九十九条", [ArticleRef(99)]),
+    ("第十条讲了什么", [Label(10)]),
+    ("第10条", [Label(10)]),
+    ("条例第二十四条讲什么", [Label(24)]),
+    ("十八条说了什么", [Label(18)]),
+    ("第五条第二款是什么", [Label(5, 2)]),
+    ("第十条和第19条有什么区别", [Label(10), Label(19)]),
+    ("第九十九条", [Label(99)]),
     ("哪一条规定了用地？", []),
     ("企业能享受一条龙服务吗", []),
     ("技术改造有什么支持", []),
@@ -56,7 +58,7 @@ def test_named_paragraph_comes_before_its_siblings(retriever):
 
 def test_missing_article_is_reported(retriever):
     r = retriever.search("第九十九条规定了什么", k=3)
-    assert r.missing_refs == [ArticleRef(99)]
+    assert r.missing_refs == [Label(99)]
     assert not any(h.lookup for h in r.hits)
 
 
@@ -98,7 +100,11 @@ def test_group_by_article(regulation):
     assert [(g.article, g.score, len(g.hits)) for g in groups] == [(10, 0.9, 2), (19, 0.8, 1)]
 
 
-def test_unknown_fusion_is_an_error(built_index):
+def test_fusion_comes_from_settings(built_index):
     _, idx, emb = built_index
-    with pytest.raises(ValueError, match="linear, rrf"):
-        Retriever(idx, emb, fusion="max")
+    with pytest.raises(SettingsError, match="linear, rrf"):
+        Settings(fusion="max")
+    r = Retriever(idx, emb, Settings(fusion="rrf", rrf_k=60))
+    hits = r.search("技术改造有什么支持？", k=3).hits
+    # reciprocal rank scores: at most 1/61 from each of the two retrievers
+    assert r.fusion == "rrf" and 0 < hits[0].score <= 2 / 61 + 1e-9

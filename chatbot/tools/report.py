@@ -1,5 +1,6 @@
 """Evaluation reports a person can read: metrics.json, answers.jsonl, report.md, report.html with plots,
-and the comparison of two runs. Metrics are computed in `chatbot.evaluate`; this module only writes.
+the worst cases of a run, and the comparison of two runs (metric differences, questions that changed).
+Per-question scores and aggregate metrics are computed in `chatbot.tools.evaluate`.
 
 Files are written atomically (to a temporary name, then renamed), so an interrupted run, or a full
 disk, never leaves a half-written report where a complete one was.

@@ -14,9 +14,15 @@ import statistics
 import time
 from pathlib import Path
 
-from .answer import build_messages
-from .llm import LlamaCppLLM, TransformersLLM
-from .retrieve import Retriever
+from ..answer import build_messages
+from ..llm import LlamaCppLLM, TransformersLLM
+from ..retrieve import Retriever
+
+# where the development tool ../shared/tools/get-offline-models puts real models; the bench runs on these
+# when no --models are given
+OFFLINE_MODELS = Path("~/.cache/regqa-models").expanduser()
+OFFLINE_GGUFS = ("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+CONTEXT_SIZES = (1, 2, 4, 6)  # clauses in the prompt for the context sweep
 
 QUESTIONS = [
     "工厂做技术改造，政府能给什么支持？",
@@ -24,6 +30,11 @@ QUESTIONS = [
     "企业用地的亩产效益评价是怎么回事？",
     "引进的高层次人才孩子上学有什么服务？",
 ]
+
+
+def default_models() -> list[str]:
+    """The offline GGUF models that exist, smallest first; [] when none were fetched."""
+    return [str(OFFLINE_MODELS / name) for name in OFFLINE_GGUFS if (OFFLINE_MODELS / name).exists()]
 
 
 def measure(llm, prompts: list[list[dict]], max_new_tokens: int) -> dict:
@@ -77,7 +88,7 @@ def run_bench(models: list[str], retriever: Retriever, backends: list[str], cont
     return rows
 
 
-def context_sweep(model: str, retriever: Retriever, sizes=(1, 2, 4, 6), threads: int = 0, log=print) -> list[dict]:
+def context_sweep(model: str, retriever: Retriever, sizes=CONTEXT_SIZES, threads: int = 0, log=print) -> list[dict]:
     """Time to first token against the number of clauses in the prompt (llama.cpp): the cost per clause.
 
     Each size is measured on a different question than the warm-up, so only the system prompt is cached.
@@ -118,3 +129,9 @@ def markdown(rows: list[dict]) -> str:
                          f"the tokens/s; time to first token {fast['ttft_s']} s vs {slow['ttft_s']} s "
                          f"(ratio {fast['ttft_s'] / slow['ttft_s']:.2f}).")
     return "\n".join(lines)
+
+
+def sweep_markdown(model: str, sweep: list[dict]) -> str:
+    return (f"Prompt cost per clause ({Path(model).name}, llama.cpp, time to first token):\n\n"
+            "| clauses | prompt tokens | median TTFT s |\n|---|---|---|\n"
+            + "\n".join(f"| {r['clauses']} | {r['prompt_tokens']} | {r['ttft_s']} |" for r in sweep))

@@ -10,19 +10,30 @@ server's memory growth (resident set size, when its pid is given or the server i
 
 from __future__ import annotations
 
+import socket
 import statistics
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from urllib.parse import urlparse
 
-# first questions, each about one article, and follow-ups that depend on it
+from ..config import ROOT, is_loopback
+from ..labels import format_label
+
+# first questions, each about a different article; the follow-ups only make sense with the user's own history
 OPENERS = [
-    ("技术改造有什么支持方式？", 10), ("链长制是什么？", 8), ("产业集群怎么培育？", 6),
-    ("企业创新平台建设有什么要求？", 9), ("数字化转型政府怎么支持？", 11), ("绿色低碳发展有什么要求？", 12),
-    ("区域开放合作怎么开展？", 14), ("首席质量官制度是什么？", 15), ("产业基金怎么设立？", 20),
-    ("金融机构怎么支持先进制造业？", 21), ("产教融合共同体是什么？", 22), ("工业文化怎么宣传？", 23),
+    "技术改造有什么支持方式？", "链长制是什么？", "产业集群怎么培育？", "企业创新平台建设有什么要求？",
+    "数字化转型政府怎么支持？", "绿色低碳发展有什么要求？", "区域开放合作怎么开展？", "首席质量官制度是什么？",
+    "产业基金怎么设立？", "金融机构怎么支持先进制造业？", "产教融合共同体是什么？", "工业文化怎么宣传？",
 ]
 FOLLOW_UPS = ["第二款呢？", "这条谁负责执行？"]
+START_TIMEOUT_S = 600.0  # loading the models of a 1.5B set-up on two cores takes minutes
+DURATION_S = 600.0       # a load run stops after this long even if answers are still owed
+POLL_S = 1.0  # how often the app is polled while it starts, and the server's memory while the load runs
 
 
 @dataclass
@@ -33,11 +44,39 @@ class Result:
     completed: int = 0
 
 
-def _is_local(url: str) -> bool:
-    from urllib.parse import urlparse
+@contextmanager
+def started_app(options: dict[str, str | None], timeout: float):
+    """Start app.py on a free loopback port, wait until it answers, yield (url, pid); stop it afterwards.
 
-    host = urlparse(url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
+    `options` are app.py flags without dashes (backend, model, embed_model); None values are left out.
+    Raises RuntimeError when the app exits or does not answer within `timeout` seconds.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port)]
+    for name, value in options.items():
+        if value:
+            cmd += [f"--{name.replace('_', '-')}", value]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("app.py did not start; run it by hand to see why") from None
+                time.sleep(POLL_S)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def rss_mb(pid: int | None) -> float | None:
@@ -53,7 +92,7 @@ def rss_mb(pid: int | None) -> float | None:
 
 def run_load(url: str, users: int, questions: int, duration: float, pid: int | None = None) -> dict:
     """`users` concurrent sessions ask until `questions` answers in total or `duration` seconds pass."""
-    if not _is_local(url):
+    if not is_loopback(urlparse(url).hostname or ""):
         raise ValueError(f"load tests run against this machine only (loopback); {url} is not")
     from gradio_client import Client
 
@@ -78,7 +117,7 @@ def run_load(url: str, users: int, questions: int, duration: float, pid: int | N
                 res.errors.append(f"user {n}: cannot connect: {e}")
             return
         turn = 0
-        opener = OPENERS[n % len(OPENERS)][0]
+        opener = OPENERS[n % len(OPENERS)]
         expected = None  # the article this user's own last answer cited first
         while take():
             q = opener if turn % 3 == 0 else FOLLOW_UPS[(turn % 3) - 1]
@@ -97,7 +136,7 @@ def run_load(url: str, users: int, questions: int, duration: float, pid: int | N
                     res.errors.append(f"user {n}: {out['error']}")
                 else:
                     res.completed += 1
-                    if turn % 3 and expected and f"第{_cn(expected)}条" not in out.get("standalone", ""):
+                    if turn % 3 and expected and format_label(expected) not in out.get("standalone", ""):
                         res.crossed.append(f"user {n} (article {expected}) got {out.get('standalone')!r}")
             if isinstance(out, dict) and out.get("citations"):
                 expected = out["citations"][0]["article"]
@@ -108,7 +147,7 @@ def run_load(url: str, users: int, questions: int, duration: float, pid: int | N
     for t in threads:
         t.start()
     while any(t.is_alive() for t in threads):
-        time.sleep(1.0)
+        time.sleep(POLL_S)
         m = rss_mb(pid)
         if m is not None:
             mem.append(m)
@@ -130,9 +169,3 @@ def run_load(url: str, users: int, questions: int, duration: float, pid: int | N
 
 def _r(x):
     return round(x, 1) if x is not None else None
-
-
-def _cn(n: int) -> str:
-    from .numerals import to_chinese
-
-    return to_chinese(n)

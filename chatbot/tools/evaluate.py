@@ -1,16 +1,20 @@
-"""Evaluation against a gold question set: validation of the gold file, article-level retrieval metrics,
-and the comparison of the product's retriever with its ablations and with a naive RAG baseline.
+"""Evaluation against a gold question set: validation of the gold file, retrieval metrics (the product's
+retriever against its ablations and a naive RAG baseline) and answer metrics, plus the two runs the
+command line and the web app start (`run_retrieval_eval`, `run_answer_eval`).
 
-Metrics are computed at article level, on in-scope questions (gold articles non-empty):
+Retrieval metrics are computed at article level, on in-scope questions (gold articles non-empty):
     Hit@1     the first article retrieved is a gold article
     Recall@k  share of gold articles among the first k distinct articles retrieved
     MRR       1 / rank of the first gold article (0 if none is retrieved)
-Answer-level metrics (citations, refusals, latency of generation) are added by `chatbot.answer`.
+Answer metrics (`answer_scores`, `aggregate_answers`): citation precision/recall at article and clause
+level, key-point coverage, refusals, valid citations, lexical faithfulness, latency. Writing the
+report files and comparing runs is `chatbot.tools.report`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from dataclasses import dataclass, replace
@@ -18,9 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import Regulation
-from .index import build_bm25, build_dense
-from .retrieve import Retriever, ranking
+from ..answer import below_relevance
+from ..citations import is_supported
+from ..config import Settings
+from ..corpus import Regulation
+from ..index import build_bm25, build_dense
+from ..labels import NUM
+from ..numerals import to_int
+from ..retrieve import Retriever, group_by_article, ranking
+from ..scope import out_of_scope
+from ..tokens import Tokenizer
 
 REQUIRED_KEYS = ("id", "question", "articles", "key_points", "type")
 
@@ -134,11 +145,7 @@ def mean_metrics(rows: list[dict[str, float]]) -> dict[str, float]:
 def naive_chunks(source_text: str, regulation: Regulation, size: int = 250, overlap: int = 50):
     """Fixed-size character chunks of the raw source (what common RAG tools do by default), each with the
     articles it overlaps, found by the article heads in the raw text."""
-    import re
-
-    from .numerals import to_int
-
-    heads = [(m.start(), to_int(m.group(1))) for m in re.finditer(r"第([一二三四五六七八九十百零]+)条", source_text)
+    heads = [(m.start(), to_int(m.group(1))) for m in re.finditer(rf"第({NUM})条", source_text)
              if m.start() == 0 or source_text[m.start() - 1] in "\n*"]
     chunks = []
     step = size - overlap
@@ -161,18 +168,22 @@ class Variants:
         index, embedder = retriever.index, retriever.embedder
         reg = index.regulation
         self.product = retriever
-        opts = dict(fusion=retriever.fusion, dense_weight=retriever.dense_weight, rrf_k=retriever.rrf_k)
-        no_lookup = Retriever(index, embedder, **opts, lookup=False)
-        no_expand = Retriever(index, embedder, **opts, expand=False)
-        no_dict_index = replace(index, bm25=build_bm25([c.search_text for c in index.clauses], user_dict=False))
-        no_dict = Retriever(no_dict_index, embedder, **opts)
+        s = retriever.settings
+        no_lookup = Retriever(index, embedder, s, lookup=False)
+        no_expand = Retriever(index, embedder, s, expand=False)
+        # the dictionary ablation tokenizes documents, questions and expansions alike without it
+        plain = Tokenizer(user_dict=False)
+        no_dict_index = replace(index, bm25=build_bm25([c.search_text for c in index.clauses], plain),
+                                tokenizer=plain)
+        no_dict = Retriever(no_dict_index, embedder, s)
         n = len(index.clauses)
-        search = lambda r, **kw: lambda q, qv: dedupe(  # noqa: E731
-            h.clause.article for h in r.search(q, k=n, query_vector=qv, **kw).hits)
+        search = lambda r, **kw: lambda q, qv: [  # noqa: E731
+            a.article for a in r.search(q, k=n, query_vector=qv, **kw).articles()]
         self.rankers = {}
         if embedder is not None:
             ctx = [c.text_with_context for c in index.clauses]
-            ctx_index = replace(index, bm25=build_bm25(ctx), dense=build_dense(embedder.encode_documents(ctx)))
+            ctx_index = replace(index, bm25=build_bm25(ctx, index.tokenizer),
+                                dense=build_dense(embedder.encode_documents(ctx)))
             other = "rrf" if retriever.fusion == "linear" else "linear"
             art_vecs = embedder.encode_documents([a.text for a in reg.articles])
             art_nums = [a.number for a in reg.articles]
@@ -181,12 +192,12 @@ class Variants:
             self.rankers |= {
                 "hybrid": search(retriever),
                 "hybrid, no article lookup": search(no_lookup),
-                f"hybrid, {other} fusion": search(Retriever(index, embedder, **(opts | {"fusion": other}))),
+                f"hybrid, {other} fusion": search(Retriever(index, embedder, replace(s, fusion=other))),
                 "hybrid, no query expansion": search(no_expand),
-                "hybrid, clauses prefixed with article context": search(Retriever(ctx_index, embedder, **opts)),
+                "hybrid, clauses prefixed with article context": search(Retriever(ctx_index, embedder, s)),
                 "dense (no lookup)": search(no_lookup, mode="dense"),
                 "dense, clauses prefixed with article context (no lookup)": search(
-                    Retriever(ctx_index, embedder, **opts, lookup=False), mode="dense"),
+                    Retriever(ctx_index, embedder, s, lookup=False), mode="dense"),
                 "dense, whole articles (no lookup)": lambda q, qv: [art_nums[i] for i in ranking(art_vecs @ qv)],
                 "naive: 250-char chunks, 50 overlap, dense": lambda q, qv: dedupe(
                     a for i in ranking(naive_vecs @ qv) for a in naive[i][1]),
@@ -292,16 +303,13 @@ def answer_scores(item: GoldItem, answer, regulation: Regulation) -> dict:
     In scope: citation precision/recall at article and clause level, key-point coverage, wrong refusal.
     Out of scope: whether it was refused.
     """
-    from .answer import support
-
     cited_arts = {c.article for c in answer.citations}
     cited_ids = {c.id for c in answer.citations}
     row: dict = {"in_scope": item.in_scope, "refused": answer.refused,
                  "valid_citation": bool(answer.citations) and all(regulation.resolve(c.label) for c in answer.citations),
                  "removed_citations": len(answer.removed_citations)}
     sentences = [s for s in answer.text.split("\n")[0:-1] or [answer.text]]
-    supported = [max((support(s, c) for c in answer.citations), default=0.0) >= 0.5
-                 for s in sentences if "【" in s] if answer.citations else []
+    supported = [is_supported(s, answer.citations) for s in sentences if "【" in s] if answer.citations else []
     row["faithful"] = (sum(supported) / len(supported)) if supported else None
     if not item.in_scope:
         row["correct"] = answer.refused
@@ -370,9 +378,8 @@ def refusal_curve(rows: list[dict], thresholds=None) -> list[dict]:
     oos = [r for r in rows if not r["in_scope"]]
     out = []
     for t in thresholds:
-        refused = lambda r: r["scope_gap"] or (  # noqa: E731 - as Assistant._refusal_reason decides
-            r["relevance"] is not None and r["relevance"] < t and not r.get("lookup"))
-        alone = lambda r: r["relevance"] is not None and r["relevance"] < t and not r.get("lookup")  # noqa: E731
+        alone = lambda r: below_relevance(r["relevance"], r.get("lookup", False), t)  # noqa: E731
+        refused = lambda r: r["scope_gap"] or alone(r)  # noqa: E731 - as Assistant._refusal_reason decides
         share = lambda f, xs: round(sum(map(f, xs)) / len(xs), 4) if xs else None  # noqa: E731
         out.append({"threshold": t,
                     "out_of_scope_refused": share(refused, oos), "in_scope_wrongly_refused": share(refused, ins),
@@ -383,14 +390,12 @@ def refusal_curve(rows: list[dict], thresholds=None) -> list[dict]:
 
 def evaluate_answers(gold: list[GoldItem], assistant, progress=None) -> tuple[dict, list[dict]]:
     """Answer every gold question; return (metrics, per-question rows for answers.jsonl)."""
-    from .scope import out_of_scope
-
     reg = assistant.regulation
     rows = []
     for item in (progress(gold) if progress else gold):
         ans = assistant.ask(item.question)
         scores = answer_scores(item, ans, reg)
-        ranked = dedupe(h.clause.article for h in ans.hits)
+        ranked = [a.article for a in group_by_article(ans.hits)]
         retrieval = article_metrics(item.articles, ranked) if item.in_scope else None
         rows.append({"id": item.id, "type": item.type, "question": item.question, "gold": list(item.articles),
                      "key_points": list(item.key_points), **ans.to_json(), **scores, "retrieval": retrieval,
@@ -412,3 +417,50 @@ def evaluate_answers(gold: list[GoldItem], assistant, progress=None) -> tuple[di
     metrics["llm_model"] = assistant.llm.name if assistant.llm is not None else None
     metrics["embed_model"] = assistant.retriever.index.embed_model
     return metrics, rows
+
+
+# --- the runs the command line and the web app start -------------------------------------------------
+
+def run_retrieval_eval(settings: Settings, gold_path: str | Path, out: Path, progress=None) -> str:
+    """Retrieval metrics of every variant on a gold file; writes retrieval.json and retrieval.md into
+    `out` and returns the markdown. Raises GoldError for a malformed file, OSError when `out` is unwritable."""
+    from ..corpus import find_corpus, load
+    from ..retrieve import open_retriever
+    from .report import atomic_write
+
+    path = find_corpus(settings.corpus)
+    gold = load_gold(gold_path, len(load(path).articles))
+    retriever, _ = open_retriever(settings)
+    report = evaluate_retrieval(gold, retriever, path.read_text(encoding="utf-8"), progress=progress)
+    md = retrieval_markdown(report)
+    atomic_write(out / "retrieval.json", json.dumps(report, ensure_ascii=False, indent=2))
+    atomic_write(out / "retrieval.md", md)
+    return md
+
+
+@dataclass
+class AnswerRun:
+    metrics: dict
+    rows: list[dict]
+    files: list[Path]           # metrics.json, answers.jsonl, report.md, report.html and the plots
+    archive: Path | None = None  # the report folder as a zip, when asked for
+
+
+def run_answer_eval(assistant, gold_path: str | Path, out: Path, limit: int = 0, progress=None,
+                    archive: bool = False) -> AnswerRun:
+    """Answer the gold questions (the first `limit`, when > 0) and write the report into `out`.
+
+    Raises GoldError for a malformed gold file (before anything runs), OSError when the report cannot be
+    written (files already written stay whole: writes are atomic).
+    """
+    import shutil
+
+    from .report import write_report
+
+    gold = load_gold(gold_path, len(assistant.regulation.articles))
+    if limit > 0:
+        gold = gold[:limit]
+    metrics, rows = evaluate_answers(gold, assistant, progress=progress)
+    files = write_report(out, metrics, rows)
+    zipped = Path(shutil.make_archive(str(out), "zip", root_dir=out)) if archive else None
+    return AnswerRun(metrics, rows, files, zipped)
