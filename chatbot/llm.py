@@ -137,7 +137,8 @@ class TransformersLLM(LLM):
 
             worker = threading.Thread(target=run, daemon=True)
             worker.start()
-            yield from streamer
+            # the streamer also sends empty pieces (at the start and while a character is incomplete)
+            yield from (piece for piece in streamer if piece)
             worker.join()
             if error:
                 raise LLMError(f"{self.name} failed while generating: {error[0]}") from error[0]

@@ -1,4 +1,6 @@
-"""Shared fixtures: the real corpus, and a tiny sentence-transformers model built on the spot.
+"""Shared fixtures: the real corpus, a tiny sentence-transformers model built on the spot, tiny Qwen2
+models (random, and scripted to say one token then stop), and `FakeLLM`, a fake model that records
+the prompts it was given.
 
 The tiny model is a 2-layer BERT with a character vocabulary taken from the corpus, saved as a real
 sentence-transformers folder, so tests exercise the same loading and encoding code as real models
@@ -12,8 +14,27 @@ from pathlib import Path
 
 import pytest
 
+from chatbot.llm import LLM, LLMError
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_FILE = next((ROOT / "corpus").glob("*.md"))
+
+
+class FakeLLM(LLM):
+    """Returns scripted text in small pieces and records every prompt it was given."""
+
+    backend = "fake"
+
+    def __init__(self, reply: str = "", fail_after: int | None = None):
+        super().__init__("fake-model")
+        self.reply, self.fail_after, self.prompts = reply, fail_after, []
+
+    def stream(self, messages, max_new_tokens=256):
+        self.prompts.append(messages)
+        for i in range(0, len(self.reply), 4):
+            if self.fail_after is not None and i >= self.fail_after:
+                raise LLMError("fake failure")
+            yield self.reply[i:i + 4]
 
 
 @pytest.fixture(scope="session")
@@ -77,3 +98,18 @@ def tiny_gguf(tmp_path_factory) -> str:
     from tiny_models import make_tiny_gguf
 
     return str(make_tiny_gguf(tmp_path_factory.mktemp("tiny-gguf") / "tiny-qwen2.gguf"))
+
+
+@pytest.fixture(scope="session")
+def scripted_qwen_dir(tmp_path_factory) -> str:
+    """A tiny Qwen2 folder that answers `tiny_models.script_token()` and then its end token."""
+    from tiny_models import make_tiny_qwen2, script_token
+
+    return str(make_tiny_qwen2(tmp_path_factory.mktemp("scripted-qwen"), script=script_token()))
+
+
+@pytest.fixture(scope="session")
+def scripted_gguf(tmp_path_factory) -> str:
+    from tiny_models import make_tiny_gguf, script_token
+
+    return str(make_tiny_gguf(tmp_path_factory.mktemp("scripted-gguf") / "scripted.gguf", script=script_token()))

@@ -24,3 +24,17 @@ def test_unknown_and_invalid_values_are_errors():
 def test_dense_can_be_switched_off():
     assert not from_env({"CHATBOT_EMBED_MODEL": "none"}).dense_enabled
     assert from_env({}).dense_enabled
+
+
+def test_importing_the_package_is_cheap():
+    """`import chatbot` must not load the tokenizer, BM25 or numpy; public names load on first use."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = ("import sys, chatbot; heavy = [m for m in ('jieba', 'bm25s', 'numpy', 'torch') if m in sys.modules]; "
+            "assert not heavy, heavy; from chatbot import Settings, Label; print(Settings().top_k, Label(10).text)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["5", "第十条"]

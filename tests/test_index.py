@@ -106,3 +106,38 @@ def test_bm25_only_index_is_stale_for_a_dense_setup(tmp_path, regulation, tiny_e
     build(regulation, tmp_path / "index", None, **QUIET)
     with pytest.raises(StaleIndex, match="embedding model"):
         load(regulation, tmp_path / "index", tiny_embed_dir)
+
+
+def test_bm25_scores_by_hand():
+    """Three documents, whitespace tokens, bm25s' Lucene BM25 (k1 = 1.5, b = 0.75), avgdl = 7/3:
+
+        idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5)):  链长, 制度 (df 2) ln 1.6 = 0.4700;  基金 (df 1) ln(8/3) = 0.9808
+        score = idf * tf / (tf + k1 * (1 - b + b * dl / avgdl))
+        链长 in d1 (tf 1, dl 2): 0.4700 * 1 / (1 + 1.3393) = 0.2009;  in d2 (dl 3): 0.4700 / 2.8214 = 0.1666
+        基金 in d2 (tf 2, dl 3): 0.9808 * 2 / (2 + 1.8214) = 0.5133
+    """
+    import math
+
+    from chatbot.index import build_bm25
+
+    bm = build_bm25(["链长 制度", "链长 基金 基金", "人才 制度"], str.split)
+    assert bm.get_scores(["链长"]).tolist() == pytest.approx([0.2009, 0.1666, 0.0], abs=1e-4)
+    assert bm.get_scores(["基金"]).tolist() == pytest.approx([0.0, 0.5133, 0.0], abs=1e-4)
+    assert math.log(1.6) == pytest.approx(0.4700, abs=1e-4)
+
+
+def test_queries_use_the_tokenizer_the_index_was_built_with(built_index):
+    """The dictionary ablation: documents, questions and expansions all without the user dictionary."""
+    from dataclasses import replace
+
+    from chatbot.index import build_bm25
+    from chatbot.tokens import Tokenizer
+
+    _, idx, _ = built_index
+    plain = Tokenizer(user_dict=False)
+    texts = [c.search_text for c in idx.clauses]
+    ablated = replace(idx, bm25=build_bm25(texts, plain), tokenizer=plain)
+    q = "链长制是什么？"
+    assert "链长制" in idx.tokenizer.query(q) and "链长制" not in plain.query(q)
+    assert ablated.bm25_scores(q).tolist() == pytest.approx(ablated.bm25.get_scores(plain.query(q)).tolist())
+    assert ablated.bm25_scores(q).tolist() != pytest.approx(idx.bm25_scores(q).tolist())

@@ -4,6 +4,7 @@ and the OpenAI-compatible client against a real llama-cpp-python server on loopb
 import pytest
 
 from chatbot.answer import Assistant
+from tiny_models import build_tokenizer, script_token
 from chatbot.config import Settings
 from chatbot.llm import LlamaCppLLM, LLMError, LLMUnavailable, OpenAILLM, TransformersLLM, make_llm
 from chatbot.retrieve import Retriever
@@ -13,6 +14,23 @@ MESSAGES = [{"role": "system", "content": "你是问答助手。"}, {"role": "us
 
 def collect(llm, n=8):
     return list(llm.stream(MESSAGES, max_new_tokens=n))
+
+
+def scripted_text() -> str:
+    """What the scripted tiny models say before their end token."""
+    return build_tokenizer().decode([script_token()])
+
+
+def assert_generation_contract(make):
+    """Greedy (equal across runs), capped by max_new_tokens, and stopped by the model's end token."""
+    random = make("random")
+    three, eight = collect(random, 3), collect(random, 8)
+    assert three == collect(random, 3) and eight == collect(random, 8)  # greedy: reproducible
+    assert 1 <= len(three) <= 3 < len(eight) <= 8  # the cap is what ended them
+    assert "".join(eight).startswith("".join(three))
+    scripted = make("scripted")
+    # one token, then the end token: generation stops long before the cap, the end token is not shown
+    assert "".join(collect(scripted, 64)) == scripted_text()
 
 
 def test_transformers_folder_streams_greedy_and_reproducibly(tiny_qwen_dir):
@@ -31,16 +49,19 @@ def test_prefix_cache_gives_the_same_tokens_as_a_cold_run(tiny_qwen_dir):
     assert collect(cold, 12) == collect(warm, 12)
 
 
-def test_transformers_loads_a_gguf_file(tiny_gguf):
+def test_transformers_generation_contract(tiny_qwen_dir, scripted_qwen_dir):
+    assert_generation_contract(lambda kind: TransformersLLM(tiny_qwen_dir if kind == "random" else scripted_qwen_dir))
+
+
+def test_transformers_loads_a_gguf_file(tiny_gguf, tiny_qwen_dir):
     llm = TransformersLLM(tiny_gguf)
-    assert collect(llm)
+    assert collect(llm) == collect(TransformersLLM(tiny_qwen_dir))  # same weights, same greedy answer
     assert llm.count_tokens("技术改造") >= 1
 
 
-def test_llama_cpp_streams(tiny_gguf):
-    llm = LlamaCppLLM(tiny_gguf, n_ctx=512)
-    assert "".join(collect(llm)) is not None
-    assert llm.count_tokens("技术改造") >= 1
+def test_llama_cpp_generation_contract(tiny_gguf, scripted_gguf):
+    assert_generation_contract(lambda kind: LlamaCppLLM(tiny_gguf if kind == "random" else scripted_gguf, n_ctx=512))
+    assert LlamaCppLLM(tiny_gguf, n_ctx=512).count_tokens("技术改造") >= 1
 
 
 def test_missing_models_say_what_to_do(tmp_path):
@@ -69,11 +90,13 @@ def server(tiny_gguf):
     stop_llama_server(proc)
 
 
-def test_openai_backend_against_a_real_server(server):
+def test_openai_backend_against_a_real_server(server, tiny_gguf):
     llm = OpenAILLM("tiny", server, timeout=60)
     llm.load()
     pieces = collect(llm)
-    assert isinstance("".join(pieces), str)
+    # the server runs the same GGUF greedily: the same text as llama.cpp in process, within the cap
+    assert pieces == collect(llm) and 1 <= len(pieces) <= 8
+    assert "".join(pieces) == "".join(collect(LlamaCppLLM(tiny_gguf, n_ctx=512)))
 
 
 def test_openai_backend_timeout_is_an_llm_error(server):

@@ -17,6 +17,7 @@ The model says nothing sensible, but tokenization, chat templating, generation a
 run for real. Public helpers:
 
 * `make_tiny_qwen2(out_dir)` -- a Hugging Face folder (`AutoTokenizer` / `AutoModelForCausalLM`);
+* `script_token()` -- a token id for `script=`: models built with it answer that token, then stop;
 * `make_tiny_gguf(out_path)` -- the same model and tokenizer (same weights) as an F32 GGUF file,
   loadable by llama.cpp and by transformers' `gguf_file=` loader;
 * `start_llama_server(gguf_path, port)` / `stop_llama_server(proc)` / `free_port()` -- run
@@ -131,6 +132,11 @@ def _train_bpe() -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, str], ..
     return tuple(vocab), merges
 
 
+def script_token() -> int:
+    """The token scripted models say: the first token of 支持."""
+    return build_tokenizer()("支持")["input_ids"][0]
+
+
 def build_tokenizer() -> Qwen2Tokenizer:
     """A `Qwen2Tokenizer` (transformers' tokenizers backend) over the freshly trained BPE."""
     from transformers import Qwen2Tokenizer
@@ -154,8 +160,12 @@ def build_tokenizer() -> Qwen2Tokenizer:
 # --------------------------------------------------------------------------------------------
 
 
-def build_model(tokenizer: Qwen2Tokenizer | None = None) -> Qwen2ForCausalLM:
-    """A seeded random `Qwen2ForCausalLM` sized for `tokenizer` (built if not given), in eval mode."""
+def build_model(tokenizer: Qwen2Tokenizer | None = None, script: int | None = None) -> Qwen2ForCausalLM:
+    """A seeded random `Qwen2ForCausalLM` sized for `tokenizer` (built if not given), in eval mode.
+
+    With `script` (a token id) the model is made deterministic by hand instead: whatever the prompt, it
+    says that one token and then its end token (see `_script`), so tests can check stopping exactly.
+    """
     import torch
     from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
 
@@ -187,6 +197,8 @@ def build_model(tokenizer: Qwen2Tokenizer | None = None) -> Qwen2ForCausalLM:
             for name, param in model.named_parameters():
                 if name.endswith("_proj.bias"):
                     param.normal_(0.0, config.initializer_range)
+    if script is not None:
+        _script(model, script, ids[EOS_TOKEN])
     model.generation_config = GenerationConfig(
         bos_token_id=ids[PAD_TOKEN],
         eos_token_id=[ids[EOS_TOKEN], ids[PAD_TOKEN]],
@@ -196,7 +208,30 @@ def build_model(tokenizer: Qwen2Tokenizer | None = None) -> Qwen2ForCausalLM:
     return model
 
 
-def make_tiny_qwen2(out_dir: Path) -> Path:
+def _script(model, say: int, eos: int) -> None:
+    """Rewire the weights so that greedy decoding yields `say`, then `eos`, after any prompt.
+
+    Attention and MLP outputs are zeroed, so the last hidden state is the last token's embedding. Every
+    embedding is the unit vector e0 except `say`'s, which is e1; the output head maps e0 to `say` and e1
+    to `eos` (all other rows zero). So any token -> `say` -> `eos`, in transformers and llama.cpp alike.
+    """
+    import torch
+
+    with torch.no_grad():
+        for layer in model.model.layers:
+            layer.self_attn.o_proj.weight.zero_()
+            layer.mlp.down_proj.weight.zero_()
+        emb = model.model.embed_tokens.weight
+        emb.zero_()
+        emb[:, 0] = 1.0
+        emb[say, 0], emb[say, 1] = 0.0, 1.0
+        head = model.lm_head.weight
+        head.zero_()
+        head[say, 0] = 1.0
+        head[eos, 1] = 1.0
+
+
+def make_tiny_qwen2(out_dir: Path, script: int | None = None) -> Path:
     """Save a tiny random Qwen2 chat model (weights, config, tokenizer, chat template) in `out_dir`.
 
     Loadable with `AutoTokenizer.from_pretrained(out_dir)` and `AutoModelForCausalLM.from_pretrained(out_dir)`.
@@ -205,7 +240,7 @@ def make_tiny_qwen2(out_dir: Path) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tokenizer()
-    build_model(tokenizer).save_pretrained(out_dir)
+    build_model(tokenizer, script).save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     return out_dir
 
@@ -215,7 +250,7 @@ def make_tiny_qwen2(out_dir: Path) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
-def make_tiny_gguf(out_path: Path) -> Path:
+def make_tiny_gguf(out_path: Path, script: int | None = None) -> Path:
     """Write the same tiny Qwen2 (same tokenizer, same weights) as an F32 GGUF file at `out_path`.
 
     Follows llama.cpp's `convert_hf_to_gguf.py` for Qwen2: architecture "qwen2", a "gpt2"
@@ -231,7 +266,7 @@ def make_tiny_gguf(out_path: Path) -> Path:
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tokenizer()
-    model = build_model(tokenizer)
+    model = build_model(tokenizer, script)
     vocab, merges = _train_bpe()
     ids = {t: i for t, i in vocab}
     cfg = model.config
