@@ -144,3 +144,17 @@ def test_eval_tab_reports_a_broken_gold_file(extractive, tmp_path):
                                          ensure_ascii=False) for g in GOLD), encoding="utf-8")
     summary, images, worst, archive = app.run_eval(str(good), 2, tmp_path / "reports")
     assert "Evaluation report" in summary and len(images) == 4 and archive.endswith(".zip")
+
+
+def test_compare_two_retrieval_runs(tmp_path):
+    def run(name, hit, ranked):
+        d = tmp_path / name
+        d.mkdir()
+        report = {"variants": {"hybrid": {"hit@1": hit, "recall@3": 1.0, "recall@5": 1.0, "mrr": hit}},
+                  "questions": [{"id": "q1", "question": "技改？", "gold": [10], "ranked": ranked}]}
+        (d / "retrieval.json").write_text(json.dumps(report), encoding="utf-8")
+        return d
+
+    md = compare(run("a", 1.0, [10, 4]), run("b", 0.0, [4, 10]))
+    assert "| hybrid | hit@1 | 1.000 | 0.000 | -1.0000 |" in md
+    assert "Questions whose ranking changed (1)" in md and "A [10, 4]; B [4, 10]" in md

@@ -231,8 +231,35 @@ def load_run(folder: str | Path) -> tuple[dict, dict[str, dict]]:
     return metrics, rows
 
 
+def compare_retrieval(a: str | Path, b: str | Path) -> str:
+    """Markdown for two retrieval-only runs: every variant's metrics (B − A), and the questions whose
+    product ranking (first five articles) differs."""
+    try:
+        ra, rb = (json.loads((Path(x) / "retrieval.json").read_text(encoding="utf-8")) for x in (a, b))
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"not two retrieval runs (retrieval.json): {e}") from e
+    lines = [f"# Retrieval comparison\n\nA: `{a}`  \nB: `{b}`\n", "| retriever | metric | A | B | B − A |",
+             "|---|---|---|---|---|"]
+    for name in dict.fromkeys([*ra["variants"], *rb["variants"]]):
+        va, vb = ra["variants"].get(name, {}), rb["variants"].get(name, {})
+        for k in ("hit@1", "recall@3", "recall@5", "mrr"):
+            x, y = va.get(k), vb.get(k)
+            diff = f"{y - x:+.4f}" if x is not None and y is not None else "—"
+            lines.append(f"| {name} | {k} | {_fmt(x)} | {_fmt(y)} | {diff} |")
+    qa = {q["id"]: q for q in ra["questions"]}
+    changed = [q for q in rb["questions"] if q["id"] in qa and qa[q["id"]]["ranked"] != q["ranked"]]
+    lines.append(f"\n## Questions whose ranking changed ({len(changed)})\n")
+    lines += [f"- {q['id']} {q['question']} — gold {q['gold']}; A {qa[q['id']]['ranked']}; B {q['ranked']}"
+              for q in changed]
+    return "\n".join(lines) + "\n"
+
+
 def compare(a: str | Path, b: str | Path) -> str:
-    """Markdown: metric differences (B − A) and the questions that went from right to wrong and back."""
+    """Markdown: metric differences (B − A) and the questions that went from right to wrong and back.
+
+    Two retrieval-only runs (retrieval.json) are compared by `compare_retrieval`."""
+    if all((Path(x) / "retrieval.json").is_file() and not (Path(x) / "metrics.json").is_file() for x in (a, b)):
+        return compare_retrieval(a, b)
     ma, ra = load_run(a)
     mb, rb = load_run(b)
     fa, fb = _flat({k: v for k, v in ma.items() if k not in ("by_type", "refusal_curve", "recall_by_article")}), \
