@@ -53,7 +53,7 @@ def cmd_index(args) -> int:
     embedder, notice = load_embedder(s)
     if notice:
         print(f"warning: {notice}\nwarning: building a BM25-only index", file=sys.stderr)
-    idx = build(reg, s.index_dir, embedder)
+    idx = build(reg, s.index_dir, embedder, gold_file=s.gold_file)
     print(json.dumps({k: v for k, v in idx.manifest.items() if k != "files"}, ensure_ascii=False))
     return 0
 
@@ -116,7 +116,8 @@ def cmd_retrieve(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .tools.evaluate import GoldError, run_answer_eval, run_retrieval_eval
+    from .gold import GoldError
+    from .tools.evaluate import run_answer_eval, run_retrieval_eval
     from .tools.report import atomic_write, compare, markdown
 
     if args.compare:

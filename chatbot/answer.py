@@ -40,6 +40,9 @@ REFUSAL_MARKERS = (NOT_COVERED, "未对此作出规定", "没有作出规定", "
 REFUSAL_ONLY_CHARS = 60
 # nearest clauses listed with a refusal, so the reader sees what the regulation does say
 SUGGESTIONS = 3
+# the relevance gate when it is neither set nor calibrated (no gold file, or a BM25-only index): the value
+# calibrated for EmbeddingGemma before calibration was automatic
+DEFAULT_MIN_RELEVANCE = 0.30
 
 
 class InputError(ValueError):
@@ -122,6 +125,16 @@ def below_relevance(relevance: float | None, named_article: bool, threshold: flo
     return relevance is not None and relevance < threshold and not named_article
 
 
+def relevance_threshold(settings: Settings, manifest: dict) -> tuple[float, str]:
+    """(threshold, where it comes from): an explicit setting, else the index's calibration, else the default."""
+    if settings.min_relevance != "auto":
+        return float(settings.min_relevance), "setting"
+    calibrated = manifest.get("relevance")
+    if calibrated:
+        return float(calibrated["min_relevance"]), f"calibrated on {Path(calibrated['gold_file']).name}"
+    return DEFAULT_MIN_RELEVANCE, "default"
+
+
 # --- the assistant --------------------------------------------------------------------------------
 
 @dataclass
@@ -142,8 +155,10 @@ class Assistant:
         self.llm = llm
         self.notices = list(notices or [])
         self.regulation = retriever.index.regulation
-        # below this best dense cosine nothing retrieved is about the question (calibrated: README)
-        self.min_relevance = settings.min_relevance if min_relevance is None else min_relevance
+        # below this best dense cosine nothing retrieved is about the question
+        self.min_relevance, self.relevance_source = relevance_threshold(settings, retriever.index.manifest)
+        if min_relevance is not None:
+            self.min_relevance, self.relevance_source = min_relevance, "given"
 
     @classmethod
     def load(cls, settings: Settings, log=lambda m: print(m, file=sys.stderr)) -> "Assistant":

@@ -48,7 +48,8 @@ class Settings:
     reports_dir: str = str(ROOT / "eval" / "reports")  # where evaluation runs write their reports
     gold_file: str = str(ROOT / "eval" / "gold.jsonl")  # the built-in gold question set
     log_questions: bool = False              # log question text to stderr (off: privacy by default)
-    min_relevance: float = 0.30              # refuse when the best dense cosine is below this (calibrated, README)
+    min_relevance: str = "auto"              # refuse when the best dense cosine is below this: a number, or
+    #                                          "auto" = calibrated for the embedder at index build (README)
     quote_ratio: float = 0.85                # extractive answers quote hits scoring >= this share of the best
 
     def __post_init__(self):
@@ -63,6 +64,11 @@ class Settings:
             if int(getattr(self, name)) < 1:
                 raise SettingsError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
 
+        if self.min_relevance != "auto":
+            try:
+                float(self.min_relevance)
+            except ValueError as e:
+                raise SettingsError(f"min_relevance must be a number or auto, got {self.min_relevance!r}") from e
         if int(self.top_k) > MAX_TOP_K:
             raise SettingsError(f"top_k must be at most {MAX_TOP_K}, got {self.top_k!r}")
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .labels import NUM, Label, format_label, parse_label
+from .labels import NUM, PREAMBLE, PREAMBLE_LABEL, Label, format_label, parse_label
 from .numerals import to_int
 
 ARTICLE_HEAD = re.compile(rf"^第({NUM})条[\s\u3000]*")
@@ -82,12 +82,17 @@ class Regulation:
     articles: tuple[Article, ...]
     sha256: str = ""               # hash of the source text, for index manifests
     chapters: tuple[str, ...] = field(default=())
+    preamble: Clause | None = None  # title and adoption note as a citable clause, 【题注】 (article 0)
 
     @property
     def clauses(self) -> list[Clause]:
-        return [c for a in self.articles for c in a.clauses]
+        """Every citable clause: the preamble (when there is one), then the articles' paragraphs."""
+        return ([self.preamble] if self.preamble else []) + [c for a in self.articles for c in a.clauses]
 
     def article(self, number: int) -> Article | None:
+        """Article `number`; article 0 is the preamble (title and adoption note), when there is one."""
+        if number == PREAMBLE:
+            return Article(PREAMBLE, (self.preamble,)) if self.preamble else None
         return self._by_number().get(number)
 
     def _by_number(self) -> dict[int, Article]:
@@ -236,9 +241,11 @@ def parse(text: str) -> Regulation:
             for i, para in enumerate(paragraphs, start=1)
         )
         articles.append(Article(number, clauses, chap))
+    preamble = Clause(id="preamble", article=PREAMBLE, paragraph=1, items=(), label=PREAMBLE_LABEL,
+                      text="\n".join(x for x in (title, adoption) if x)) if title or adoption else None
     return Regulation(title=title, adoption=adoption, articles=tuple(articles),
                       sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                      chapters=tuple(chapters))
+                      chapters=tuple(chapters), preamble=preamble)
 
 
 def _takes_items(paragraph: str) -> bool:

@@ -19,6 +19,7 @@ import shutil
 import sys
 import tempfile
 import time
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,10 @@ from .corpus import Clause, Regulation
 from .embed import Embedder, EmbedderUnavailable
 from .tokens import STOP_WORDS, USER_DICT, Tokenizer
 
-FORMAT = "regqa-index/1"
+FORMAT = "regqa-index/2"  # 2: the preamble (题注) clause and the relevance calibration
+# the relevance gate is set this far below the lowest best-clause cosine of any in-scope gold question,
+# so that unseen questions phrased a little further from the text are not refused (README, "Refusals")
+CALIBRATION_MARGIN = 0.03
 
 
 class StaleIndex(RuntimeError):
@@ -45,12 +49,25 @@ class Index:
     embed_model: str | None       # the model the dense vectors came from
     manifest: dict
     tokenizer: Tokenizer = field(default_factory=Tokenizer)  # the one BM25 was built with; queries use it too
+    _texts: list[str] | None = field(default=None, init=False, repr=False, compare=False)  # normalized, for exact terms
+    _title_terms: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def bm25_scores(self, question: str, expand: bool = True) -> np.ndarray:
         toks = self.tokenizer.query(question, expand)
         if not toks:
             return np.zeros(len(self.clauses), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
+
+    def rare_term_scores(self, question: str) -> np.ndarray:
+        """Rare question terms found verbatim in clauses (see `retrieve.rare_term_scores`). Terms of the
+        regulation's title (先进制造业, 条例) name the whole text, not a clause, so they do not count."""
+        from .retrieve import rare_term_scores
+
+        if self._texts is None:
+            self._texts = [unicodedata.normalize("NFKC", c.search_text).lower() for c in self.clauses]
+            self._title_terms = set(self.tokenizer(self.regulation.title))
+        terms = [t for t in self.tokenizer(question) if len(t) >= 2 and t not in self._title_terms]
+        return rare_term_scores(terms, self._texts)
 
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
         """Cosine similarity of one normalized query vector to every clause, in index order."""
@@ -93,11 +110,38 @@ def content_digest(clauses: list[Clause]) -> str:
     return h.hexdigest()
 
 
+def calibrate_relevance(regulation: Regulation, dense, embedder: Embedder, gold_file: str | Path,
+                        margin: float = CALIBRATION_MARGIN) -> dict:
+    """The relevance threshold for this embedder's cosine scale, from a gold question set.
+
+    Each gold question that names no article (named articles skip the gate) is scored by its best clause
+    cosine. The threshold is the lowest in-scope score less `margin`, rounded down to 0.01: it refuses no
+    in-scope gold question and as many out-of-scope ones as that allows. In-scope scores 0.41, 0.52 and
+    out-of-scope 0.30, 0.45 with margin 0.03 -> threshold 0.38, which refuses the 0.30 one.
+    """
+    from .gold import load_gold
+    from .labels import article_refs
+
+    items = [g for g in load_gold(gold_file, len(regulation.articles))
+             if not any(regulation.article(r.article) for r in article_refs(g.question))]
+    vectors = embedder.encode_queries([g.question for g in items])
+    best = dense.search(np.ascontiguousarray(vectors, dtype=np.float32), 1)[0][:, 0]
+    ins = [float(b) for g, b in zip(items, best) if g.in_scope]
+    oos = [float(b) for g, b in zip(items, best) if not g.in_scope]
+    if not ins:
+        raise ValueError(f"{gold_file} has no in-scope question that names no article")
+    threshold = float(np.floor((min(ins) - margin) * 100) / 100)
+    return {"min_relevance": threshold, "gold_file": str(gold_file), "gold_sha256": _sha256(Path(gold_file)),
+            "margin": margin, "in_scope": len(ins), "lowest_in_scope": round(min(ins), 4),
+            "out_of_scope": len(oos), "out_of_scope_refused": sum(b < threshold for b in oos)}
+
+
 def build(regulation: Regulation, directory: str | Path, embedder: Embedder | None,
-          log=lambda msg: print(msg, file=sys.stderr)) -> Index:
+          log=lambda msg: print(msg, file=sys.stderr), gold_file: str | Path | None = None) -> Index:
     """Embed and index every clause, write `directory` atomically, and return the loaded index.
 
     With `embedder=None`, or one that cannot load, the index is BM25 only and says so in its manifest.
+    With a `gold_file`, the relevance gate is calibrated for the embedder (`calibrate_relevance`).
     """
     import faiss
 
@@ -115,6 +159,13 @@ def build(regulation: Regulation, directory: str | Path, embedder: Embedder | No
             log(f"  {e}\n  building a BM25-only index")
     bm = build_bm25(texts, Tokenizer())
     log("  BM25 over jieba tokens with the regulation's user dictionary")
+    relevance = None
+    if dense is not None and gold_file is not None and Path(gold_file).is_file():
+        try:
+            relevance = calibrate_relevance(regulation, dense, embedder, gold_file)
+            log(f"  relevance gate calibrated on {Path(gold_file).name}: {relevance['min_relevance']}")
+        except (ValueError, OSError) as e:  # a gold file that does not fit this corpus: no calibration
+            log(f"  relevance gate not calibrated ({e}); the default threshold applies")
 
     target = Path(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -135,6 +186,7 @@ def build(regulation: Regulation, directory: str | Path, embedder: Embedder | No
             "embed_model": model_name,
             "dim": dim,
             "chunks": len(clauses),
+            "relevance": relevance,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "files": {str(p.relative_to(tmp)): _sha256(p) for p in files},
         }
@@ -154,10 +206,12 @@ def build(regulation: Regulation, directory: str | Path, embedder: Embedder | No
     return Index(regulation, clauses, bm, dense, model_name, manifest)
 
 
-def load(regulation: Regulation, directory: str | Path, embed_model: str | None) -> Index:
+def load(regulation: Regulation, directory: str | Path, embed_model: str | None,
+         gold_file: str | Path | None = None) -> Index:
     """Load and verify an index; raise StaleIndex saying why it cannot be used.
 
     `embed_model=None` accepts an index built with any model (or none) and uses only its BM25 part.
+    With a `gold_file`, an index whose relevance gate was calibrated on another version of it is stale.
     """
     import faiss
 
@@ -176,6 +230,10 @@ def load(regulation: Regulation, directory: str | Path, embed_model: str | None)
     if embed_model is not None and manifest.get("embed_model") != embed_model:
         raise StaleIndex(f"index was built with embedding model {manifest.get('embed_model')!r}, "
                          f"not {embed_model!r}")
+    calibrated = (manifest.get("relevance") or {}).get("gold_sha256")
+    if (embed_model is not None and manifest.get("embed_model") and gold_file is not None
+            and Path(gold_file).is_file() and calibrated != _sha256(Path(gold_file))):
+        raise StaleIndex(f"the relevance gate was not calibrated on the current {Path(gold_file).name}")
     if manifest.get("content_sha256") != content_digest(regulation.clauses):
         raise StaleIndex("index was built from other chunk texts or tokenizer dictionaries")
     for name, digest in manifest.get("files", {}).items():
@@ -202,13 +260,14 @@ def load(regulation: Regulation, directory: str | Path, embed_model: str | None)
 
 
 def open_index(regulation: Regulation, directory: str | Path, embedder: Embedder | None,
-               rebuild: bool = True, log=lambda msg: print(msg, file=sys.stderr)) -> Index:
+               rebuild: bool = True, log=lambda msg: print(msg, file=sys.stderr),
+               gold_file: str | Path | None = None) -> Index:
     """Load the index, rebuilding it when it is missing, stale or damaged (or refusing if rebuild=False)."""
     want = embedder.name if embedder is not None else None
     try:
-        return load(regulation, directory, want)
+        return load(regulation, directory, want, gold_file)
     except StaleIndex as e:
         if not rebuild:
             raise StaleIndex(f"{e}; run `python -m chatbot index` to rebuild it") from e
         log(f"{e}; rebuilding")
-    return build(regulation, directory, embedder, log=log)
+    return build(regulation, directory, embedder, log=log, gold_file=gold_file)

@@ -8,6 +8,7 @@ and the label format exist once. A parsed label is a `Label`; it may name its re
     parse_label("【第１０条】") -> Label(article=10)
     parse_label("《标准化法》第10条") -> Label(article=10, regulation="标准化法")
     format_label(10, 2) -> "第十条第二款"
+    parse_label("题注") -> Label(article=0)      (the title and adoption note: article number 0)
     article_refs("第十条第二款和第19条讲什么") -> [Label(10, 2), Label(19)]
 
 Numerals themselves (一百零一 <-> 101) are `chatbot.numerals`; what a label points to is
@@ -24,10 +25,15 @@ from .numerals import NUMERAL_CHARS, to_chinese, to_int
 
 # a statute number: Chinese numerals, ASCII digits or full-width digits (model output and PDFs use all three)
 NUM = f"[{NUMERAL_CHARS}0-9０-９]+"
+# the title and adoption note (题注: who adopted the text, when) are cited as 【题注】; where an article
+# number is expected they are article 0, which no statute uses
+PREAMBLE = 0
+PREAMBLE_LABEL = "题注"
 _LAW = r"《(?P<law>[^《》]{1,40})》\s*"
-# 第X条, optionally 第Y款 and 第Z项, optionally after a law's title in 《》; spaces tolerated inside
+# 第X条, optionally 第Y款 and 第Z项, or 题注, optionally after a law's title in 《》; spaces tolerated inside
 LABEL_PATTERN = re.compile(
-    rf"(?:{_LAW})?第\s*(?P<a>{NUM})\s*条(?:\s*第\s*(?P<p>{NUM})\s*款)?(?:\s*第\s*(?P<i>{NUM})\s*项)?")
+    rf"(?:{_LAW})?(?:第\s*(?P<a>{NUM})\s*条(?:\s*第\s*(?P<p>{NUM})\s*款)?(?:\s*第\s*(?P<i>{NUM})\s*项)?"
+    rf"|(?P<pre>{PREAMBLE_LABEL}))")
 # a reference in a question: 第十条 / 第10条 (optionally 第二款), or a bare 十八条 at the start or after a
 # marker word (条例十八条, 看十八条); 一条/两条/几条 are counts, not article numbers
 _QUESTION_REF = re.compile(
@@ -57,7 +63,10 @@ class Label:
 
 
 def format_label(article: int, paragraph: int | None = None, item: int | None = None) -> str:
-    """The canonical label: format_label(10) -> 第十条, format_label(5, 2, 3) -> 第五条第二款第三项."""
+    """The canonical label: format_label(10) -> 第十条, format_label(5, 2, 3) -> 第五条第二款第三项,
+    format_label(0) -> 题注."""
+    if article == PREAMBLE:
+        return PREAMBLE_LABEL
     out = f"第{to_chinese(article)}条"
     if paragraph:
         out += f"第{to_chinese(paragraph)}款"
@@ -67,13 +76,15 @@ def format_label(article: int, paragraph: int | None = None, item: int | None = 
 
 
 def _label(m: re.Match) -> Label | None:
+    law = m.group("law")
+    if m.group("pre"):
+        return Label(PREAMBLE, regulation=law.strip() if law else None)
     try:
         a = to_int(m.group("a"))
         p = to_int(m.group("p")) if m.group("p") else None
         i = to_int(m.group("i")) if m.group("i") else None
     except ValueError:
         return None
-    law = m.group("law")
     return Label(a, p, i, law.strip() if law else None)
 
 

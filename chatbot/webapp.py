@@ -170,7 +170,11 @@ class WebApp:
         a = self.assistant
         llm = f"{a.backend}（{a.llm.name}）" if a.llm is not None else "extractive（直接引用条文，未加载语言模型）"
         emb = a.retriever.index.embed_model
-        retr = f"混合检索（{Path(emb).name}）" if a.retriever.mode == "hybrid" else "关键词检索 BM25（未加载语义模型）"
+        if a.retriever.mode == "hybrid":
+            source = {"setting": "设定值", "default": "默认值"}.get(a.relevance_source, "按问题集校准")
+            retr = f"混合检索（{Path(emb).name}，相关度阈值 {a.min_relevance:.2f}，{source}）"
+        else:
+            retr = "关键词检索 BM25（未加载语义模型）"
         offline = " · 离线模式" if a.notices else ""
         return f"回答：{llm} · 检索：{retr}{offline}"
 
@@ -245,7 +249,8 @@ class WebApp:
         Returns (summary markdown, plot paths, worst-cases markdown, path of a zip of the report).
         A malformed gold file is reported (with line numbers) instead of starting the run.
         """
-        from .tools.evaluate import GoldError, run_answer_eval
+        from .gold import GoldError
+        from .tools.evaluate import run_answer_eval
         from .tools.report import markdown
 
         out = Path(out_root) / time.strftime("%Y%m%d-%H%M%S")

@@ -21,7 +21,7 @@ def run(*args, env=None, check=True):
 
 def test_chunks_json():
     rows = [json.loads(line) for line in run("chunks", "--json").stdout.splitlines()]
-    assert len(rows) == 48
+    assert len(rows) == 49
     for r in rows:
         assert {"id", "article", "paragraph", "label", "text"} <= set(r)
         assert isinstance(r["article"], int) and isinstance(r["paragraph"], int)
@@ -35,7 +35,7 @@ def cli_env(tiny_embed_dir, tmp_path_factory):
 
 def test_index_then_retrieve_json(cli_env):
     manifest = json.loads(run("index", env=cli_env).stdout)
-    assert manifest["chunks"] == 48 and manifest["embed_model"] == cli_env["CHATBOT_EMBED_MODEL"]
+    assert manifest["chunks"] == 49 and manifest["embed_model"] == cli_env["CHATBOT_EMBED_MODEL"]
     out = json.loads(run("retrieve", "第十条讲了什么", "--k", "3", "--json", env=cli_env).stdout)
     assert out["question"] == "第十条讲了什么"
     assert [h["label"] for h in out["hits"][:2]] == ["第十条第一款", "第十条第二款"]

@@ -19,7 +19,9 @@ def test_title_adoption_and_26_articles(regulation):
 
 def test_paragraph_counts(regulation):
     assert {a.number: len(a.clauses) for a in regulation.articles} == PARAGRAPHS
-    assert len(regulation.clauses) == sum(PARAGRAPHS.values()) == 48
+    # 48 paragraphs, plus the title and adoption note as the citable 【题注】 clause
+    assert len(regulation.clauses) == sum(PARAGRAPHS.values()) + 1 == 49
+    assert regulation.clauses[0].label == "题注" and "2024年3月26日" in regulation.clauses[0].text
 
 
 def test_items_only_in_article_5_paragraph_2(regulation):
@@ -31,7 +33,7 @@ def test_items_only_in_article_5_paragraph_2(regulation):
 
 
 def test_no_broken_sentence_in_any_paragraph(regulation):
-    for c in regulation.clauses:
+    for c in (c for a in regulation.articles for c in a.clauses):
         assert c.text.endswith("。"), c.label
         for line in c.text.split("\n"):
             assert line[-1] in "。；：", (c.label, line)
@@ -55,9 +57,9 @@ def test_no_markup_or_half_width_punctuation_left(regulation):
 
 def test_labels_and_ids(regulation):
     labels = [c.label for c in regulation.clauses]
-    assert labels[:6] == ["第一条", "第二条", "第三条", "第四条第一款", "第四条第二款", "第四条第三款"]
+    assert labels[:7] == ["题注", "第一条", "第二条", "第三条", "第四条第一款", "第四条第二款", "第四条第三款"]
     assert regulation.resolve("第十条第二款").id == "a10p2"
-    assert len(set(c.id for c in regulation.clauses)) == 48
+    assert len(set(c.id for c in regulation.clauses)) == 49
 
 
 @pytest.mark.parametrize("label,expect", [

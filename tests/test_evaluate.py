@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from chatbot.tools.evaluate import GoldError, article_metrics, dedupe, load_gold, mean_metrics, naive_chunks
+from chatbot.gold import GoldError, load_gold
+from chatbot.tools.evaluate import article_metrics, dedupe, mean_metrics, naive_chunks
 
 
 def test_article_metrics_hand_examples():
@@ -54,7 +55,7 @@ def test_gold_errors_name_their_lines(tmp_path):
     msg = str(e.value)
     assert "line 2: missing key(s) articles, key_points, type" in msg
     assert "line 3: broken JSON" in msg
-    assert "line 4: article(s) [27] outside the regulation (1..26)" in msg
+    assert "line 4: article(s) [27] outside the regulation (1..26, or 0 for the title and adoption note)" in msg
     assert "line 5: duplicate id 'a'" in msg
 
 

@@ -76,7 +76,7 @@ def test_index_deleted_while_serving_then_rebuilt_on_start(built_index, tmp_path
     (tmp_path / "index" / "manifest.json").write_text("{}")  # a broken index found at the next start
     messages = []
     again = open_index(regulation, live, emb, log=messages.append)
-    assert again.dense.ntotal == 48 and any("rebuilding" in m for m in messages)
+    assert again.dense.ntotal == 49 and any("rebuilding" in m for m in messages)
 
 
 def test_index_from_another_model_is_rebuilt(built_index, tmp_path, regulation, tiny_embed_dir):

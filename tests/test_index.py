@@ -15,11 +15,11 @@ def test_build_load_round_trip(built_index, regulation):
     d, idx, embedder = built_index
     manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format"] == FORMAT
-    assert manifest["chunks"] == 48 and manifest["embed_model"] == embedder.name
+    assert manifest["chunks"] == 49 and manifest["embed_model"] == embedder.name
     assert manifest["corpus_sha256"] == regulation.sha256
     again = load(regulation, d, embedder.name)
     assert again.clauses == regulation.clauses
-    assert again.dense.ntotal == 48
+    assert again.dense.ntotal == 49
     q = embedder.encode_queries(["技术改造"])[0]
     assert (again.dense_scores(q) == idx.dense_scores(q)).all()
     assert (again.bm25_scores("链长制") == idx.bm25_scores("链长制")).all()
@@ -79,7 +79,7 @@ def test_open_index_rebuilds_a_stale_index(index_copy, regulation):
     (d / "dense.faiss").write_bytes(b"garbage")
     messages = []
     idx = open_index(regulation, d, embedder, log=messages.append)
-    assert idx.dense.ntotal == 48
+    assert idx.dense.ntotal == 49
     assert any("rebuilding" in m for m in messages)
     load(regulation, d, embedder.name)  # healthy again
 

@@ -7,10 +7,11 @@ import pytest
 
 from chatbot.answer import Answer, Assistant
 from chatbot.config import Settings
-from chatbot.tools.evaluate import (GoldItem, aggregate_answers, answer_scores, evaluate_answers, gold_clauses,
-                              refusal_curve)
-from chatbot.tools.report import atomic_write, compare, write_report
+from chatbot.gold import GoldItem
 from chatbot.retrieve import Retriever
+from chatbot.tools.evaluate import (aggregate_answers, answer_scores, evaluate_answers, gold_clauses,
+                                    refusal_curve)
+from chatbot.tools.report import atomic_write, compare, write_report
 from chatbot.webapp import WebApp
 
 GOLD = [GoldItem("g1", "企业用地亩产效益评价", (18,), ("亩产效益",), "enterprise"),

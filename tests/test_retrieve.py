@@ -104,7 +104,39 @@ def test_fusion_comes_from_settings(built_index):
     _, idx, emb = built_index
     with pytest.raises(SettingsError, match="linear, rrf"):
         Settings(fusion="max")
-    r = Retriever(idx, emb, Settings(fusion="rrf", rrf_k=60))
+    r = Retriever(idx, emb, Settings(fusion="rrf", rrf_k=60), exact=False)
     hits = r.search("技术改造有什么支持？", k=3).hits
     # reciprocal rank scores: at most 1/61 from each of the two retrievers
     assert r.fusion == "rrf" and 0 < hits[0].score <= 2 / 61 + 1e-9
+
+
+def test_rare_term_scores_by_hand():
+    from chatbot.retrieve import rare_term_scores
+
+    # 家具 is in 1 of 3 texts: log(3/1)/log(3) = 1;  产业 is in all three: too common to count
+    assert rare_term_scores(["家具", "产业"], ["现代家具产业", "产业集群", "产业链"], 1).tolist() == [1.0, 0.0, 0.0]
+    # 集群 in 2 of 4 texts with max_df 2: log(4/2)/log(4) = 0.5 each
+    assert rare_term_scores(["集群"], ["集群a", "集群b", "c", "d"], 2).tolist() == pytest.approx([0.5, 0.5, 0, 0])
+    assert rare_term_scores(["x"], ["x"], 3).tolist() == [0.0]  # one text: nothing to tell apart
+
+
+def test_a_rare_exact_term_lifts_its_clause(built_index):
+    _, idx, _ = built_index
+    q = "我们是做现代家具的，条例提到我们这个行业了吗？"
+    with_exact = Retriever(idx, None).search(q, k=5).hits
+    without = Retriever(idx, None, exact=False).search(q, k=5).hits
+    target = next(c for c in idx.clauses if "现代家具" in c.text)
+    assert with_exact[0].clause == target
+    assert with_exact[0].score > next((h.score for h in without if h.clause == target), 0.0)
+
+
+def test_the_title_and_adoption_note_are_retrieved_and_cited(built_index, regulation):
+    _, idx, _ = built_index
+    hits = Retriever(idx, None).search("这个条例是哪次会议通过的？", k=3).hits
+    assert hits[0].clause.label == "题注" and regulation.resolve("【题注】") is hits[0].clause
+
+
+def test_article_zero_names_no_article(built_index):
+    _, idx, _ = built_index
+    r = Retriever(idx, None).search("第零条讲什么", k=3)
+    assert r.missing_refs == [Label(0)] and not any(h.lookup for h in r.hits)

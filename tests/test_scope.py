@@ -33,7 +33,7 @@ def test_answerable_questions_pass(question):
 
 
 def test_gold_sets(regulation):
-    from chatbot.tools.evaluate import load_gold
+    from chatbot.gold import load_gold
     from conftest import ROOT
 
     for name in ("gold.jsonl", "heldout.jsonl"):

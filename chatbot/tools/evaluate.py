@@ -27,85 +27,12 @@ from ..citations import is_supported
 from ..config import Settings
 from ..corpus import Regulation
 from ..index import build_bm25, build_dense
+from ..gold import GoldItem, load_gold
 from ..labels import NUM
 from ..numerals import to_int
 from ..retrieve import Retriever, group_by_article, ranking
 from ..scope import out_of_scope
 from ..tokens import Tokenizer
-
-REQUIRED_KEYS = ("id", "question", "articles", "key_points", "type")
-
-
-class GoldError(ValueError):
-    """The gold file is malformed; the message lists every bad line by number."""
-
-
-@dataclass(frozen=True)
-class GoldItem:
-    id: str
-    question: str
-    articles: tuple[int, ...]
-    key_points: tuple[str, ...]
-    type: str
-
-    @property
-    def in_scope(self) -> bool:
-        return bool(self.articles)
-
-
-def load_gold(path: str | Path, n_articles: int) -> list[GoldItem]:
-    """Read and validate a gold JSONL file; every problem is reported with its line number."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise GoldError(f"cannot read gold file {p}: {e.strerror}") from e
-    items, errors, seen = [], [], set()
-    for no, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            errors.append(f"line {no}: not UTF-8")
-            continue
-        except json.JSONDecodeError as e:
-            errors.append(f"line {no}: broken JSON ({e.msg})")
-            continue
-        if not isinstance(obj, dict):
-            errors.append(f"line {no}: expected a JSON object")
-            continue
-        missing = [k for k in REQUIRED_KEYS if k not in obj]
-        if missing:
-            errors.append(f"line {no}: missing key(s) {', '.join(missing)}")
-            continue
-        arts = obj["articles"]
-        if not isinstance(arts, list) or not all(isinstance(a, int) and not isinstance(a, bool) for a in arts):
-            errors.append(f"line {no}: 'articles' must be a list of integers")
-            continue
-        bad = [a for a in arts if not 1 <= a <= n_articles]
-        if bad:
-            errors.append(f"line {no}: article(s) {bad} outside the regulation (1..{n_articles})")
-            continue
-        if not isinstance(obj["question"], str) or not obj["question"].strip():
-            errors.append(f"line {no}: 'question' must be a non-empty string")
-            continue
-        if not isinstance(obj["key_points"], list) or not all(isinstance(k, str) for k in obj["key_points"]):
-            errors.append(f"line {no}: 'key_points' must be a list of strings")
-            continue
-        if obj["id"] in seen:
-            errors.append(f"line {no}: duplicate id {obj['id']!r}")
-            continue
-        seen.add(obj["id"])
-        items.append(GoldItem(str(obj["id"]), obj["question"], tuple(arts), tuple(obj["key_points"]),
-                              str(obj["type"])))
-    if errors:
-        shown = errors[:20] + ([f"... and {len(errors) - 20} more"] if len(errors) > 20 else [])
-        raise GoldError(f"{p} has {len(errors)} bad line(s):\n  " + "\n  ".join(shown))
-    if not items:
-        raise GoldError(f"{p} holds no questions")
-    return items
-
 
 def dedupe(seq) -> list:
     """Keep first occurrences: dedupe([3, 1, 3, 2]) -> [3, 1, 2]."""
@@ -171,6 +98,7 @@ class Variants:
         s = retriever.settings
         no_lookup = Retriever(index, embedder, s, lookup=False)
         no_expand = Retriever(index, embedder, s, expand=False)
+        no_exact = Retriever(index, embedder, s, exact=False)
         # the dictionary ablation tokenizes documents, questions and expansions alike without it
         plain = Tokenizer(user_dict=False)
         no_dict_index = replace(index, bm25=build_bm25([c.search_text for c in index.clauses], plain),
@@ -194,6 +122,7 @@ class Variants:
                 "hybrid, no article lookup": search(no_lookup),
                 f"hybrid, {other} fusion": search(Retriever(index, embedder, replace(s, fusion=other))),
                 "hybrid, no query expansion": search(no_expand),
+                "hybrid, no rare-term match": search(no_exact),
                 "hybrid, clauses prefixed with article context": search(Retriever(ctx_index, embedder, s)),
                 "dense (no lookup)": search(no_lookup, mode="dense"),
                 "dense, clauses prefixed with article context (no lookup)": search(
@@ -206,6 +135,7 @@ class Variants:
             "bm25": search(retriever, mode="bm25"),
             "bm25, no article lookup": search(no_lookup, mode="bm25"),
             "bm25, no query expansion": search(no_expand, mode="bm25"),
+            "bm25, no rare-term match": search(no_exact, mode="bm25"),
             "bm25, no user dictionary": search(no_dict, mode="bm25"),
         }
         self.names = list(self.rankers)
@@ -416,6 +346,7 @@ def evaluate_answers(gold: list[GoldItem], assistant, progress=None) -> tuple[di
     metrics["backend"] = assistant.backend
     metrics["llm_model"] = assistant.llm.name if assistant.llm is not None else None
     metrics["embed_model"] = assistant.retriever.index.embed_model
+    metrics["min_relevance"] = {"value": assistant.min_relevance, "source": assistant.relevance_source}
     return metrics, rows
 
 

@@ -42,6 +42,11 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         raise
 
 
+def _gate(metrics: dict) -> str:
+    gate = metrics.get("min_relevance")
+    return f"{gate['value']:.2f} ({gate['source']})" if gate else "—"
+
+
 def _fmt(v) -> str:
     if v is None:
         return "—"
@@ -123,7 +128,7 @@ def markdown(metrics: dict, rows: list[dict]) -> str:
     m = metrics
     lines = ["# Evaluation report\n", f"Backend `{m['backend']}`, LLM `{m['llm_model']}`, embedder "
              f"`{m['embed_model']}`. {m['questions']} questions ({m['in_scope']} in scope, "
-             f"{m['out_of_scope']} out of scope).\n", "## Answers\n", "| metric | value |", "|---|---|"]
+             f"{m['out_of_scope']} out of scope). Relevance gate: {_gate(m)}.\n", "## Answers\n", "| metric | value |", "|---|---|"]
     lines += [f"| {label} | {_fmt(m[key])} |" for key, label in METRIC_ROWS]
     rt = m["retrieval"]
     lines += ["\n## Retrieval (article level)\n", "| Hit@1 | Recall@3 | Recall@5 | MRR |", "|---|---|---|---|",
