@@ -23,6 +23,8 @@ from pathlib import Path
 
 from .config import Settings
 from .citations import basis_list, check_citations
+from .shape import render as render_sentences
+from .shape import shape
 from .config import MAX_TOP_K, Settings
 from .conversation import Turn, bounded, rewrite
 from .corpus import Clause, Regulation
@@ -35,9 +37,6 @@ from .scope import out_of_scope
 PROMPTS = Path(__file__).parent / "prompts"
 NOT_COVERED = "本条例未对此作出规定"
 REFUSAL_MARKERS = (NOT_COVERED, "未对此作出规定", "没有作出规定", "没有相关规定", "未作规定", "无法回答", "没有规定")
-# a model output holding a refusal phrase and fewer characters than this (labels not counted) is a refusal;
-# a longer one answers and mentions in passing what the regulation leaves open
-REFUSAL_ONLY_CHARS = 60
 # nearest clauses listed with a refusal, so the reader sees what the regulation does say
 SUGGESTIONS = 3
 # the relevance gate when it is neither set nor calibrated (no gold file, or a BM25-only index): the value
@@ -65,6 +64,8 @@ class Answer:
     notices: list[str] = field(default_factory=list)            # e.g. fell back to quoting, and why
     refusal_reason: str = ""
     relevance: float | None = None    # best dense cosine of any clause (None when BM25 only)
+    dropped: list[str] = field(default_factory=list)  # model sentences left out, each "why: sentence"
+    fallback: bool = False            # the model's output was unusable and the clauses are quoted instead
 
     def to_json(self) -> dict:
         return {"question": self.question, "standalone": self.standalone, "answer": self.text,
@@ -74,6 +75,7 @@ class Answer:
                 "relevance": self.relevance,
                 "suggestions": [c.label for c in self.suggestions],
                 "removed_citations": self.removed_citations, "added_citations": self.added_citations,
+                "dropped": self.dropped, "fallback": self.fallback,
                 "notices": self.notices, "timings": {k: round(v, 4) for k, v in self.timings.items()},
                 "hits": [{"article": h.clause.article, "paragraph": h.clause.paragraph, "label": h.clause.label,
                           "score": h.score} for h in self.hits]}
@@ -108,8 +110,15 @@ def render(name: str, **values) -> str:
 def build_messages(regulation: Regulation, question: str, clauses: list[Clause],
                    max_chars: int = Settings.max_answer_chars) -> list[dict]:
     context = "\n".join(f"【{c.label}】{c.text}" for c in clauses)
-    return [{"role": "system", "content": render("system.txt", title=regulation.title, max_chars=max_chars)},
+    system = rules(regulation, max_chars) + "\n" + render("example.txt")
+    return [{"role": "system", "content": system},
             {"role": "user", "content": render("user.txt", clauses=context, question=question)}]
+
+
+def rules(regulation: Regulation, max_chars: int) -> str:
+    """The system prompt's rules: what a prompt-extraction attempt would try to get repeated. (The example
+    answer that follows them may be repeated: it is a true answer.)"""
+    return render("system.txt", title=regulation.title, max_chars=max_chars)
 
 
 def leaks_prompt(answer: str, system_prompt: str, window: int = 16) -> bool:
@@ -233,7 +242,7 @@ class Assistant:
         timings |= {"first_token": first or (gen_end - t0), "generation": gen_end - t0 - timings["retrieval"],
                     "tokens": float(len(pieces)),
                     "tokens_per_s": (len(pieces) - 1) / max(gen_end - t0 - (first or 0), 1e-6) if len(pieces) > 1 else 0.0}
-        yield Event("answer", answer=self._finish(raw, r, given, messages, timings, t0, **base))
+        yield Event("answer", answer=self._finish(raw, r, given, timings, t0, **base))
 
     # -- pieces of the pipeline --
 
@@ -279,22 +288,30 @@ class Assistant:
         timings.setdefault("first_token", timings["total"])
         return Answer(text=text, citations=given, refused=False, timings=timings, **base)
 
-    def _finish(self, raw: str, r: Retrieval, given: list[Clause], messages: list[dict], timings: dict,
+    def _finish(self, raw: str, r: Retrieval, given: list[Clause], timings: dict,
                 t0: float, **base) -> Answer:
         text = raw.strip()
-        if leaks_prompt(text, messages[0]["content"]):
+        if leaks_prompt(text, rules(self.regulation, self.settings.max_answer_chars)):
             return self._refusal("该请求与本条例内容无关", r, timings, t0, **base)
-        if any(m in text for m in REFUSAL_MARKERS) and len(re.sub(r"【[^】]*】", "", text)) < REFUSAL_ONLY_CHARS:
+        question = base["standalone"]
+        check = check_citations(text, given, self.regulation, question=question, drop_phrases=REFUSAL_MARKERS)
+        says_not_covered = any(m in text for m in REFUSAL_MARKERS)
+        if says_not_covered and not check.cited:
+            # the model's answer is that the clauses do not cover the question (echoes aside)
             return self._refusal("所给条文没有涉及这一问题", r, timings, t0, **base)
-        check = check_citations(text, given, self.regulation)
+        dropped = [f"{why}: {s}" for why, s in check.dropped]
         if not check.cited:
             ans = self._extractive(given, timings, t0, **base)
-            ans.removed_citations = check.removed
+            ans.removed_citations, ans.dropped, ans.fallback = check.removed, dropped, True
             ans.notices.append("模型回答无法对应到条文，已改为直接引用条文。")
             return ans
+        sentences, cut = shape(check.sentences, question, text, self.settings.max_answer_chars)
+        dropped += [f"{why}: {s}" for why, s in cut]
+        cited = list(dict.fromkeys(c for s in sentences for c in s.clauses))
         timings["total"] = time.perf_counter() - t0
-        return Answer(text=f"{check.text}\n{basis_list(check.cited)}", citations=check.cited, refused=False,
-                      timings=timings, removed_citations=check.removed, added_citations=check.added, **base)
+        return Answer(text=f"{render_sentences(sentences)}\n{basis_list(cited)}", citations=cited, refused=False,
+                      timings=timings, removed_citations=check.removed, added_citations=check.added,
+                      dropped=dropped, **base)
 
 
 def turn_of(answer: Answer) -> Turn:

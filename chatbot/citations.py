@@ -11,10 +11,11 @@ What it leaves to others: generation and refusals (`chatbot.answer`), the label 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 
 from .corpus import Article, Clause, Regulation
-from .labels import find_labels
+from .labels import LABEL_PATTERN, find_labels
 
 # a sentence is supported by a clause when at least this share of its character bigrams occur in it;
 # the same threshold decides citation repair here and the faithfulness metric in the evaluation
@@ -48,29 +49,96 @@ def is_supported(sentence: str, clauses: list[Clause]) -> bool:
     return max((support(sentence, c) for c in clauses), default=0.0) >= MIN_SUPPORT
 
 
+NUMBER = re.compile(r"\d+(?:\.\d+)?|[零一二三四五六七八九十百千万亿两]{2,}|[零一二三四五六七八九十两][万亿元年倍]")
+# a sentence that shares at least this share of its bigrams with the question restates it
+ECHO_OVERLAP = 0.7
+TERMINALS = "。！？；.!?;"
+
+
+def numbers_in(text: str) -> list[str]:
+    """Numbers, dates and amounts written in a sentence, labels left out (第十条 is a label, not a number).
+
+    numbers_in("补助一百万元，2024年6月1日起【第十条】") -> ["一百万", "2024", "6", "1"]
+    """
+    return NUMBER.findall(LABEL_PATTERN.sub("", BRACKETS.sub("", text)))
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s", "", unicodedata.normalize("NFKC", text))
+
+
+def is_supported_by(sentence: str, clauses: list[Clause]) -> bool:
+    """A cited sentence is supported when its character bigrams occur in the cited clauses at MIN_SUPPORT
+    and every number, date or amount it states is written in them too (a wrong figure is never "close")."""
+    if not clauses:
+        return False
+    joined = Clause("", 0, 0, (), "", "\n".join(c.text for c in clauses))
+    text = _squash(joined.text)
+    return support(sentence, joined) >= MIN_SUPPORT and all(_squash(n) in text for n in numbers_in(sentence))
+
+
+def restates(sentence: str, question: str) -> bool:
+    """Whether a sentence only repeats the question: it asks something (ends with ？), or at least
+    ECHO_OVERLAP of its bigrams are the question's. restates("企业能不能享受同等优惠。", "企业能不能享受同等优惠？")
+    -> True; restates("可以。", ...) -> False (too short to overlap)."""
+    body = BRACKETS.sub("", sentence).strip()
+    if body.endswith(("？", "?")):
+        return True
+    s = bigrams(body)
+    return len(s) >= MIN_BIGRAMS_TO_REPAIR and len(s & bigrams(question)) / len(s) >= ECHO_OVERLAP
+
+
+def excerpt(clause: Clause, sentence: str) -> str:
+    """The clause's own words closest to a sentence: its segment (split at 。；：and lines) sharing the most
+    bigrams with it, ending with 。; what replaces a sentence the clause does not support."""
+    segments = [x.strip() for x in re.split(r"(?<=[。；：])|\n", clause.text) if x.strip()]
+    target = bigrams(sentence)
+    best = max(segments, key=lambda x: len(bigrams(x) & target))
+    best = re.sub(r"^[（(][^）)]{1,3}[）)]", "", best)  # an item's number, （一）
+    return best.rstrip("；：;:，,") + ("" if best.endswith("。") else "。")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str                        # the sentence without labels
+    labels: tuple[str, ...] = ()     # verified labels, canonical
+    clauses: tuple[Clause, ...] = ()  # the clauses they name, in the same order
+
+
 @dataclass
 class CitationCheck:
-    text: str               # the answer with only verified labels, in canonical form
-    cited: list[Clause]     # the clauses cited, in order of first citation
-    removed: list[str]      # labels that failed the check (unknown, not given, or naming no article)
-    added: list[str]        # labels added to uncited sentences
+    sentences: list[Sentence]        # what survives the checks, in order
+    removed: list[str]               # labels that failed the check (unknown, not given, or naming no article)
+    added: list[str]                 # labels added to uncited sentences
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (why, sentence) for each sentence dropped
+    replaced: list[str] = field(default_factory=list)  # unsupported cited sentences replaced by clause words
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text + "".join(f"【{x}】" for x in s.labels) for s in self.sentences).strip()
+
+    @property
+    def cited(self) -> list[Clause]:
+        """The clauses cited, in order of first citation."""
+        return list(dict.fromkeys(c for s in self.sentences for c in s.clauses))
 
 
-def check_citations(answer: str, given: list[Clause], regulation: Regulation,
-                    min_support: float = MIN_SUPPORT, margin: float = SUPPORT_MARGIN) -> CitationCheck:
-    """Verify every 【label】 in a model answer against the clauses it was given, and repair.
+def check_citations(answer: str, given: list[Clause], regulation: Regulation, question: str = "",
+                    drop_phrases: tuple[str, ...] = (), min_support: float = MIN_SUPPORT,
+                    margin: float = SUPPORT_MARGIN) -> CitationCheck:
+    """Verify every 【label】 in a model answer against the clauses it was given, sentence by sentence.
 
     - a label naming a clause that does not exist, or one not given to the model, is removed;
     - 【第十条】 for a multi-paragraph article becomes the given paragraph that best supports the sentence;
+    - a sentence naming an article that does not exist (第三十条) is dropped;
+    - a sentence that restates `question`, or holds one of `drop_phrases`, is dropped;
+    - a cited sentence its clauses do not support (`is_supported_by`) is replaced by their own words;
     - a sentence without a label gets the given clause that supports it best, when that support is at
       least `min_support` and ahead of the runner-up by `margin`;
-    - a sentence naming an article that does not exist (第三十条) is dropped.
+    - a last sentence cut off mid-way (no end mark, no label: the token budget ran out) is dropped.
     """
     given_ids = {c.id for c in given}
-    removed: list[str] = []
-    added: list[str] = []
-    cited: list[Clause] = []
-    out_sentences: list[str] = []
+    check = CitationCheck([], [], [])
 
     def resolve(raw: str, sentence: str) -> list[tuple[str, Clause]]:
         found = []
@@ -82,38 +150,50 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation,
                 target = max(options, key=lambda c: support(sentence, c)) if options else None
                 item = None
             if target is None or target.id not in given_ids:
-                removed.append(ref.full)
+                check.removed.append(ref.full)
                 continue
             found.append((regulation.cite(target, item), target))
         return found
 
-    for sentence in SENTENCE.findall(answer):
-        if not sentence.strip():
-            continue
+    raw_sentences = [x for x in SENTENCE.findall(answer) if x.strip()]
+    for n, sentence in enumerate(raw_sentences):
         body = BRACKETS.sub("", sentence)
         bad_mention = [m for m, ref in find_labels(body) if regulation.resolve(ref) is None]
         if bad_mention:
-            removed.extend(m.group(0) for m in bad_mention)
+            check.removed.extend(m.group(0) for m in bad_mention)
+            check.dropped.append(("names an article that does not exist", body.strip()))
             continue
         labels: list[tuple[str, Clause]] = []
         for m in BRACKETS.finditer(sentence):
             labels.extend(resolve(m.group(1), body))
-        body = body.rstrip()
+        body = body.strip()
+        if question and restates(body, question):
+            check.dropped.append(("restates the question", body))
+            continue
+        if any(p in body for p in drop_phrases):
+            check.dropped.append(("refusal phrase in an answer", body))
+            continue
+        if not labels and n == len(raw_sentences) - 1 and not body.endswith(tuple(TERMINALS)):
+            check.dropped.append(("cut off", body))
+            continue
+        if labels and not is_supported_by(body, [c for _, c in labels]):
+            check.dropped.append(("not supported by the clause it cites", body))
+            check.replaced.append(body)
+            body = excerpt(labels[0][1], body)
+            labels = labels[:1]
         if not labels and len(bigrams(body)) >= MIN_BIGRAMS_TO_REPAIR and given:
             ranked = sorted(given, key=lambda c: -support(body, c))
             best = support(body, ranked[0])
             runner = support(body, ranked[1]) if len(ranked) > 1 else 0.0
             if best >= min_support and best - runner >= margin:
                 labels = [(ranked[0].label, ranked[0])]
-                added.append(ranked[0].label)
-        seen_here: list[str] = []
-        for label, clause in labels:
-            if label not in seen_here:
-                seen_here.append(label)
-            if clause not in cited:
-                cited.append(clause)
-        out_sentences.append(body + "".join(f"【{x}】" for x in seen_here))
-    return CitationCheck("".join(out_sentences).strip(), cited, removed, added)
+                check.added.append(ranked[0].label)
+        pairs = list(dict.fromkeys(labels))
+        if any(s.text == body for s in check.sentences):
+            continue  # the same words twice (a replaced sentence can repeat one already given)
+        check.sentences.append(Sentence(body, tuple(dict.fromkeys(x for x, _ in pairs)),
+                                        tuple(dict.fromkeys(c for _, c in pairs))))
+    return check
 
 
 def basis_list(citations: list[Clause]) -> str:

@@ -18,6 +18,7 @@ import json
 import shutil
 import sys
 import tempfile
+import re
 import time
 import unicodedata
 from dataclasses import asdict, dataclass, field
@@ -28,12 +29,17 @@ import numpy as np
 
 from .corpus import Clause, Regulation
 from .embed import Embedder, EmbedderUnavailable
+from .labels import NUM
 from .tokens import STOP_WORDS, USER_DICT, Tokenizer
 
 FORMAT = "regqa-index/2"  # 2: the preamble (题注) clause and the relevance calibration
 # the relevance gate is set this far below the lowest best-clause cosine of any in-scope gold question,
 # so that unseen questions phrased a little further from the text are not refused (README, "Refusals")
 CALIBRATION_MARGIN = 0.03
+
+
+# 第十, 十条, 第十条: numbering, which article lookup handles; never a rare term
+NUMBERING = re.compile(rf"第?{NUM}[条款项章节]?|第")
 
 
 class StaleIndex(RuntimeError):
@@ -66,7 +72,8 @@ class Index:
         if self._texts is None:
             self._texts = [unicodedata.normalize("NFKC", c.search_text).lower() for c in self.clauses]
             self._title_terms = set(self.tokenizer(self.regulation.title))
-        terms = [t for t in self.tokenizer(question) if len(t) >= 2 and t not in self._title_terms]
+        terms = [t for t in self.tokenizer(question)
+                 if len(t) >= 2 and t not in self._title_terms and not NUMBERING.fullmatch(t)]
         return rare_term_scores(terms, self._texts)
 
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:

@@ -25,11 +25,13 @@ RRF_K = 60  # reciprocal-rank-fusion constant from Cormack et al. (2009): damps 
 #            that one retriever's first place does not outvote agreement lower down both lists
 
 
-# article lookup: a named article's clauses get this bonus on top of their fused score (at most 1), so they
+# article lookup: a named article's clauses score this instead of their fused score (at most 1.3), so they
 # rank above every other clause; each later-named article gets 1 less, keeping the order the user named them
 LOOKUP_BONUS = 10.0
-# ... and a named paragraph (第五条第二款) this much more, so it comes before its sibling paragraphs
+# ... and a named paragraph (第五条第二款) this much more, so it comes before its sibling paragraphs;
+# the other paragraphs of a named article follow in reading order, each ORDER_STEP lower
 PARAGRAPH_BONUS = 0.5
+ORDER_STEP = 0.01
 # rare exact terms: a question word found verbatim in at most RARE_MAX_DF clauses (现代家具, 链长制) lifts
 # them by up to EXACT_WEIGHT times the best fused score; a term in more clauses says little about which one.
 # Both were chosen on the gold set and checked on the held-out set (README, ablation "no rare-term match").
@@ -206,11 +208,14 @@ class Retriever:
             for i, c in enumerate(clauses):
                 if c.article == ref.article:
                     # named articles first, in the order named; a named paragraph before its siblings
-                    bonus = LOOKUP_BONUS - j + (PARAGRAPH_BONUS if ref.paragraph == c.paragraph else 0.0)
+                    bonus = (LOOKUP_BONUS - j + (PARAGRAPH_BONUS if ref.paragraph == c.paragraph else 0.0)
+                             - ORDER_STEP * c.paragraph)
                     boost[i] = max(boost.get(i, 0.0), bonus)
-        ids = sorted(set(order) | set(boost), key=lambda i: -(boost.get(i, 0.0) + float(fused[i])))
+        # candidates in fused order first, so that ties keep that order (sorted() is stable)
+        score = {i: boost.get(i, float(fused[i])) for i in dict.fromkeys(order + sorted(boost))}
+        ids = sorted(score, key=lambda i: -score[i])
         hits = [
-            Hit(clause=clauses[i], score=round(boost.get(i, 0.0) + float(fused[i]), 6),
+            Hit(clause=clauses[i], score=round(score[i], 6),
                 dense_rank=dpos.get(i), bm25_rank=bpos.get(i),
                 dense_score=float(dn[i]) if dn is not None else None,
                 bm25_score=float(bm[i]) if mode != "dense" else None, lookup=i in boost)

@@ -88,7 +88,7 @@ def test_prompt_holds_the_clauses_and_the_question(retriever, regulation):
     ans = make(retriever, llm).ask("技术改造有什么支持方式？")
     system, user = llm.prompts[0][0]["content"], llm.prompts[0][1]["content"]
     assert regulation.title in system and "本条例未对此作出规定" in system
-    assert "【第十条第一款】县级以上人民政府" in user and user.rstrip().endswith("技术改造有什么支持方式？")
+    assert "【第十条第一款】县级以上人民政府" in user and user.split("【问题】")[1].split("【回答】")[0].strip() == "技术改造有什么支持方式？"
     assert not ans.refused and ans.backend == "fake"
     assert [c.label for c in ans.citations] == ["第十条第一款"]
     assert ans.text.endswith("依据：【第十条第一款】")

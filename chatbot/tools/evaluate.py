@@ -22,16 +22,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..answer import below_relevance
-from ..citations import is_supported
+from ..answer import REFUSAL_MARKERS, below_relevance
+from ..citations import BRACKETS, SENTENCE, is_supported, is_supported_by, restates
 from ..config import Settings
-from ..corpus import Regulation
+from ..corpus import Clause, Regulation
 from ..index import build_bm25, build_dense
 from ..gold import GoldItem, load_gold
 from ..labels import NUM
 from ..numerals import to_int
 from ..retrieve import Retriever, group_by_article, ranking
 from ..scope import out_of_scope
+from ..shape import DIRECT_MAX_CHARS, opens_with_answer
 from ..tokens import Tokenizer
 
 def dedupe(seq) -> list:
@@ -259,9 +260,65 @@ def answer_scores(item: GoldItem, answer, regulation: Regulation) -> dict:
     return row
 
 
+def answer_body(text: str) -> str:
+    """An answer without its closing 依据 line."""
+    return text.split("\n依据：")[0].strip()
+
+
+def cited_runs(body: str) -> list[tuple[str, list[str]]]:
+    """(sentences, labels) for each run of sentences that ends with labels; a label shown once covers
+    the sentences before it back to the previous label. A leading direct answer (可以。) is no claim.
+
+    cited_runs("可以。甲。乙【第十条】丙【第二条】") -> [("甲。乙", ["第十条"]), ("丙", ["第二条"])]
+    """
+    runs, pending = [], ""
+    for n, sentence in enumerate(x for x in SENTENCE.findall(body) if x.strip()):
+        labels = BRACKETS.findall(sentence)
+        text = BRACKETS.sub("", sentence).strip()
+        if n == 0 and not labels and opens_with_answer(text) and len(text) <= DIRECT_MAX_CHARS:
+            continue
+        pending += text
+        if labels:
+            runs.append((pending, labels))
+            pending = ""
+    return runs
+
+
+def reader_scores(item: GoldItem, answer, regulation: Regulation, max_chars: int) -> dict:
+    """What a reader sees in one answer (None where it does not apply, e.g. to a refusal):
+    echo (a sentence restates the question), cited_question (a cited one does), refusal_phrase (an
+    answer that also says the regulation does not cover it), fallback (clauses quoted because the model
+    output was unusable), over_budget (longer than `max_chars` before the 依据 line, labels not counted),
+    direct (a yes/no question answered with 可以/能/有/是/不/没有… first), and how many cited sentence
+    runs there are and how many of them their clauses support (`citations.is_supported_by`)."""
+    if answer.refused:
+        return {k: None for k in ("echo", "cited_question", "refusal_phrase", "fallback", "over_budget", "direct",
+                                  "cited_runs", "supported_runs")}
+    body = answer_body(answer.text)
+    sentences = [BRACKETS.sub("", x).strip() for x in SENTENCE.findall(body) if x.strip()]
+    runs = cited_runs(body)
+    q = answer.standalone or answer.question
+    return {
+        "echo": any(restates(s, q) for s in sentences),
+        "cited_question": any(restates(s, q) for text, _ in runs for s in SENTENCE.findall(text)),
+        "refusal_phrase": any(m in body for m in REFUSAL_MARKERS),
+        "fallback": bool(answer.fallback),
+        "over_budget": len(BRACKETS.sub("", body)) > max_chars,
+        "direct": (opens_with_answer(sentences[0]) if sentences else False) if item.yes_no else None,
+        "cited_runs": len(runs),
+        "supported_runs": sum(is_supported_by(text, [c for c in map(regulation.resolve, labels)
+                                                     if isinstance(c, Clause)])
+                              for text, labels in runs),
+    }
+
+
 def _mean(xs) -> float | None:
     xs = [x for x in xs if x is not None]
     return round(sum(xs) / len(xs), 4) if xs else None
+
+
+def _f(x) -> float | None:
+    return None if x is None else float(x)
 
 
 def _f1(p: float | None, r: float | None) -> float | None:
@@ -290,6 +347,15 @@ def aggregate_answers(rows: list[dict]) -> dict:
         "invalid_citations_removed": sum(r["removed_citations"] for r in rows),
         "faithfulness": _mean(r["faithful"] for r in answered),
         "correct": _mean(float(r["correct"]) for r in rows),
+        "echo_rate": _mean(_f(r.get("echo")) for r in answered),
+        "cited_question_rate": _mean(_f(r.get("cited_question")) for r in answered),
+        "refusal_phrase_in_answer_rate": _mean(_f(r.get("refusal_phrase")) for r in answered),
+        "quote_fallback_rate": _mean(_f(r.get("fallback")) for r in answered),
+        "over_length_budget_rate": _mean(_f(r.get("over_budget")) for r in answered),
+        "yes_no_direct_answer_rate": _mean(_f(r.get("direct")) for r in answered if r.get("in_scope")),
+        "cited_sentences_supported": (round(sum(r.get("supported_runs") or 0 for r in answered)
+                                            / max(1, sum(r.get("cited_runs") or 0 for r in answered)), 4)
+                                      if any(r.get("cited_runs") for r in answered) else None),
         "latency_s": {name: {"p50": _pct(t(name), 50), "p95": _pct(t(name), 95)}
                       for name in ("retrieval", "first_token", "total")},
         "tokens_per_s_median": _pct([x for x in t("tokens_per_s") if x > 0], 50),
@@ -324,7 +390,7 @@ def evaluate_answers(gold: list[GoldItem], assistant, progress=None) -> tuple[di
     rows = []
     for item in (progress(gold) if progress else gold):
         ans = assistant.ask(item.question)
-        scores = answer_scores(item, ans, reg)
+        scores = answer_scores(item, ans, reg) | reader_scores(item, ans, reg, assistant.settings.max_answer_chars)
         ranked = [a.article for a in group_by_article(ans.hits)]
         retrieval = article_metrics(item.articles, ranked) if item.in_scope else None
         rows.append({"id": item.id, "type": item.type, "question": item.question, "gold": list(item.articles),
@@ -347,6 +413,7 @@ def evaluate_answers(gold: list[GoldItem], assistant, progress=None) -> tuple[di
     metrics["llm_model"] = assistant.llm.name if assistant.llm is not None else None
     metrics["embed_model"] = assistant.retriever.index.embed_model
     metrics["min_relevance"] = {"value": assistant.min_relevance, "source": assistant.relevance_source}
+    metrics["length_budget"] = assistant.settings.max_answer_chars
     return metrics, rows
 
 

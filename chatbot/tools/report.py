@@ -24,6 +24,13 @@ METRIC_ROWS = [
     ("answers_with_valid_citation", "Answers with a valid citation"),
     ("invalid_citations_removed", "Invalid citations removed"), ("faithfulness", "Faithfulness (lexical)"),
     ("correct", "Correct (cites a gold article, or refuses out of scope)"),
+    ("echo_rate", "Answers that restate the question"),
+    ("cited_question_rate", "Answers citing a sentence that restates the question"),
+    ("refusal_phrase_in_answer_rate", "Answers that also say the regulation does not cover it"),
+    ("quote_fallback_rate", "Answers quoting clauses because the model output was unusable"),
+    ("over_length_budget_rate", "Answers over the length budget"),
+    ("yes_no_direct_answer_rate", "Yes/no questions answered directly first"),
+    ("cited_sentences_supported", "Cited sentences supported by their clauses"),
 ]
 
 
@@ -121,6 +128,14 @@ def worst_cases(rows: list[dict]) -> dict[str, list[dict]]:
         "wrong citations": [r for r in rows if r["in_scope"] and r.get("precision") is not None and r["precision"] < 1],
         "in-scope questions refused": [r for r in rows if r["in_scope"] and r["refused"]],
         "out-of-scope questions answered": [r for r in rows if not r["in_scope"] and not r["refused"]],
+        "answers that restate the question": [r for r in rows if r.get("echo")],
+        "answers citing a restated question": [r for r in rows if r.get("cited_question")],
+        "answers with a refusal phrase": [r for r in rows if r.get("refusal_phrase")],
+        "clauses quoted because the model output was unusable": [r for r in rows if r.get("fallback")],
+        "answers over the length budget": [r for r in rows if r.get("over_budget")],
+        "yes/no questions not answered directly": [r for r in rows if r.get("direct") is False],
+        "cited sentences their clauses do not support": [
+            r for r in rows if (r.get("supported_runs") or 0) < (r.get("cited_runs") or 0)],
     }
 
 
@@ -129,7 +144,7 @@ def markdown(metrics: dict, rows: list[dict]) -> str:
     lines = ["# Evaluation report\n", f"Backend `{m['backend']}`, LLM `{m['llm_model']}`, embedder "
              f"`{m['embed_model']}`. {m['questions']} questions ({m['in_scope']} in scope, "
              f"{m['out_of_scope']} out of scope). Relevance gate: {_gate(m)}.\n", "## Answers\n", "| metric | value |", "|---|---|"]
-    lines += [f"| {label} | {_fmt(m[key])} |" for key, label in METRIC_ROWS]
+    lines += [f"| {label} | {_fmt(m.get(key))} |" for key, label in METRIC_ROWS]
     rt = m["retrieval"]
     lines += ["\n## Retrieval (article level)\n", "| Hit@1 | Recall@3 | Recall@5 | MRR |", "|---|---|---|---|",
               f"| {rt['hit@1']:.3f} | {rt['recall@3']:.3f} | {rt['recall@5']:.3f} | {rt['mrr']:.3f} |"]
@@ -158,7 +173,13 @@ def markdown(metrics: dict, rows: list[dict]) -> str:
             cites = "".join(f"【{c['label']}】" for c in r["citations"]) or "—"
             lines.append(f"- {r['id']} ({r['type']}) {r['question']} — gold {r['gold']}, retrieved "
                          f"{r['retrieved_articles']}, cited {cites}, refused {r['refused']}")
+            if title.startswith(("answers", "clauses quoted", "yes/no", "cited sentences")):
+                lines.append(f"  - answer: {r['answer'][:200].replace(chr(10), ' / ')}")
         lines.append("")
+    lines.append("Cited sentences supported: a run of sentences ending with labels is supported when at least "
+                 "half of its character bigrams occur in the clauses it cites and every number, date or amount "
+                 "in it is written there too. Echo: a sentence ends with a question mark or shares at least 70% "
+                 "of its bigrams with the question.\n")
     lines.append("Faithfulness is lexical: a cited sentence counts as supported when at least half of its "
                  "character bigrams occur in a clause it cites. It cannot see paraphrase or negation.\n")
     return "\n".join(lines)
