@@ -170,7 +170,8 @@ def _print_answer(ans, as_json: bool, streamed: bool) -> None:
     if as_json:
         out = ans.to_json()
         print(json.dumps({k: out[k] for k in ("question", "answer", "citations", "refused", "backend", "timings",
-                                              "standalone", "refusal_reason", "removed_citations", "notices")},
+                                              "standalone", "refusal_reason", "removed_citations", "dropped", "fallback",
+                                              "notices")},
                          ensure_ascii=False), flush=True)
         return
     if streamed and not ans.refused and ans.backend != "extractive":

@@ -24,7 +24,7 @@ from pathlib import Path
 from .config import Settings
 from .citations import basis_list, check_citations
 from .shape import render as render_sentences
-from .shape import shape
+from .shape import shape, yes_no
 from .config import MAX_TOP_K, Settings
 from .conversation import Turn, bounded, rewrite
 from .corpus import Clause, Regulation
@@ -111,8 +111,11 @@ def build_messages(regulation: Regulation, question: str, clauses: list[Clause],
                    max_chars: int = Settings.max_answer_chars) -> list[dict]:
     context = "\n".join(f"【{c.label}】{c.text}" for c in clauses)
     system = rules(regulation, max_chars) + "\n" + render("example.txt")
+    answers = yes_no(question)
+    # a yes/no question names its two possible answers, so that the first sentence can be one of them
+    hint = render("yes_no.txt", yes=answers[0], no=answers[1]) if answers else ""
     return [{"role": "system", "content": system},
-            {"role": "user", "content": render("user.txt", clauses=context, question=question)}]
+            {"role": "user", "content": render("user.txt", clauses=context, question=question, hint=hint)}]
 
 
 def rules(regulation: Regulation, max_chars: int) -> str:

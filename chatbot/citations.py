@@ -50,6 +50,12 @@ def is_supported(sentence: str, clauses: list[Clause]) -> bool:
 
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?|[零一二三四五六七八九十百千万亿两]{2,}|[零一二三四五六七八九十两][万亿元年倍]")
+# "根据《…》第六条第一款，" / "依据第十条的规定，": a lead-in the label at the end already says
+LEAD_IN = re.compile(r"^(?:根据|依据|按照|依照)[^，,。；]{0,40}?(?:[条款项]|》|规定)(?:的规定|规定)?[，,]\s*")
+# how a direct answer to a yes/no question starts (the answer word, or that the regulation is silent)
+OPENERS = ("可以", "能", "有", "是", "会", "算", "需要", "要", "支持", "鼓励", "应当", "对", "不", "没有", "否", "无",
+           "条例没有", "本条例没有", "条例未", "本条例未")
+BARE_ANSWER_CHARS = 6  # 可以。 不需要。 没有。: an answer word alone, which needs no citation
 # a sentence that shares at least this share of its bigrams with the question restates it
 ECHO_OVERLAP = 0.7
 TERMINALS = "。！？；.!?;"
@@ -75,6 +81,16 @@ def is_supported_by(sentence: str, clauses: list[Clause]) -> bool:
     joined = Clause("", 0, 0, (), "", "\n".join(c.text for c in clauses))
     text = _squash(joined.text)
     return support(sentence, joined) >= MIN_SUPPORT and all(_squash(n) in text for n in numbers_in(sentence))
+
+
+def opens_with_answer(sentence: str) -> bool:
+    """Whether a sentence starts with a direct answer word: opens_with_answer("可以。") -> True."""
+    return sentence.lstrip("，, ").startswith(OPENERS)
+
+
+def is_bare_answer(sentence: str) -> bool:
+    """可以。 / 不会。: an answer word and nothing else."""
+    return len(sentence) <= BARE_ANSWER_CHARS and opens_with_answer(sentence)
 
 
 def restates(sentence: str, question: str) -> bool:
@@ -158,6 +174,14 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
     raw_sentences = [x for x in SENTENCE.findall(answer) if x.strip()]
     for n, sentence in enumerate(raw_sentences):
         body = BRACKETS.sub("", sentence)
+        if not body.strip():
+            # labels on a line of their own belong to the sentence before them
+            if check.sentences:
+                last = check.sentences[-1]
+                more = [x for m in BRACKETS.finditer(sentence) for x in resolve(m.group(1), last.text)]
+                check.sentences[-1] = Sentence(last.text, tuple(dict.fromkeys([*last.labels, *(x for x, _ in more)])),
+                                               tuple(dict.fromkeys([*last.clauses, *(c for _, c in more)])))
+            continue
         bad_mention = [m for m, ref in find_labels(body) if regulation.resolve(ref) is None]
         if bad_mention:
             check.removed.extend(m.group(0) for m in bad_mention)
@@ -167,6 +191,8 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
         for m in BRACKETS.finditer(sentence):
             labels.extend(resolve(m.group(1), body))
         body = body.strip()
+        if LEAD_IN.match(body) and LEAD_IN.sub("", body):
+            body = LEAD_IN.sub("", body)
         if question and restates(body, question):
             check.dropped.append(("restates the question", body))
             continue
@@ -176,11 +202,19 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
         if not labels and n == len(raw_sentences) - 1 and not body.endswith(tuple(TERMINALS)):
             check.dropped.append(("cut off", body))
             continue
+        if is_bare_answer(body):
+            labels = []  # "能。【第九条】": the answer word needs no citation (shape decides whether it stays)
         if labels and not is_supported_by(body, [c for _, c in labels]):
-            check.dropped.append(("not supported by the clause it cites", body))
-            check.replaced.append(body)
-            body = excerpt(labels[0][1], body)
-            labels = labels[:1]
+            other = [c for c in given if is_supported_by(body, [c])]
+            if other:  # the model's words are a given clause's, under the wrong label: cite that clause
+                best = max(other, key=lambda c: support(body, c))
+                check.removed.extend(x for x, _ in labels)
+                labels = [(regulation.cite(best), best)]
+            else:
+                check.dropped.append(("not supported by the clause it cites", body))
+                check.replaced.append(body)
+                body = excerpt(labels[0][1], body)
+                labels = labels[:1]
         if not labels and len(bigrams(body)) >= MIN_BIGRAMS_TO_REPAIR and given:
             ranked = sorted(given, key=lambda c: -support(body, c))
             best = support(body, ranked[0])

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .citations import BRACKETS, SENTENCE, Sentence, restates
+from .citations import BRACKETS, SENTENCE, Sentence, is_bare_answer, opens_with_answer, restates
 
 # a yes/no question and the two answers it admits: 能不能 -> 能 / 不能, 有没有 -> 有 / 没有, ...
 YES_NO = [
@@ -29,10 +29,6 @@ YES_NO = [
     (re.compile(r"是不是|是否|是.{0,20}吗"), ("是", "不是")),
     (re.compile(r"吗[？?。！!\s]*$"), ("是", "不是")),
 ]
-# how a direct answer to a yes/no question starts (the answer word, or that the regulation is silent)
-OPENERS = ("可以", "能", "有", "是", "会", "算", "需要", "要", "支持", "鼓励", "应当", "对", "不", "没有", "否", "无",
-           "条例没有", "本条例没有", "条例未", "本条例未")
-DIRECT_MAX_CHARS = 40   # an uncited first sentence longer than this is a claim, not a direct answer: dropped
 MAX_POINTS = 3          # cited points after the direct answer
 
 
@@ -49,11 +45,6 @@ def yes_no(question: str) -> tuple[str, str] | None:
     return None
 
 
-def opens_with_answer(sentence: str) -> bool:
-    """Whether a sentence starts with a direct answer word: opens_with_answer("可以。") -> True."""
-    return sentence.lstrip("，, ").startswith(OPENERS)
-
-
 def polarity(text: str, answers: tuple[str, str], question: str) -> str | None:
     """The answer the model gave in its first sentence, if it gave one: a sentence that starts with the
     answer word, or one that restates the question with its answer in it (the negative form is looked
@@ -67,36 +58,34 @@ def polarity(text: str, answers: tuple[str, str], question: str) -> str | None:
     for word in (no, yes):
         if first.startswith(word):
             return word
+    if first.startswith(("是的", "对，", "对。")):
+        return yes  # a plain yes, whatever the question's verb
+    if first.startswith(("不", "没有", "否")):
+        return no
     if not restates(first, question) or re.search(rf"{yes}[不没]{yes}|是否|能否|可否|有无", first):
         return None  # not an answer, or the question itself repeated
     return no if no in first else (yes if yes in first else None)
 
 
-def shape(sentences: list[Sentence], question: str, raw: str, max_chars: int) -> tuple[list[Sentence], list[tuple[str, str]]]:
+def shape(sentences: list[Sentence], question: str, raw: str,
+          max_chars: int) -> tuple[list[Sentence], list[tuple[str, str]]]:
     """The answer's sentences in reading order, and (why, sentence) for those left out.
 
-    The first sentence answers directly: for a yes/no question it starts with the answer word (taken
-    from the model's own first sentence when the checks removed it as an echo). Then at most MAX_POINTS
-    cited sentences, as many as fit in `max_chars` characters (labels not counted); a first point too
-    long on its own is cut at a comma or list mark, and a cut list ends with 等.
+    Every sentence is cited, except a direct answer word first: for a yes/no question, the answer word
+    of the model's own first sentence (`polarity`); an open question gets none (a model's "能。" before
+    "哪些支持" is dropped). Then at most MAX_POINTS cited sentences, as many as fit in `max_chars`
+    characters (labels not counted); a first point too long on its own is cut at a comma or list mark,
+    and a cut list ends with 等.
     """
     dropped: list[tuple[str, str]] = []
     out: list[Sentence] = []
-    rest = list(sentences)
     answers = yes_no(question)
-    if rest and not rest[0].labels:
-        first = rest.pop(0)
-        if len(first.text) <= DIRECT_MAX_CHARS or opens_with_answer(first.text):
-            out.append(first)
-        else:
-            dropped.append(("uncited claim", first.text))
-    if answers and not (out and opens_with_answer(out[0].text)):
-        word = polarity(raw, answers, question)
-        if word:
-            out.insert(0, Sentence(f"{word}。"))
-    for s in rest:
+    word = polarity(raw, answers, question) if answers else None
+    if word:
+        out.append(Sentence(f"{word}。"))
+    for s in sentences:
         if not s.labels:
-            dropped.append(("no citation", s.text))
+            dropped.append(("answer word" if is_bare_answer(s.text) else "no citation", s.text))
         elif sum(1 for x in out if x.labels) >= MAX_POINTS:
             dropped.append(("more than three points", s.text))
         else:

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ..answer import REFUSAL_MARKERS, below_relevance
-from ..citations import BRACKETS, SENTENCE, is_supported, is_supported_by, restates
+from ..citations import (BRACKETS, SENTENCE, is_bare_answer, is_supported, is_supported_by, opens_with_answer,
+                         restates)
 from ..config import Settings
 from ..corpus import Clause, Regulation
 from ..index import build_bm25, build_dense
@@ -32,8 +33,8 @@ from ..labels import NUM
 from ..numerals import to_int
 from ..retrieve import Retriever, group_by_article, ranking
 from ..scope import out_of_scope
-from ..shape import DIRECT_MAX_CHARS, opens_with_answer
 from ..tokens import Tokenizer
+
 
 def dedupe(seq) -> list:
     """Keep first occurrences: dedupe([3, 1, 3, 2]) -> [3, 1, 2]."""
@@ -275,7 +276,7 @@ def cited_runs(body: str) -> list[tuple[str, list[str]]]:
     for n, sentence in enumerate(x for x in SENTENCE.findall(body) if x.strip()):
         labels = BRACKETS.findall(sentence)
         text = BRACKETS.sub("", sentence).strip()
-        if n == 0 and not labels and opens_with_answer(text) and len(text) <= DIRECT_MAX_CHARS:
+        if n == 0 and not labels and is_bare_answer(text):
             continue
         pending += text
         if labels:

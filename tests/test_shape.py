@@ -1,0 +1,99 @@
+"""Answers as a reader sees them, on hand-written model outputs: echoes, refusal phrases, unsupported and
+cut-off sentences, the direct first sentence, at most three points, the length budget, one label per run."""
+
+import pytest
+
+from chatbot.citations import Sentence, check_citations, is_supported_by, numbers_in, opens_with_answer, restates
+from chatbot.shape import cut, fit, polarity, render, shape, yes_no
+
+
+@pytest.fixture(scope="module")
+def a10(regulation):
+    return [c for c in regulation.clauses if c.article == 10]
+
+
+def test_echoed_questions_are_dropped_and_never_cited(regulation, a10):
+    q = "本省企业增资扩产能不能享受同等优惠？"
+    out = check_citations("本省企业增资扩产能不能享受同等优惠？【第十条第二款】本省企业增资扩产能享受同等优惠。"
+                          "【第十条第二款】可以实行与新引进项目同等优惠政策。【第十条第二款】", a10, regulation, question=q)
+    assert [s.text for s in out.sentences] == ["可以实行与新引进项目同等优惠政策。"]
+    assert [why for why, _ in out.dropped] == ["restates the question", "restates the question"]
+
+
+def test_refusal_phrases_inside_an_answer_are_dropped(regulation, a10):
+    out = check_citations("可以采取无偿补助、融资租赁等方式支持技术改造。【第十条第一款】本条例未对此作出规定。", a10, regulation,
+                          drop_phrases=("未对此作出规定",))
+    assert out.text == "可以采取无偿补助、融资租赁等方式支持技术改造。【第十条第一款】"
+    assert out.dropped == [("refusal phrase in an answer", "本条例未对此作出规定。")]
+
+
+def test_an_unsupported_cited_sentence_is_replaced_by_the_clause_words(regulation, a10):
+    out = check_citations("政府会给每家企业发放奖金。【第十条第一款】", a10, regulation)
+    (s,) = out.sentences
+    assert s.labels == ("第十条第一款",) and s.text in a10[0].text.replace("；", "。") + "。"
+    assert out.replaced == ["政府会给每家企业发放奖金。"]
+
+
+def test_a_wrong_number_is_never_supported(regulation, a10):
+    assert numbers_in("补助一百万元，2024年6月1日起【第十条】") == ["一百万", "2024", "6", "1"]
+    good = "可以采取无偿补助、融资租赁、保险补偿等方式支持技术改造。"
+    assert is_supported_by(good, [a10[0]])
+    assert not is_supported_by("可以采取无偿补助、融资租赁、保险补偿等方式支持技术改造，补助3000万元。", [a10[0]])
+
+
+def test_a_cut_off_last_sentence_is_dropped(regulation, a10):
+    out = check_citations("可以采取无偿补助等方式支持技术改造。【第十条第一款】另外政府还会在", a10, regulation)
+    assert out.dropped == [("cut off", "另外政府还会在")]
+
+
+def test_restates():
+    q = "企业能不能享受同等优惠？"
+    assert restates("企业能不能享受同等优惠。", q) and restates("这样可以吗？", q)
+    assert not restates("可以。", q) and not restates("本省企业可以实行与新引进项目同等优惠政策。", q)
+
+
+@pytest.mark.parametrize("question,answers", [
+    ("企业能不能享受同等优惠？", ("能", "不能")), ("有没有用地支持？", ("有", "没有")),
+    ("条例是否支持企业上市？", ("是", "不是")), ("陶瓷算不算重点产业？", ("算", "不算")),
+    ("会不会不顾环保？", ("会", "不会")), ("有哪些支持？", None), ("条例什么时候施行？", None),
+])
+def test_yes_no_questions(question, answers):
+    assert yes_no(question) == answers
+
+
+def test_polarity_comes_from_the_models_first_sentence():
+    q = "江西大力发展制造业，会不会不顾环保？"
+    assert polarity("江西大力发展制造业，不会不顾环保。条例……", ("会", "不会"), q) == "不会"
+    assert polarity("不会。条例要求绿色低碳发展。", ("会", "不会"), q) == "不会"
+    assert polarity("江西大力发展制造业，会不会不顾环保。", ("会", "不会"), q) is None  # a plain echo
+    assert polarity("县级以上人民政府有关部门应当支持。", ("有", "没有"), "有没有支持？") is None
+
+
+def test_shape_puts_the_direct_answer_first_and_keeps_three_points():
+    point = lambda t, lab="第十条第一款": Sentence(t, (lab,), ())  # noqa: E731
+    q = "企业能不能享受同等优惠？"
+    out, dropped = shape([point("甲。"), point("乙。"), point("丙。"), point("丁。")], q, "企业能享受同等优惠。", 150)
+    assert [s.text for s in out] == ["能。", "甲。", "乙。", "丙。"]
+    assert dropped == [("more than three points", "丁。")]
+    long_claim = Sentence("这是一个没有依据、也没有回答问题、却很长很长很长很长很长很长很长很长很长很长的句子。")
+    out, dropped = shape([long_claim, point("甲。")], "有哪些支持？", "", 150)
+    assert [s.text for s in out] == ["甲。"] and dropped[0][0] == "no citation"
+
+
+def test_length_budget_cuts_at_a_list_mark():
+    assert cut("支持甲、乙、丙和丁等方式。", 7) == "支持甲、乙等。"
+    assert cut("甲，乙，丙。", 4) == "甲。"
+    dropped = []
+    s = [Sentence("可以。"), Sentence("支持甲、乙、丙和丁等方式。", ("第十条",)), Sentence("还有戊。", ("第九条",))]
+    assert [x.text for x in fit(s, 10, dropped)] == ["可以。", "支持甲、乙等。"]
+    assert dropped == [("over the length budget", "还有戊。")]
+
+
+def test_the_same_label_on_consecutive_sentences_is_shown_once():
+    s = [Sentence("可以。"), Sentence("甲。", ("第十条",)), Sentence("乙。", ("第十条",)), Sentence("丙。", ("第九条",))]
+    assert render(s) == "可以。甲。乙。【第十条】丙。【第九条】"
+
+
+def test_opens_with_answer():
+    assert opens_with_answer("可以。") and opens_with_answer("不能。") and opens_with_answer("条例没有规定。")
+    assert not opens_with_answer("县级以上人民政府应当……")
