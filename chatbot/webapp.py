@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .answer import Answer, Assistant, InputError, turn_of
 from .corpus import Regulation
-from .labels import format_label, parse_label
+from .labels import PREAMBLE, format_label, parse_label
 
 EXAMPLES = [
     "工厂做技术改造，政府能给什么支持？",          # enterprise owner
@@ -109,10 +109,12 @@ def render_answer(ans: Answer) -> str:
 
 
 def regulation_html(reg: Regulation, query: str = "", store: bool = False) -> str:
-    """Articles as HTML (escaped text). With a query, only matching articles, matches marked."""
+    """The 题注 (title and adoption note) and the articles as HTML (escaped text). With a query, only
+    matching ones, matches marked."""
     terms = [t for t in re.split(r"\s+", query.strip()) if t]
     blocks = []
-    for art in reg.articles:
+    preamble = [reg.article(PREAMBLE)] if reg.preamble else []
+    for art in preamble + list(reg.articles):
         if terms and not all(t in art.text or t in art.label for t in terms):
             continue
         clauses = []
@@ -318,7 +320,6 @@ def create_app(assistant: Assistant, feedback_path: str | Path):
                     gr.HTML(regulation_html(reg, store=True))
         with gr.Tab("条例全文"):
             query = gr.Textbox(label="搜索条文", placeholder="输入关键词，如：用地", elem_id="reg-search")
-            gr.Markdown(f"{reg.adoption}")
             view = gr.HTML(regulation_html(reg), elem_id="regulation-view")
             query.change(app.search, query, view, show_progress="hidden")
 

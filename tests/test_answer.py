@@ -121,7 +121,31 @@ def test_model_saying_not_covered_is_a_refusal_with_suggestions(retriever):
 def test_answer_without_valid_citation_falls_back_to_quoting(retriever):
     ans = make(retriever, FakeLLM("政府会给每家企业一百万元。【第三十条】")).ask("技术改造有什么支持方式？")
     assert not ans.refused and ans.citations and ans.removed_citations == ["第三十条"]
-    assert "一百万元" not in ans.text and "直接引用条文" in ans.notices[0]
+    assert "一百万元" not in ans.text and "直接引用条文" in ans.notices[0] and ans.fallback
+
+
+def test_an_echo_then_a_refusal_is_a_refusal(retriever):
+    ans = make(retriever, FakeLLM("技术改造有什么支持方式？本条例未对此作出规定。")).ask("技术改造有什么支持方式？")
+    assert ans.refused and not ans.citations
+
+
+def test_a_refusal_phrase_inside_an_answer_is_removed(retriever):
+    llm = FakeLLM("可以采取无偿补助、融资租赁、保险补偿等方式。【第十条第一款】本条例未对此作出规定。")
+    ans = make(retriever, llm).ask("技术改造有什么支持方式？")
+    assert not ans.refused and "未对此作出规定" not in ans.text and not ans.fallback
+    assert ans.dropped == ["refusal phrase in an answer: 本条例未对此作出规定。"]
+
+
+def test_yes_no_answer_starts_with_the_answer_word(retriever, regulation):
+    q = "本省企业增资扩产能不能享受和新引进项目同等的优惠？"
+    llm = FakeLLM("是的。本省先进制造业企业增资扩产和技术改造投资项目可以实行与新引进项目同等优惠政策。【第十条第二款】")
+    ans = make(retriever, llm).ask(q)
+    assert ans.text.startswith("能。本省先进制造业企业增资扩产") and ans.text.endswith("依据：【第十条第二款】")
+    # the prompt named the two possible answers
+    assert "“能。”或“不能。”" in llm.prompts[0][1]["content"]
+    open_question = FakeLLM("能。政府可以采取无偿补助、融资租赁、保险补偿等方式支持技术改造。【第十条第一款】")
+    ans = make(retriever, open_question).ask("技术改造有什么支持方式？")
+    assert ans.text.startswith("政府可以") and "answer word: 能。" in ans.dropped  # no 能。 for a "what" question
 
 
 def test_model_failure_mid_answer_falls_back_to_quoting(retriever):

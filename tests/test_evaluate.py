@@ -86,3 +86,32 @@ def test_naive_chunks_cover_the_text_with_overlap(regulation):
     assert chunks[0][0][200:250] == chunks[1][0][:50]
     assert chunks[-1][0].endswith(text[-10:])
     assert chunks[0][1][0] == 1 and chunks[-1][1][-1] == len(regulation.articles)
+
+
+def test_cited_runs_by_hand():
+    from chatbot.tools.evaluate import cited_runs
+
+    assert cited_runs("可以。甲。乙。【第十条】丙。【第二条】") == [("甲。乙。", ["第十条"]), ("丙。", ["第二条"])]
+    assert cited_runs("甲。没有标签") == []
+
+
+def test_reader_scores_see_what_a_reader_sees(regulation):
+    from chatbot.answer import Answer
+    from chatbot.gold import GoldItem
+    from chatbot.tools.evaluate import reader_scores
+
+    c10 = regulation.resolve("第十条第一款")
+    item = GoldItem("x", "政府能不能支持技术改造？", (10,), ("无偿补助",), "enterprise", yes_no=True)
+
+    def answer(text, **kw):
+        return Answer(item.question, text, [c10], [], False, "fake", standalone=item.question, **kw)
+
+    good = reader_scores(item, answer("能。可以采取无偿补助、融资租赁、保险补偿等方式支持技术改造。【第十条第一款】\n依据：【第十条第一款】"),
+                         regulation, 150)
+    assert good == {"echo": False, "cited_question": False, "refusal_phrase": False, "fallback": False,
+                    "over_budget": False, "direct": True, "cited_runs": 1, "supported_runs": 1}
+    bad = reader_scores(item, answer("政府能不能支持技术改造？【第十条第一款】政府会发一百万元。【第十条第一款】"
+                                     "本条例未对此作出规定。\n依据：【第十条第一款】", fallback=True), regulation, 20)
+    assert bad["echo"] and bad["cited_question"] and bad["refusal_phrase"] and bad["fallback"]
+    # the echoed question shares its words with the clause: only the invented amount is unsupported
+    assert bad["over_budget"] and bad["direct"] is False and (bad["cited_runs"], bad["supported_runs"]) == (2, 1)

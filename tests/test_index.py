@@ -141,3 +141,37 @@ def test_queries_use_the_tokenizer_the_index_was_built_with(built_index):
     assert "链长制" in idx.tokenizer.query(q) and "链长制" not in plain.query(q)
     assert ablated.bm25_scores(q).tolist() == pytest.approx(ablated.bm25.get_scores(plain.query(q)).tolist())
     assert ablated.bm25_scores(q).tolist() != pytest.approx(idx.bm25_scores(q).tolist())
+
+
+def test_relevance_gate_is_calibrated_for_the_embedder(tmp_path, regulation, built_index):
+    """The tiny test embedder has its own cosine scale: the calibrated threshold comes from its own scores
+    of the gold questions, refuses no in-scope one, is stored in the manifest, and used by the assistant."""
+    import numpy as np
+
+    from chatbot.answer import Assistant
+    from chatbot.config import Settings
+    from chatbot.gold import load_gold
+    from chatbot.index import CALIBRATION_MARGIN
+    from chatbot.labels import article_refs
+    from chatbot.retrieve import Retriever
+    from conftest import ROOT
+
+    _, _, emb = built_index
+    gold = ROOT / "eval" / "gold.jsonl"
+    idx = build(regulation, tmp_path / "i", emb, log=lambda m: None, gold_file=gold)
+    cal = idx.manifest["relevance"]
+    items = [g for g in load_gold(gold, len(regulation.articles)) if g.in_scope
+             and not any(regulation.article(r.article) for r in article_refs(g.question))]
+    lowest = min(float(idx.dense_scores(emb.encode_queries([g.question])[0]).max()) for g in items)
+    assert cal["lowest_in_scope"] == pytest.approx(lowest, abs=1e-3)
+    assert cal["min_relevance"] == pytest.approx(np.floor(lowest * (1 - CALIBRATION_MARGIN) * 100) / 100)
+    assert cal["min_relevance"] < lowest and cal["in_scope"] == len(items)
+    a = Assistant(Settings(backend="extractive"), Retriever(idx, emb), None)
+    assert (a.min_relevance, a.relevance_source) == (cal["min_relevance"], "calibrated on gold.jsonl")
+    fixed = Assistant(Settings(backend="extractive", min_relevance="0.5"), Retriever(idx, emb), None)
+    assert (fixed.min_relevance, fixed.relevance_source) == (0.5, "setting")  # an explicit setting wins
+    # a changed gold file makes the calibration stale
+    other = tmp_path / "gold.jsonl"
+    other.write_text(gold.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    with pytest.raises(StaleIndex, match="calibrated"):
+        load(regulation, tmp_path / "i", emb.name, gold_file=other)

@@ -97,6 +97,20 @@ def test_regulation_search(app, regulation):
     assert "&lt;b&gt;" in app.search("<b>") and "<b>" not in app.search("<b>")
 
 
+def test_the_title_and_adoption_note_are_browsable_and_citable(app, regulation):
+    full = regulation_html(regulation)
+    assert full.index('data-clause="preamble"') < full.index('data-clause="a1p1"') and "2024年3月26日" in full
+    assert 'data-article="0"' in regulation_html(regulation, "常务委员会")
+    ans = app.assistant.ask("这个条例是哪次会议通过的？")
+    assert ans.citations[0].label == "题注" and 'href="#clause-preamble"' in render_answer(ans)
+
+
+def test_status_line_shows_the_relevance_gate(built_index):
+    _, idx, emb = built_index
+    a = Assistant(Settings(backend="extractive", min_relevance="0.42"), Retriever(idx, emb), None)
+    assert "相关度阈值 0.42，设定值" in WebApp(a, "fb.jsonl").status()
+
+
 def test_api_functions(app):
     out = app.api_ask("亩产效益")
     assert out["citations"][0]["label"] == "第十八条"

@@ -270,7 +270,7 @@ def cited_runs(body: str) -> list[tuple[str, list[str]]]:
     """(sentences, labels) for each run of sentences that ends with labels; a label shown once covers
     the sentences before it back to the previous label. A leading direct answer (可以。) is no claim.
 
-    cited_runs("可以。甲。乙【第十条】丙【第二条】") -> [("甲。乙", ["第十条"]), ("丙", ["第二条"])]
+    cited_runs("可以。甲。乙。【第十条】丙。【第二条】") -> [("甲。乙。", ["第十条"]), ("丙。", ["第二条"])]
     """
     runs, pending = [], ""
     for n, sentence in enumerate(x for x in SENTENCE.findall(body) if x.strip()):
