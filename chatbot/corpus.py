@@ -52,7 +52,11 @@ class Clause:
 
         Prefixing later paragraphs with their article's opening phrase (`context`) was measured and
         lowered dense Hit@1 on both question sets (see README), so the context is kept for display only.
+        The 题注 is searched by its adoption note alone: the title names the whole regulation, so it
+        would match every question about "this regulation" (这个江西的条例对我有约束吗).
         """
+        if self.article == PREAMBLE:
+            return self.text.split("\n")[-1]
         return self.text
 
     @property
