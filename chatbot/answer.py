@@ -21,10 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Settings
 from .citations import basis_list, check_citations
-from .shape import render as render_sentences
-from .shape import shape, yes_no
 from .config import MAX_TOP_K, Settings
 from .conversation import Turn, bounded, rewrite
 from .corpus import Clause, Regulation
@@ -33,6 +30,8 @@ from .llm import LLM, LLMError, LLMUnavailable, make_llm
 from .numerals import to_chinese
 from .retrieve import Hit, Retrieval, Retriever, open_retriever
 from .scope import out_of_scope
+from .shape import render as render_sentences
+from .shape import shape, yes_no
 
 PROMPTS = Path(__file__).parent / "prompts"
 NOT_COVERED = "本条例未对此作出规定"

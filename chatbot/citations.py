@@ -56,8 +56,10 @@ LEAD_IN = re.compile(r"^(?:根据|依据|按照|依照)[^，,。；]{0,40}?(?:[�
 OPENERS = ("可以", "能", "有", "是", "会", "算", "需要", "要", "支持", "鼓励", "应当", "对", "不", "没有", "否", "无",
            "条例没有", "本条例没有", "条例未", "本条例未")
 BARE_ANSWER_CHARS = 6  # 可以。 不需要。 没有。: an answer word alone, which needs no citation
-# a sentence that shares at least this share of its bigrams with the question restates it
+# a sentence that shares at least this share of its bigrams with the question, and adds fewer than
+# ECHO_NEW_BIGRAMS of its own, restates it ("是的，设区的市需要编制规划。" adds 2: an echo with a yes)
 ECHO_OVERLAP = 0.7
+ECHO_NEW_BIGRAMS = 4
 TERMINALS = "。！？；.!?;"
 
 
@@ -95,13 +97,16 @@ def is_bare_answer(sentence: str) -> bool:
 
 def restates(sentence: str, question: str) -> bool:
     """Whether a sentence only repeats the question: it asks something (ends with ？), or at least
-    ECHO_OVERLAP of its bigrams are the question's. restates("企业能不能享受同等优惠。", "企业能不能享受同等优惠？")
-    -> True; restates("可以。", ...) -> False (too short to overlap)."""
+    ECHO_OVERLAP of its bigrams are the question's and it adds fewer than ECHO_NEW_BIGRAMS.
+    restates("企业能不能享受同等优惠。", "企业能不能享受同等优惠？") -> True; restates("可以。", ...) -> False;
+    restates("条例把市场和政府的作用定位为市场主导、政府引导。", "条例把市场和政府的作用怎么定位？") -> False"""
     body = BRACKETS.sub("", sentence).strip()
     if body.endswith(("？", "?")):
         return True
     s = bigrams(body)
-    return len(s) >= MIN_BIGRAMS_TO_REPAIR and len(s & bigrams(question)) / len(s) >= ECHO_OVERLAP
+    shared = s & bigrams(question)
+    return (len(s) >= MIN_BIGRAMS_TO_REPAIR and len(shared) / len(s) >= ECHO_OVERLAP
+            and len(s - shared) < ECHO_NEW_BIGRAMS)
 
 
 def excerpt(clause: Clause, sentence: str) -> str:
@@ -155,6 +160,8 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
     """
     given_ids = {c.id for c in given}
     check = CitationCheck([], [], [])
+    pointed: list[Clause] = []  # clauses cited by a bare answer word
+    bare = False                # the model gave a bare answer word
 
     def resolve(raw: str, sentence: str) -> list[tuple[str, Clause]]:
         found = []
@@ -203,7 +210,11 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
             check.dropped.append(("cut off", body))
             continue
         if is_bare_answer(body):
-            labels = []  # "能。【第九条】": the answer word needs no citation (shape decides whether it stays)
+            # "有。【第七条第一款】": the answer word needs no citation (shape decides whether it stays); the
+            # clause the model named is its reason, shown in the clause's own words unless a point cites it
+            pointed.extend(c for _, c in labels)
+            bare = True
+            labels = []
         if labels and not is_supported_by(body, [c for _, c in labels]):
             other = [c for c in given if is_supported_by(body, [c])]
             if other:  # the model's words are a given clause's, under the wrong label: cite that clause
@@ -227,6 +238,13 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
             continue  # the same words twice (a replaced sentence can repeat one already given)
         check.sentences.append(Sentence(body, tuple(dict.fromkeys(x for x, _ in pairs)),
                                         tuple(dict.fromkeys(c for _, c in pairs))))
+    if bare and not pointed and not check.cited:
+        pointed = given[:1]  # a bare answer word with no valid reason: the best evidence is its reason
+    for clause in dict.fromkeys(pointed):
+        if clause not in check.cited:
+            check.sentences.append(Sentence(excerpt(clause, question or answer), (regulation.cite(clause),),
+                                            (clause,)))
+            check.added.append(regulation.cite(clause))
     return check
 
 

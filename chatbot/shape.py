@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .citations import BRACKETS, SENTENCE, Sentence, is_bare_answer, opens_with_answer, restates
+from .citations import BRACKETS, SENTENCE, Sentence, is_bare_answer, restates
 
 # a yes/no question and the two answers it admits: 能不能 -> 能 / 不能, 有没有 -> 有 / 没有, ...
 YES_NO = [
@@ -53,7 +53,8 @@ def polarity(text: str, answers: tuple[str, str], question: str) -> str | None:
     polarity("江西大力发展制造业，不会不顾环保。", ("会", "不会"), "江西大力发展制造业，会不会不顾环保？") -> "不会"
     polarity("县级以上人民政府有关部门应当……", ("有", "没有"), "有没有支持？") -> None
     """
-    first = BRACKETS.sub("", next((s for s in SENTENCE.findall(text) if s.strip()), "")).strip()
+    sentences = [BRACKETS.sub("", s).strip() for s in SENTENCE.findall(text)]
+    first = next((s for s in sentences if s and not s.endswith(("？", "?"))), "")  # past a repeated question
     yes, no = answers
     for word in (no, yes):
         if first.startswith(word):

@@ -97,3 +97,13 @@ def test_the_same_label_on_consecutive_sentences_is_shown_once():
 def test_opens_with_answer():
     assert opens_with_answer("可以。") and opens_with_answer("不能。") and opens_with_answer("条例没有规定。")
     assert not opens_with_answer("县级以上人民政府应当……")
+
+
+def test_a_bare_answer_word_gets_its_reason_in_the_clause_words(regulation, a10):
+    q = "增资扩产项目能不能享受同等优惠？"
+    out = check_citations("能。【第十条第二款】", a10, regulation, question=q)
+    assert [s.text for s in out.sentences][0] == "能。" and out.sentences[1].labels == ("第十条第二款",)
+    assert out.sentences[1].text in a10[1].text + "。" and out.added == ["第十条第二款"]
+    # a label that was not given: the best evidence (the first given clause) is the reason
+    out = check_citations("能。【第二十条】", a10, regulation, question=q)
+    assert out.removed == ["第二十条"] and out.sentences[1].clauses == (a10[0],)
