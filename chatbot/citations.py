@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from .corpus import Article, Clause, Regulation
-from .labels import LABEL_PATTERN, find_labels
+from .labels import LABEL_PATTERN, NUM, find_labels
 
 # a sentence is supported by a clause when at least this share of its character bigrams occur in it;
 # the same threshold decides citation repair here and the faithfulness metric in the evaluation
@@ -50,16 +50,21 @@ def is_supported(sentence: str, clauses: list[Clause]) -> bool:
 
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?|[零一二三四五六七八九十百千万亿两]{2,}|[零一二三四五六七八九十两][万亿元年倍]")
-# "根据《…》第六条第一款，" / "依据第十条的规定，": a lead-in the label at the end already says
-LEAD_IN = re.compile(r"^(?:根据|依据|按照|依照)[^，,。；]{0,40}?(?:[条款项]|》|规定)(?:的规定|规定)?[，,]\s*")
+# "根据《…》第六条第一款，" / "依据第十条的规定，" / "十七条说了": a lead-in the label at the end already says
+LEAD_IN = re.compile(r"^(?:(?:根据|依据|按照|依照)[^，,。；]{0,40}?(?:[条款项]|》|规定)(?:的规定|规定)?[，,]"
+                     rf"|(?:条例)?第?{NUM}条(?:第{NUM}款)?(?:说了|规定了?|指出|明确)[：:，,]?)\s*")
+# list numbering and markdown a model adds: "1. ", "（2）", "- ", "**试点示范**："
+LIST_MARK = re.compile(r"^(?:\d+[.、)）](?!\d)|[（(]\d+[)）]|[-*•·])\s*|\*\*")
 # how a direct answer to a yes/no question starts (the answer word, or that the regulation is silent)
 OPENERS = ("可以", "能", "有", "是", "会", "算", "需要", "要", "支持", "鼓励", "应当", "对", "不", "没有", "否", "无",
            "条例没有", "本条例没有", "条例未", "本条例未")
 BARE_ANSWER_CHARS = 6  # 可以。 不需要。 没有。: an answer word alone, which needs no citation
 # a sentence that shares at least this share of its bigrams with the question, and adds fewer than
-# ECHO_NEW_BIGRAMS of its own, restates it ("是的，设区的市需要编制规划。" adds 2: an echo with a yes)
+# ECHO_NEW_BIGRAMS of its own, restates it ("是的，设区的市需要编制规划。" adds 2: an echo with a yes;
+# "财政资金主要起引导作用。" adds 3 to "财政资金主要起啥作用？": an answer)
 ECHO_OVERLAP = 0.7
-ECHO_NEW_BIGRAMS = 4
+ECHO_NEW_BIGRAMS = 3
+INTRO_WORDS = re.compile(r"以下|如下|下列|这些|几个方面|几点|包括")
 TERMINALS = "。！？；.!?;"
 
 
@@ -103,7 +108,8 @@ def restates(sentence: str, question: str) -> bool:
     body = BRACKETS.sub("", sentence).strip()
     if body.endswith(("？", "?")):
         return True
-    s = bigrams(body)
+    # "……有以下职责：" introduces a list: its 以下 adds nothing
+    s = bigrams(INTRO_WORDS.sub("", body) if body.endswith(("：", ":")) else body)
     shared = s & bigrams(question)
     return (len(s) >= MIN_BIGRAMS_TO_REPAIR and len(shared) / len(s) >= ECHO_OVERLAP
             and len(s - shared) < ECHO_NEW_BIGRAMS)
@@ -152,11 +158,14 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
     - a label naming a clause that does not exist, or one not given to the model, is removed;
     - 【第十条】 for a multi-paragraph article becomes the given paragraph that best supports the sentence;
     - a sentence naming an article that does not exist (第三十条) is dropped;
+    - list numbers, markdown and lead-ins ("根据第十条规定，", "十七条说了") are taken off;
     - a sentence that restates `question`, or holds one of `drop_phrases`, is dropped;
     - a cited sentence its clauses do not support (`is_supported_by`) is replaced by their own words;
     - a sentence without a label gets the given clause that supports it best, when that support is at
       least `min_support` and ahead of the runner-up by `margin`;
-    - a last sentence cut off mid-way (no end mark, no label: the token budget ran out) is dropped.
+    - a last sentence cut off mid-way (no end mark, no label: the token budget ran out) is dropped;
+    - a clause named only by a bare answer word (有。【第七条】) or by a dropped echo, when nothing else is
+      cited, is shown in its own words (`excerpt`), so the model's choice of clause is not lost.
     """
     given_ids = {c.id for c in given}
     check = CitationCheck([], [], [])
@@ -197,11 +206,12 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
         labels: list[tuple[str, Clause]] = []
         for m in BRACKETS.finditer(sentence):
             labels.extend(resolve(m.group(1), body))
-        body = body.strip()
+        body = LIST_MARK.sub("", body.strip()).strip()
         if LEAD_IN.match(body) and LEAD_IN.sub("", body):
             body = LEAD_IN.sub("", body)
         if question and restates(body, question):
             check.dropped.append(("restates the question", body))
+            pointed.extend(c for _, c in labels)  # the clause the model meant, if nothing else cites one
             continue
         if any(p in body for p in drop_phrases):
             check.dropped.append(("refusal phrase in an answer", body))
@@ -238,7 +248,9 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
             continue  # the same words twice (a replaced sentence can repeat one already given)
         check.sentences.append(Sentence(body, tuple(dict.fromkeys(x for x, _ in pairs)),
                                         tuple(dict.fromkeys(c for _, c in pairs))))
-    if bare and not pointed and not check.cited:
+    if check.cited:
+        pointed = [c for c in pointed if bare]  # reasons for an answer word only; points are there
+    elif bare and not pointed:
         pointed = given[:1]  # a bare answer word with no valid reason: the best evidence is its reason
     for clause in dict.fromkeys(pointed):
         if clause not in check.cited:

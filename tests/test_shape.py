@@ -107,3 +107,19 @@ def test_a_bare_answer_word_gets_its_reason_in_the_clause_words(regulation, a10)
     # a label that was not given: the best evidence (the first given clause) is the reason
     out = check_citations("能。【第二十条】", a10, regulation, question=q)
     assert out.removed == ["第二十条"] and out.sentences[1].clauses == (a10[0],)
+
+
+def test_list_numbers_markdown_and_lead_ins_are_taken_off(regulation, a10):
+    out = check_citations("1. **技术改造**：可以采取无偿补助、融资租赁、保险补偿等方式。【第十条第一款】\n"
+                          "2. 第十条规定，增资扩产可以实行与新引进项目同等优惠政策。【第十条第二款】", a10, regulation)
+    assert [s.text for s in out.sentences] == ["技术改造：可以采取无偿补助、融资租赁、保险补偿等方式。",
+                                               "增资扩产可以实行与新引进项目同等优惠政策。"]
+    assert out.replaced == []  # "1." and "2." are list numbers, not figures the clauses lack
+
+
+def test_an_echo_with_a_label_points_at_its_clause(regulation, a10):
+    q = "政府在技术改造方面有什么职责？"
+    out = check_citations("政府在技术改造方面有以下职责：【第十条第一款】", a10, regulation, question=q)
+    assert out.dropped[0][0] == "restates the question"
+    assert [s.labels for s in out.sentences] == [("第十条第一款",)] and out.sentences[0].text in a10[0].text + "。"
+    assert not restates("政府财政资金在先进制造业里主要起引导作用。", "政府财政资金在先进制造业里主要起啥作用？")
