@@ -4,8 +4,8 @@ within a length budget, each label shown once at the end of its run of sentences
 A small model does not always answer in this shape, so the pipeline enforces it after the citation check
 (`chatbot.citations`), which has already dropped echoes, refusal phrases and unsupported sentences:
 
-    question 企业能不能共享高校的大型科研仪器？  model 企业可以共享。推动……开放共享。【第九条第三款】……
-    -> 可以。推动重大科研基础设施设备与大型科研仪器向先进制造业企业开放共享。【第九条第三款】
+    question 企业能不能共享高校的大型科研仪器？  model 是的，企业可以共享。推动……开放共享。【第九条第三款】
+    -> 能。推动重大科研基础设施设备与大型科研仪器向先进制造业企业开放共享。【第九条第三款】
 
 What it leaves to others: which sentences are true to their clauses (`chatbot.citations`), prompts and
 refusals (`chatbot.answer`).

@@ -123,3 +123,13 @@ def test_an_echo_with_a_label_points_at_its_clause(regulation, a10):
     assert out.dropped[0][0] == "restates the question"
     assert [s.labels for s in out.sentences] == [("第十条第一款",)] and out.sentences[0].text in a10[0].text + "。"
     assert not restates("政府财政资金在先进制造业里主要起引导作用。", "政府财政资金在先进制造业里主要起啥作用？")
+
+
+def test_the_module_example(regulation):
+    """Replays the example in chatbot/shape.py's docstring."""
+    q = "企业能不能共享高校的大型科研仪器？"
+    raw = "是的，企业可以共享。推动重大科研基础设施设备与大型科研仪器向先进制造业企业开放共享。【第九条第三款】"
+    out, dropped = shape(check_citations(raw, [regulation.resolve("第九条第三款")], regulation, question=q).sentences,
+                         q, raw, 150)
+    assert render(out) == "能。推动重大科研基础设施设备与大型科研仪器向先进制造业企业开放共享。【第九条第三款】"
+    assert dropped == [("no citation", "是的，企业可以共享。")]
