@@ -40,6 +40,7 @@ FORMAT = "regqa-index/2"  # 2: the preamble (题注) clause and the relevance ca
 CALIBRATION_MARGIN = 0.2
 
 
+RARE_MAX_DF = 1  # a rare term is one that this many clauses use at most (swept: chatbot.retrieve, README)
 # 第十, 十条, 第十条: numbering, which article lookup handles; never a rare term
 NUMBERING = re.compile(rf"第?{NUM}[条款项章节]?|第")
 
@@ -67,10 +68,8 @@ class Index:
         return np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
 
     def rare_term_scores(self, question: str) -> np.ndarray:
-        """Rare question terms found verbatim in clauses (see `retrieve.rare_term_scores`). Terms of the
+        """Rare question terms found verbatim in clauses (see `rare_term_scores` below). Terms of the
         regulation's title (先进制造业, 条例) name the whole text, not a clause, so they do not count."""
-        from .retrieve import rare_term_scores
-
         if self._texts is None:
             self._texts = [unicodedata.normalize("NFKC", c.search_text).lower() for c in self.clauses]
             self._title_terms = set(self.tokenizer(self.regulation.title))
@@ -85,6 +84,25 @@ class Index:
         out = np.full(len(self.clauses), -1.0, dtype=np.float32)
         out[ids[0]] = scores[0]
         return out
+
+
+def rare_term_scores(terms: list[str], texts: list[str], max_df: int = RARE_MAX_DF) -> np.ndarray:
+    """Per text, the weight of the rarest question term it contains verbatim, 0 if none:
+    max over terms t in the text of log(N / df_t) / log(N), for terms with 1 <= df_t <= max_df, where
+    df_t is the number of texts containing t and N the number of texts (so a term in one text weighs 1).
+
+    rare_term_scores(["家具", "产业"], ["现代家具产业", "产业集群", "产业链"], 1) -> [1.0, 0.0, 0.0]
+    (家具 is in 1 of 3 texts: log(3/1)/log(3) = 1; 产业 is in all three: too common to count)
+    """
+    n = len(texts)
+    out = np.zeros(n, dtype=np.float64)
+    if n < 2:
+        return out
+    for t in dict.fromkeys(terms):
+        where = [i for i, x in enumerate(texts) if t in x]
+        if 1 <= len(where) <= max_df:
+            out[where] = np.maximum(out[where], np.log(n / len(where)) / np.log(n))
+    return out
 
 
 def build_bm25(texts: list[str], tokenizer: Tokenizer) -> bm25s.BM25:

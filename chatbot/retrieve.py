@@ -36,8 +36,7 @@ ORDER_STEP = 0.01
 # them by up to EXACT_WEIGHT times the best fused score. Swept on the gold set (max df 1-3, weight 0.1-0.3,
 # terms of 2 or 3+ characters): words used by one clause only, at 0.1-0.2, were best (Hit@1 +0.011) and left
 # the held-out set unchanged; at 2-3 clauses a word already lifts wrong ones (README, "no rare-term match")
-RARE_MAX_DF = 1
-EXACT_WEIGHT = 0.2
+EXACT_WEIGHT = 0.2  # RARE_MAX_DF lives with the scoring, in chatbot.index
 
 
 def rrf(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
@@ -99,25 +98,6 @@ class Retrieval:
     def articles(self, k: int | None = None) -> list[ArticleHit]:
         """The first k articles retrieved, each with its clause hits, ranked by their best clause."""
         return group_by_article(self.hits)[:k]
-
-
-def rare_term_scores(terms: list[str], texts: list[str], max_df: int = RARE_MAX_DF) -> np.ndarray:
-    """Per text, the weight of the rarest question term it contains verbatim, 0 if none:
-    max over terms t in the text of log(N / df_t) / log(N), for terms with 1 <= df_t <= max_df, where
-    df_t is the number of texts containing t and N the number of texts (so a term in one text weighs 1).
-
-    rare_term_scores(["家具", "产业"], ["现代家具产业", "产业集群", "产业链"], 1) -> [1.0, 0.0, 0.0]
-    (家具 is in 1 of 3 texts: log(3/1)/log(3) = 1; 产业 is in all three: too common to count)
-    """
-    n = len(texts)
-    out = np.zeros(n, dtype=np.float64)
-    if n < 2:
-        return out
-    for t in dict.fromkeys(terms):
-        where = [i for i, x in enumerate(texts) if t in x]
-        if 1 <= len(where) <= max_df:
-            out[where] = np.maximum(out[where], np.log(n / len(where)) / np.log(n))
-    return out
 
 
 def group_by_article(hits: list[Hit]) -> list[ArticleHit]:

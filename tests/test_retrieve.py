@@ -112,7 +112,7 @@ def test_fusion_comes_from_settings(built_index):
 
 
 def test_rare_term_scores_by_hand():
-    from chatbot.retrieve import rare_term_scores
+    from chatbot.index import rare_term_scores
 
     # 家具 is in 1 of 3 texts: log(3/1)/log(3) = 1;  产业 is in all three: too common to count
     assert rare_term_scores(["家具", "产业"], ["现代家具产业", "产业集群", "产业链"], 1).tolist() == [1.0, 0.0, 0.0]
