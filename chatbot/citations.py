@@ -66,6 +66,7 @@ ECHO_OVERLAP = 0.7
 ECHO_NEW_BIGRAMS = 3
 INTRO_WORDS = re.compile(r"以下|如下|下列|这些|几个方面|几点|包括")
 TERMINALS = "。！？；.!?;"
+UNSUPPORTED = "not supported by the clause it cites"
 
 
 def numbers_in(text: str) -> list[str]:
@@ -138,11 +139,15 @@ class CitationCheck:
     removed: list[str]               # labels that failed the check (unknown, not given, or naming no article)
     added: list[str]                 # labels added to uncited sentences
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (why, sentence) for each sentence dropped
-    replaced: list[str] = field(default_factory=list)  # unsupported cited sentences replaced by clause words
 
     @property
     def text(self) -> str:
         return "".join(s.text + "".join(f"【{x}】" for x in s.labels) for s in self.sentences).strip()
+
+    @property
+    def replaced(self) -> list[str]:
+        """The cited sentences their clauses did not support, which the clauses' own words replaced."""
+        return [s for why, s in self.dropped if why == UNSUPPORTED]
 
     @property
     def cited(self) -> list[Clause]:
@@ -169,7 +174,7 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
     """
     given_ids = {c.id for c in given}
     check = CitationCheck([], [], [])
-    pointed: list[Clause] = []  # clauses cited by a bare answer word
+    pointed: list[Clause] = []  # clauses named by a bare answer word or by a dropped echo
     bare = False                # the model gave a bare answer word
 
     def resolve(raw: str, sentence: str) -> list[tuple[str, Clause]]:
@@ -232,8 +237,7 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
                 check.removed.extend(x for x, _ in labels)
                 labels = [(regulation.cite(best), best)]
             else:
-                check.dropped.append(("not supported by the clause it cites", body))
-                check.replaced.append(body)
+                check.dropped.append((UNSUPPORTED, body))
                 body = excerpt(labels[0][1], body)
                 labels = labels[:1]
         if not labels and len(bigrams(body)) >= MIN_BIGRAMS_TO_REPAIR and given:
