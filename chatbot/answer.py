@@ -25,7 +25,7 @@ from .citations import basis_list, check_citations
 from .config import MAX_TOP_K, Settings
 from .conversation import Turn, bounded, rewrite
 from .corpus import Clause, Regulation
-from .labels import format_label
+from .labels import find_labels, format_label
 from .llm import LLM, LLMError, LLMUnavailable, make_llm
 from .numerals import to_chinese
 from .retrieve import Hit, Retrieval, Retriever, open_retriever
@@ -107,14 +107,26 @@ def render(name: str, **values) -> str:
 
 
 def build_messages(regulation: Regulation, question: str, clauses: list[Clause],
-                   max_chars: int = Settings.max_answer_chars) -> list[dict]:
+                   max_chars: int = Settings.max_answer_chars, retry: bool = False) -> list[dict]:
+    """The chat messages for one question. `retry` is the second try after an unusable output (a small
+    model that only repeated the question): the example becomes a worked exchange before the question,
+    and the question is followed by a reminder (prompts/retry.txt)."""
     context = "\n".join(f"【{c.label}】{c.text}" for c in clauses)
-    system = rules(regulation, max_chars) + "\n" + render("example.txt")
     answers = yes_no(question)
     # a yes/no question names its two possible answers, so that the first sentence can be one of them
     hint = render("yes_no.txt", yes=answers[0], no=answers[1]) if answers else ""
-    return [{"role": "system", "content": system},
-            {"role": "user", "content": render("user.txt", clauses=context, question=question, hint=hint)}]
+    user = render("user.txt", clauses=context, question=question, hint=hint)
+    if not retry:
+        return [{"role": "system", "content": rules(regulation, max_chars) + "\n" + render("example.txt")},
+                {"role": "user", "content": user}]
+    question_ex, answer_ex = re.search(r"【问题】(.+)\n【回答】(.+)", render("example.txt")).groups()
+    cited = [c for _, label in find_labels(answer_ex) if isinstance(c := regulation.resolve(label), Clause)]
+    context_ex = "\n".join(f"【{c.label}】{c.text}" for c in cited)
+    return [{"role": "system", "content": rules(regulation, max_chars)},
+            {"role": "user", "content": render("user.txt", clauses=context_ex, question=question_ex, hint="")},
+            {"role": "assistant", "content": answer_ex},
+            {"role": "user", "content": render("user.txt", clauses=context, question=question,
+                                               hint="\n".join(x for x in (hint.strip(), render("retry.txt").strip()) if x))}]
 
 
 def rules(regulation: Regulation, max_chars: int) -> str:
@@ -244,7 +256,20 @@ class Assistant:
         timings |= {"first_token": first or (gen_end - t0), "generation": gen_end - t0 - timings["retrieval"],
                     "tokens": float(len(pieces)),
                     "tokens_per_s": (len(pieces) - 1) / max(gen_end - t0 - (first or 0), 1e-6) if len(pieces) > 1 else 0.0}
-        yield Event("answer", answer=self._finish(raw, r, given, timings, t0, **base))
+        ans = self._finish(raw, r, given, timings, t0, **base)
+        if ans.fallback:
+            # nothing usable (a small model that only repeated the question): one more try, worded otherwise
+            retry = build_messages(self.regulation, standalone, given, self.settings.max_answer_chars, retry=True)
+            try:
+                second = self._finish("".join(self.llm.stream(retry, self.settings.max_new_tokens)),
+                                      r, given, timings, t0, **base)
+            except LLMError:
+                second = ans
+            timings["retries"] = 1.0
+            if not second.fallback:
+                second.dropped = [f"first try, {x}" for x in ans.dropped] + second.dropped
+                ans = second
+        yield Event("answer", answer=ans)
 
     # -- pieces of the pipeline --
 

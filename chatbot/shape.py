@@ -19,29 +19,44 @@ from dataclasses import replace
 from .citations import BRACKETS, SENTENCE, Sentence, is_bare_answer, restates
 
 # a yes/no question and the two answers it admits: 能不能 -> 能 / 不能, 有没有 -> 有 / 没有, ...
+# (traditional characters too: 有沒有, 嗎)
 YES_NO = [
-    (re.compile(r"有没有|有无|有.{0,20}吗"), ("有", "没有")),
-    (re.compile(r"可不可以|可否|可以.{0,20}吗"), ("可以", "不可以")),
-    (re.compile(r"需不需要|要不要|需要.{0,20}吗"), ("需要", "不需要")),
-    (re.compile(r"能不能|能否|能.{0,20}吗"), ("能", "不能")),
-    (re.compile(r"会不会|会.{0,20}吗"), ("会", "不会")),
-    (re.compile(r"算不算|算.{0,20}吗"), ("算", "不算")),
-    (re.compile(r"是不是|是否|是.{0,20}吗"), ("是", "不是")),
-    (re.compile(r"吗[？?。！!\s]*$"), ("是", "不是")),
+    (re.compile(r"有[没沒]有|有无|有.{0,20}[吗嗎]"), ("有", "没有")),
+    (re.compile(r"可不可以|可否|可以.{0,20}[吗嗎]"), ("可以", "不可以")),
+    (re.compile(r"需不需要|要不要|需要.{0,20}[吗嗎]"), ("需要", "不需要")),
+    (re.compile(r"能不能|能否|能.{0,20}[吗嗎]"), ("能", "不能")),
+    (re.compile(r"会不会|会.{0,20}[吗嗎]"), ("会", "不会")),
+    (re.compile(r"算不算|算.{0,20}[吗嗎]"), ("算", "不算")),
+    (re.compile(r"是不是|是否|是.{0,20}[吗嗎]"), ("是", "不是")),
 ]
+# X不X with a two-character verb: 支不支持 -> 支持 / 不支持; any other X不X: 给不给 -> 给 / 不给
+TWO_CHARACTER = re.compile(r"(支|属|享|允|鼓|符|包|涉|适|提|补|扶)不\1(持|于|受|许|励|合|括|及|用|供|贴|助)")
+X_NOT_X = re.compile(r"([\u4e00-\u9fff])不\1")
+ENDS_WITH_MA = re.compile(r"[吗嗎][？?。！!\s]*$")
+WH = re.compile(r"哪些|哪个|哪里|哪儿|什么|怎么|怎样|如何|多少|为什么|为啥|啥|谁")
 MAX_POINTS = 3          # cited points after the direct answer
 
 
 def yes_no(question: str) -> tuple[str, str] | None:
-    """The (yes, no) answer words of a yes/no question, or None for other questions.
+    """The (yes, no) answer words of a yes/no question, or None for other questions. A question of
+    several parts is judged by its first part: 有没有数据公布？谁负责统计 is a yes/no question,
+    谁来定的？有没有专家参与 is not (its first answer is a who).
 
-    yes_no("企业能不能享受同等优惠？") -> ("能", "不能");  yes_no("有哪些支持？") -> None
+    yes_no("企业能不能享受同等优惠？") -> ("能", "不能");  yes_no("政府给不给钱？") -> ("给", "不给")
+    yes_no("有哪些支持？") -> None
     """
-    if re.search(r"哪些|哪个|哪里|什么|怎么|怎样|如何|多少|为什么|为啥|谁", question):
+    first = next((p for p in re.split(r"[？?]", question) if p.strip()), "")
+    if WH.search(first):
         return None
     for pattern, answers in YES_NO:
-        if pattern.search(question):
+        if pattern.search(first):
             return answers
+    if m := TWO_CHARACTER.search(first):
+        return m.group(1) + m.group(2), "不" + m.group(1) + m.group(2)
+    if (m := X_NOT_X.search(first)) and m.group(1) not in "不一":
+        return m.group(1), "不" + m.group(1)
+    if ENDS_WITH_MA.search(first + "？"):
+        return "是", "不是"
     return None
 
 
@@ -63,7 +78,10 @@ def polarity(text: str, answers: tuple[str, str], question: str) -> str | None:
         return yes  # a plain yes, whatever the question's verb
     if first.startswith(("不", "没有", "否")):
         return no
-    if not restates(first, question) or re.search(rf"{yes}[不没]{yes}|是否|能否|可否|有无", first):
+    asks = re.search(rf"{yes[0]}[不没]{yes}|是否|能否|可否|有无", first)
+    if len(yes) >= 2 and yes in first and not asks and not first.endswith(("吗", "嗎")):
+        return no if no in first else yes  # 支不支持 -> "条例支持企业……": the verb itself, or negated
+    if not restates(first, question) or asks:
         return None  # not an answer, or the question itself repeated
     return no if no in first else (yes if yes in first else None)
 
@@ -74,9 +92,8 @@ def shape(sentences: list[Sentence], question: str, raw: str,
 
     Every sentence is cited, except a direct answer word first: for a yes/no question, the answer word
     of the model's own first sentence (`polarity`); an open question gets none (a model's "能。" before
-    "哪些支持" is dropped). Then at most MAX_POINTS cited sentences, as many as fit in `max_chars`
-    characters (labels not counted); a first point too long on its own is cut at a comma or list mark,
-    and a cut list ends with 等.
+    "哪些支持" is dropped). Then at most MAX_POINTS cited points (`select`: a point that brings another
+    article first), fitted into `max_chars` characters, labels not counted (`fit`).
     """
     dropped: list[tuple[str, str]] = []
     out: list[Sentence] = []
@@ -84,37 +101,126 @@ def shape(sentences: list[Sentence], question: str, raw: str,
     word = polarity(raw, answers, question) if answers else None
     if word:
         out.append(Sentence(f"{word}。"))
+    points = []
     for s in sentences:
-        if not s.labels:
+        if s.labels:
+            points.append(s)
+        else:
             dropped.append(("answer word" if is_bare_answer(s.text) else "no citation", s.text))
-        elif sum(1 for x in out if x.labels) >= MAX_POINTS:
-            dropped.append(("more than three points", s.text))
-        else:
-            out.append(s)
-    return fit(out, max_chars, dropped), dropped
+    kept = select(points, MAX_POINTS)
+    dropped += [("more than three points", s.text) for s in points if s not in kept]
+    return fit(out + kept, max_chars, dropped, question), dropped
 
 
-def fit(sentences: list[Sentence], max_chars: int, dropped: list[tuple[str, str]]) -> list[Sentence]:
-    """Keep sentences while they fit in `max_chars`; cut the first cited point if it alone is too long."""
-    out: list[Sentence] = []
-    used = 0
-    for s in sentences:
-        if used + len(s.text) <= max_chars:
-            out.append(s)
-            used += len(s.text)
-        elif not any(x.labels for x in out) and s.labels:
-            out.append(replace(s, text=cut(s.text, max_chars - used)))
-            used = max_chars
-        else:
-            dropped.append(("over the length budget", s.text))
+def _articles(s: Sentence) -> set[str]:
+    return {label.split("条")[0] for label in s.labels}
+
+
+def select(points: list[Sentence], n: int) -> list[Sentence]:
+    """At most `n` points in reading order, a point that cites an article not cited yet before one that
+    repeats an article: a question about two articles keeps one point of each.
+
+    points cite 第十条, 第十条, 第十条, 第十二条; n=3 -> the first two on 第十条 and the one on 第十二条
+    """
+    chosen: list[int] = []
+    seen: set[str] = set()
+    for i, s in enumerate(points):
+        if len(chosen) < n and not _articles(s) <= seen:
+            chosen.append(i)
+            seen |= _articles(s)
+    for i in range(len(points)):
+        if len(chosen) < n and i not in chosen:
+            chosen.append(i)
+    return [points[i] for i in sorted(chosen)]
+
+
+MIN_POINT = 24   # a point cut shorter than this says too little: drop the last point instead
+
+
+def fit(sentences: list[Sentence], max_chars: int, dropped: list[tuple[str, str]],
+        question: str = "") -> list[Sentence]:
+    """The sentences within `max_chars` characters (labels not counted).
+
+    When they do not fit, every cited point gets a fair share of the budget (a short point keeps its
+    length and leaves the rest to the others) and a longer point is cut to its share by `cut`, keeping
+    the parts that speak to the question; if a share would fall below MIN_POINT characters, the last
+    point repeating an article (else the last point) is left out and the shares are computed again.
+    """
+    head = [s for s in sentences if not s.labels]
+    points = [s for s in sentences if s.labels]
+    budget = max_chars - sum(len(s.text) for s in head)
+    while points:
+        shares = _shares([len(s.text) for s in points], budget)
+        if min(shares) >= min(MIN_POINT, *(len(s.text) for s in points)) or len(points) == 1:
+            break
+        gone = points.pop(_last_repeat(points))
+        dropped.append(("over the length budget", gone.text))
+    if not points:
+        return head
+    out = list(head)
+    for s, share in zip(points, _shares([len(s.text) for s in points], budget)):
+        out.append(s if len(s.text) <= share else replace(s, text=cut(s.text, max(share, 2), question)))
     return out
 
 
-def cut(text: str, limit: int) -> str:
-    """The longest head of `text` within `limit` characters that ends at a comma or list mark.
+def _last_repeat(points: list[Sentence]) -> int:
+    """The index of the last point whose articles an earlier point already cites, else of the last point."""
+    seen: set[str] = set()
+    last = len(points) - 1
+    for i, s in enumerate(points):
+        if _articles(s) <= seen:
+            last = i
+        seen |= _articles(s)
+    return last
 
-    cut("支持甲、乙、丙和丁等方式。", 7) -> "支持甲、乙等。"  (a cut list says so with 等)
+
+def _shares(lengths: list[int], budget: int) -> list[int]:
+    """Water-filling: points shorter than an equal share keep their length, the rest share what is left.
+
+    _shares([10, 100, 100], 110) -> [10, 50, 50]
     """
+    shares = [0] * len(lengths)
+    left, open_ = budget, sorted(range(len(lengths)), key=lambda i: lengths[i])
+    while open_:
+        each = left // len(open_)
+        i = open_[0]
+        if lengths[i] <= each:
+            shares[i] = lengths[i]
+            left -= lengths[i]
+            open_.pop(0)
+        else:
+            for j in open_:
+                shares[j] = each
+            break
+    return shares
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def cut(text: str, limit: int, question: str = "") -> str:
+    """`text` within `limit` characters, cut at commas and list marks, ending with 。.
+
+    Without a question: the longest head that ends at a comma or list mark (a cut list ends with 等).
+    With one: the first part (who acts) and then the parts sharing most with the question, in their
+    own order, so that a long clause keeps what was asked about.
+
+    cut("支持甲、乙、丙和丁等方式。", 7) -> "支持甲、乙等。"
+    cut("政府应当统筹资金，支持企业上市，加强人才培养。", 20, "企业上市有支持吗") -> "政府应当统筹资金，支持企业上市。"
+    """
+    body = text.rstrip("。！!；;，,")
+    parts = re.split(r"(?<=[，；,;])", body)
+    if question and len(parts) > 2 and len(parts[0]) < limit:
+        q = _bigrams(question)
+        rank = sorted(range(1, len(parts)), key=lambda i: (-len(_bigrams(parts[i]) & q), i))
+        keep, used = {0}, len(parts[0])
+        for i in rank:
+            if used + len(parts[i]) <= limit - 1 and _bigrams(parts[i]) & q:
+                keep.add(i)
+                used += len(parts[i])
+        if len(keep) > 1:
+            return "".join(parts[i] for i in sorted(keep)).rstrip("，；,;") + "。"
     head = text[:max(limit - 1, 1)]
     pos = max(head.rfind(x) for x in "，、；,;")
     if pos <= 0:

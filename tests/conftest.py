@@ -25,16 +25,19 @@ class FakeLLM(LLM):
 
     backend = "fake"
 
-    def __init__(self, reply: str = "", fail_after: int | None = None):
+    def __init__(self, reply: str | list[str] = "", fail_after: int | None = None):
         super().__init__("fake-model")
-        self.reply, self.fail_after, self.prompts = reply, fail_after, []
+        # a list of replies is given one per call, the last one repeated
+        self.replies = [reply] if isinstance(reply, str) else list(reply)
+        self.fail_after, self.prompts = fail_after, []
 
     def stream(self, messages, max_new_tokens=256):
+        reply = self.replies[min(len(self.prompts), len(self.replies) - 1)]
         self.prompts.append(messages)
-        for i in range(0, len(self.reply), 4):
+        for i in range(0, len(reply), 4):
             if self.fail_after is not None and i >= self.fail_after:
                 raise LLMError("fake failure")
-            yield self.reply[i:i + 4]
+            yield reply[i:i + 4]
 
 
 @pytest.fixture(scope="session")

@@ -124,6 +124,26 @@ def test_answer_without_valid_citation_falls_back_to_quoting(retriever):
     assert "一百万元" not in ans.text and "直接引用条文" in ans.notices[0] and ans.fallback
 
 
+def test_an_unusable_output_is_tried_once_more_worded_otherwise(retriever, regulation):
+    echo = "技术改造有什么支持方式？"
+    llm = FakeLLM([echo, "可以采取无偿补助、融资租赁、保险补偿等方式。【第十条第一款】"])
+    ans = make(retriever, llm).ask(echo)
+    assert len(llm.prompts) == 2 and not ans.fallback and ans.timings["retries"] == 1
+    assert "无偿补助" in ans.text and ans.dropped[0].startswith("first try, restates the question")
+    retry = llm.prompts[1]
+    # the example is a worked exchange with its clause, and the question carries the reminder
+    assert [m["role"] for m in retry] == ["system", "user", "assistant", "user"]
+    assert "【第十条第一款】县级以上人民政府" in retry[1]["content"] and retry[2]["content"].endswith("【第十条第一款】")
+    assert "不要重复问题" in retry[3]["content"].split("【回答】")[0]
+    # twice unusable: the quoted clauses, and the model was asked only twice
+    llm = FakeLLM(echo)
+    ans = make(retriever, llm).ask(echo)
+    assert ans.fallback and len(llm.prompts) == 2
+    # a usable first output is not asked again
+    llm = FakeLLM("可以采取无偿补助等方式。【第十条第一款】")
+    assert not make(retriever, llm).ask(echo).fallback and len(llm.prompts) == 1
+
+
 def test_an_echo_then_a_refusal_is_a_refusal(retriever):
     ans = make(retriever, FakeLLM("技术改造有什么支持方式？本条例未对此作出规定。")).ask("技术改造有什么支持方式？")
     assert ans.refused and not ans.citations

@@ -4,7 +4,7 @@ cut-off sentences, the direct first sentence, at most three points, the length b
 import pytest
 
 from chatbot.citations import Sentence, check_citations, is_supported_by, numbers_in, opens_with_answer, restates
-from chatbot.shape import cut, fit, polarity, render, shape, yes_no
+from chatbot.shape import _shares, cut, fit, polarity, render, select, shape, yes_no
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +56,10 @@ def test_restates():
     ("企业能不能享受同等优惠？", ("能", "不能")), ("有没有用地支持？", ("有", "没有")),
     ("条例是否支持企业上市？", ("是", "不是")), ("陶瓷算不算重点产业？", ("算", "不算")),
     ("会不会不顾环保？", ("会", "不会")), ("有哪些支持？", None), ("条例什么时候施行？", None),
+    ("政府到底给不给钱啊？", ("给", "不给")), ("校企合作省里支不支持？", ("支持", "不支持")),
+    ("管不管这事", ("管", "不管")), ("有沒有貼息？", ("有", "没有")),
+    ("有没有数据公布？谁负责统计", ("有", "没有")), ("规划是谁定的？有没有专家参与", None),
+    ("厂里那几台老机器要换，政府给不给钱？", ("给", "不给")),
 ])
 def test_yes_no_questions(question, answers):
     assert yes_no(question) == answers
@@ -67,6 +71,10 @@ def test_polarity_comes_from_the_models_first_sentence():
     assert polarity("不会。条例要求绿色低碳发展。", ("会", "不会"), q) == "不会"
     assert polarity("江西大力发展制造业，会不会不顾环保。", ("会", "不会"), q) is None  # a plain echo
     assert polarity("县级以上人民政府有关部门应当支持。", ("有", "没有"), "有没有支持？") is None
+    # a two-character verb in the model's first sentence, not negated and not asked, is the answer
+    assert polarity("条例支持校企合作。", ("支持", "不支持"), "省里支不支持？") == "支持"
+    assert polarity("省里支不支持校企合作。", ("支持", "不支持"), "省里支不支持？") is None
+    assert polarity("条例不支持。", ("支持", "不支持"), "省里支不支持？") == "不支持"
 
 
 def test_shape_puts_the_direct_answer_first_and_keeps_three_points():
@@ -133,3 +141,31 @@ def test_the_module_example(regulation):
                          q, raw, 150)
     assert render(out) == "能。推动重大科研基础设施设备与大型科研仪器向先进制造业企业开放共享。【第九条第三款】"
     assert dropped == [("no citation", "是的，企业可以共享。")]
+
+
+def test_a_question_about_several_articles_keeps_a_point_of_each():
+    p = lambda t, lab: Sentence(t, (lab,), ())  # noqa: E731
+    a17 = "县级以上人民政府及有关部门应当支持电力、运输等企业提升服务质量和效率，降低先进制造业用电、用水、用气、物流等要素成本。"
+    a17b = "优化峰谷分时电价实施机制，加大对先进制造业企业建设新型储能的支持，保障先进制造业项目合理用能需求。"
+    a16 = "县级以上人民政府及有关部门应当优化营商环境，提供便捷、高效的政务服务，降低制度性交易成本。"
+    a18 = "保障先进制造业项目用地需求，支持工业用地弹性出让。"
+    q = "办手续、水电气物流、拿地这几块，条例分别是怎么支持的？"
+    out, dropped = shape([p(a17, "第十七条"), p(a17b, "第十七条"), p(a16, "第十六条"), p(a18, "第十八条")], q, "", 150)
+    # a point per article: the second point on 第十七条 gives way, and the long ones are cut to share the budget
+    assert [s.labels for s in out] == [("第十七条",), ("第十六条",), ("第十八条",)]
+    assert ("more than three points", a17b) in dropped
+    assert sum(len(s.text) for s in out) <= 150
+    # the cut keeps what the question asks about (物流 and 成本), not only the head of the clause
+    assert "物流等要素成本" in out[0].text and out[0].text.endswith("。")
+    assert out[2].text == a18
+
+
+def test_shares_and_a_question_guided_cut():
+    assert _shares([10, 100, 100], 110) == [10, 50, 50]
+    assert _shares([30, 30], 100) == [30, 30]
+    assert select([Sentence("a", ("第十条",)), Sentence("b", ("第十条第二款",)), Sentence("c", ("第十条",)),
+                   Sentence("d", ("第十二条",))], 3) == [Sentence("a", ("第十条",)), Sentence("b", ("第十条第二款",)),
+                                                      Sentence("d", ("第十二条",))]
+    assert cut("政府应当统筹资金，支持企业上市，加强人才培养。", 20, "企业上市有支持吗") == "政府应当统筹资金，支持企业上市。"
+    # nothing in common with the question: the head, as before
+    assert cut("甲乙丙丁，戊己庚辛，壬癸子丑。", 10, "问") == "甲乙丙丁。"

@@ -33,6 +33,7 @@ from ..labels import NUM
 from ..numerals import to_int
 from ..retrieve import Retriever, group_by_article, ranking
 from ..scope import out_of_scope
+from ..shape import yes_no
 from ..tokens import Tokenizer
 
 
@@ -285,6 +286,13 @@ def cited_runs(body: str) -> list[tuple[str, list[str]]]:
     return runs
 
 
+def _direct(first: str, question: str) -> bool:
+    """Whether the first sentence answers a yes/no question directly: a common answer word (可以, 没有,
+    条例没有…) or the question's own answer words (给 / 不给 for 给不给钱)."""
+    words = yes_no(question) or ()
+    return opens_with_answer(first) or bool(words) and first.startswith(tuple(words))
+
+
 def reader_scores(item: GoldItem, answer, regulation: Regulation, max_chars: int) -> dict:
     """What a reader sees in one answer (None where it does not apply, e.g. to a refusal):
     echo (a sentence restates the question), cited_question (a cited one does), refusal_phrase (an
@@ -305,7 +313,7 @@ def reader_scores(item: GoldItem, answer, regulation: Regulation, max_chars: int
         "refusal_phrase": any(m in body for m in REFUSAL_MARKERS),
         "fallback": bool(answer.fallback),
         "over_budget": len(BRACKETS.sub("", body)) > max_chars,
-        "direct": (opens_with_answer(sentences[0]) if sentences else False) if item.yes_no else None,
+        "direct": _direct(sentences[0] if sentences else "", q) if item.yes_no else None,
         "cited_runs": len(runs),
         "supported_runs": sum(is_supported_by(text, [c for c in map(regulation.resolve, labels)
                                                      if isinstance(c, Clause)])
