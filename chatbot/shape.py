@@ -55,6 +55,10 @@ def yes_no(question: str) -> tuple[str, str] | None:
         return m.group(1) + m.group(2), "不" + m.group(1) + m.group(2)
     if (m := X_NOT_X.search(first)) and m.group(1) not in "不一":
         return m.group(1), "不" + m.group(1)
+    if re.search(r"真的假的|是真的吗|真的吗", first):
+        return "是真的", "不是真的"
+    if re.search(r"可以.{0,20}[的呢]?$", first) and question.strip().endswith(("？", "?")):
+        return "可以", "不可以"  # 听说可以用政府或高校的？
     if ENDS_WITH_MA.search(first + "？"):
         return "是", "不是"
     return None
@@ -143,18 +147,23 @@ def fit(sentences: list[Sentence], max_chars: int, dropped: list[tuple[str, str]
 
     When they do not fit, every cited point gets a fair share of the budget (a short point keeps its
     length and leaves the rest to the others) and a longer point is cut to its share by `cut`, keeping
-    the parts that speak to the question; if a share would fall below MIN_POINT characters, the last
-    point repeating an article (else the last point) is left out and the shares are computed again.
+    the parts that speak to the question. Before any cut, a second point on an article gives way to the
+    points on other articles; and if a share would fall below MIN_POINT characters, the last point
+    repeating an article (else the last point) is left out and the shares are computed again.
     """
     head = [s for s in sentences if not s.labels]
     points = [s for s in sentences if s.labels]
     budget = max_chars - sum(len(s.text) for s in head)
-    while points:
-        shares = _shares([len(s.text) for s in points], budget)
-        if min(shares) >= min(MIN_POINT, *(len(s.text) for s in points)) or len(points) == 1:
+    while len(points) > 1:
+        several = len(set().union(*map(_articles, points))) > 1
+        repeat = _last_repeat(points)
+        if several and repeat is not None and sum(len(s.text) for s in points) > budget:
+            pass  # points on other articles first: a second point on an article gives way before any cut
+        elif min(_shares([len(s.text) for s in points], budget)) < min(MIN_POINT, *(len(s.text) for s in points)):
+            repeat = len(points) - 1 if repeat is None else repeat
+        else:
             break
-        gone = points.pop(_last_repeat(points))
-        dropped.append(("over the length budget", gone.text))
+        dropped.append(("over the length budget", points.pop(repeat).text))
     if not points:
         return head
     out = list(head)
@@ -163,10 +172,10 @@ def fit(sentences: list[Sentence], max_chars: int, dropped: list[tuple[str, str]
     return out
 
 
-def _last_repeat(points: list[Sentence]) -> int:
-    """The index of the last point whose articles an earlier point already cites, else of the last point."""
+def _last_repeat(points: list[Sentence]) -> int | None:
+    """The index of the last point whose articles an earlier point already cites, if any."""
     seen: set[str] = set()
-    last = len(points) - 1
+    last = None
     for i, s in enumerate(points):
         if _articles(s) <= seen:
             last = i
@@ -208,6 +217,7 @@ def cut(text: str, limit: int, question: str = "") -> str:
 
     cut("支持甲、乙、丙和丁等方式。", 7) -> "支持甲、乙等。"
     cut("政府应当统筹资金，支持企业上市，加强人才培养。", 20, "企业上市有支持吗") -> "政府应当统筹资金，支持企业上市。"
+    cut("发展改革、教育、科学技术、财政等部门应当做好工作。", 20) -> "发展改革……财政等部门应当做好工作。"
     """
     body = text.rstrip("。！!；;，,")
     parts = re.split(r"(?<=[，；,;])", body)
@@ -221,6 +231,13 @@ def cut(text: str, limit: int, question: str = "") -> str:
                 used += len(parts[i])
         if len(keep) > 1:
             return "".join(parts[i] for i in sorted(keep)).rstrip("，；,;") + "。"
+    items = body.split("、")
+    if len(items) > 2 and not re.search(r"[，；,;]", body) and len(items[0]) + len(items[-1]) + 3 <= limit:
+        # one long list and what it is for: keep the list's head, elide its middle, keep the predicate
+        h = 1
+        while len("、".join(items[:h + 1])) + len(items[-1]) + 3 <= limit and h + 1 < len(items) - 1:
+            h += 1
+        return "、".join(items[:h]) + "……" + items[-1] + "。"
     head = text[:max(limit - 1, 1)]
     pos = max(head.rfind(x) for x in "，、；,;")
     if pos <= 0:

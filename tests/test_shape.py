@@ -59,7 +59,8 @@ def test_restates():
     ("政府到底给不给钱啊？", ("给", "不给")), ("校企合作省里支不支持？", ("支持", "不支持")),
     ("管不管这事", ("管", "不管")), ("有沒有貼息？", ("有", "没有")),
     ("有没有数据公布？谁负责统计", ("有", "没有")), ("规划是谁定的？有没有专家参与", None),
-    ("厂里那几台老机器要换，政府给不给钱？", ("给", "不给")),
+    ("厂里那几台老机器要换，政府给不给钱？", ("给", "不给")), ("听说要发展工业旅游，真的假的？", ("是真的", "不是真的")),
+    ("听说可以用政府或高校的？", ("可以", "不可以")),
 ])
 def test_yes_no_questions(question, answers):
     assert yes_no(question) == answers
@@ -123,6 +124,10 @@ def test_list_numbers_markdown_and_lead_ins_are_taken_off(regulation, a10):
     assert [s.text for s in out.sentences] == ["技术改造：可以采取无偿补助、融资租赁、保险补偿等方式。",
                                                "增资扩产可以实行与新引进项目同等优惠政策。"]
     assert out.replaced == []  # "1." and "2." are list numbers, not figures the clauses lack
+    # "条例第26条规定的施行日期是……": the lead-in goes with its 的, not leaving "的施行日期……"
+    a26 = [regulation.resolve("第二十六条")]
+    out = check_citations("条例第26条规定的施行日期是2024年6月1日。【第二十六条】", a26, regulation)
+    assert [s.text for s in out.sentences] == ["施行日期是2024年6月1日。"]
 
 
 def test_an_echo_with_a_label_points_at_its_clause(regulation, a10):
@@ -158,6 +163,10 @@ def test_a_question_about_several_articles_keeps_a_point_of_each():
     # the cut keeps what the question asks about (物流 and 成本), not only the head of the clause
     assert "物流等要素成本" in out[0].text and out[0].text.endswith("。")
     assert out[2].text == a18
+    # three points, two of them on 第十七条: over the budget, the second one gives way before any cut
+    out, dropped = shape([p(a17, "第十七条"), p(a17b, "第十七条"), p(a16, "第十六条")], q, "", 150)
+    assert [s.labels for s in out] == [("第十七条",), ("第十六条",)] and out[0].text == a17
+    assert dropped == [("over the length budget", a17b)]
 
 
 def test_shares_and_a_question_guided_cut():
@@ -167,5 +176,7 @@ def test_shares_and_a_question_guided_cut():
                    Sentence("d", ("第十二条",))], 3) == [Sentence("a", ("第十条",)), Sentence("b", ("第十条第二款",)),
                                                       Sentence("d", ("第十二条",))]
     assert cut("政府应当统筹资金，支持企业上市，加强人才培养。", 20, "企业上市有支持吗") == "政府应当统筹资金，支持企业上市。"
+    # one long list: its head and its predicate, the middle elided
+    assert cut("发展改革、教育、科学技术、财政等部门应当做好工作。", 20) == "发展改革……财政等部门应当做好工作。"
     # nothing in common with the question: the head, as before
     assert cut("甲乙丙丁，戊己庚辛，壬癸子丑。", 10, "问") == "甲乙丙丁。"
