@@ -16,7 +16,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description="江西省先进制造业促进条例 问答助手 (web)")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 makes the app public)")
     p.add_argument("--port", type=int, help="port (default 7860)")
-    p.add_argument("--backend", help="transformers, llama.cpp, openai or extractive")
+    p.add_argument("--backend", help="auto (default: openvino, else transformers), openvino, transformers, "
+                   "llama.cpp, openai or extractive")
     p.add_argument("--model", help="LLM: hub id, local folder or .gguf file")
     p.add_argument("--embed-model", help="embedding model: hub id or local folder; 'none' for BM25 only")
     p.add_argument("--index-dir")

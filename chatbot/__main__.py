@@ -4,7 +4,7 @@
     retrieve  ranked clauses                 ask       answer questions, citing clauses
     chat      a conversation in the terminal eval      evaluation reports, retrieval-only, compare
     bench     LLM speed                      loadtest  concurrent users against the web app
-    hostile   the hostile-input suite
+    hostile   the hostile-input suite        export-model  an OpenVINO export folder (GGUF or hub model)
 
 This module parses arguments and prints; each command calls the module that does the work.
 """
@@ -12,6 +12,7 @@ This module parses arguments and prints; each command calls the module that does
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import time
@@ -266,8 +267,22 @@ def cmd_bench(args) -> int:
         return 2
     retriever, _ = open_retriever(s)
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
-    rows = run_bench(models, retriever, args.backends.split(","), s.context_clauses, args.max_new_tokens,
-                     s.threads, tuple(args.dtypes.split(",")), log=log)
+    backends = [b for b in args.backends.split(",") if b]
+    if "llama.cpp" in backends and importlib.util.find_spec("llama_cpp") is None:
+        log("llama-cpp-python is not installed: llama.cpp left out (pip install -r requirements-llama.txt)")
+        backends.remove("llama.cpp")
+    exports = {}
+    if "openvino" in backends and args.export_dir != "none":
+        from .tools.export import ExportError, export_gguf
+
+        for model in (m for m in models if m.endswith(".gguf")):
+            folder = Path(args.export_dir).expanduser() / (Path(model).stem + "-ov")
+            try:
+                exports[model] = str(folder if (folder / "openvino_model.xml").exists() else export_gguf(Path(model), folder))
+            except ExportError as e:
+                log(f"no export folder for {model}: {e}")
+    rows = run_bench(models, retriever, backends, s.context_clauses, args.max_new_tokens,
+                     s.threads, tuple(args.dtypes.split(",")), exports=exports, log=log)
     md = markdown(rows)
     if args.context_sweep:
         gguf = [m for m in models if m.endswith(".gguf")][-1]
@@ -280,6 +295,21 @@ def cmd_bench(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / "bench.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
         (out / "bench.md").write_text(md + "\n", encoding="utf-8")
+    return 0
+
+
+def cmd_export_model(args) -> int:
+    from .tools.export import ExportError, export_gguf, export_hub
+
+    try:
+        if args.gguf:
+            out = export_gguf(Path(args.gguf), Path(args.out))
+        else:
+            out = export_hub(args.model, Path(args.out), args.weight_format, args.optimum_cli)
+    except ExportError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"exported to {out}; answer with it: python app.py --backend openvino --model {out}")
     return 0
 
 
@@ -351,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     sp.set_defaults(func=cmd_retrieve)
 
     def llm_opts(sp):
-        sp.add_argument("--backend", help="transformers, llama.cpp, openai or extractive")
+        sp.add_argument("--backend", help="auto (default: openvino, else transformers), openvino, transformers, "
+                        "llama.cpp, openai or extractive")
         sp.add_argument("--model", help="LLM: hub id, local folder or .gguf file")
 
     sp = sub.add_parser("ask", help="answer a question, citing the clauses")
@@ -367,15 +398,27 @@ def main(argv: list[str] | None = None) -> int:
     llm_opts(sp)
     sp.set_defaults(func=cmd_chat)
 
-    sp = sub.add_parser("bench", help="LLM speed: the same GGUF through transformers and llama.cpp")
+    sp = sub.add_parser("bench", help="LLM speed and memory: the same GGUF through every backend, side by side")
     sp.add_argument("--models", nargs="*", help=".gguf files (default: the offline models if present)")
-    sp.add_argument("--backends", default="transformers,llama.cpp")
+    sp.add_argument("--backends", default="transformers,openvino,llama.cpp")
+    sp.add_argument("--export-dir", default="~/.cache/regqa-models",
+                    help="where OpenVINO export folders of the models are found or made (none: GGUF only)")
     sp.add_argument("--dtypes", default="float32", help="transformers dtypes to compare, e.g. float32,bfloat16")
     sp.add_argument("--max-new-tokens", type=int, default=64)
     sp.add_argument("--out", help="folder for bench.json and bench.md")
     sp.add_argument("--context-sweep", action="store_true", help="also time prompts of 1, 2, 4, 6 clauses")
     common(sp)
     sp.set_defaults(func=cmd_bench)
+
+    sp = sub.add_parser("export-model", help="an OpenVINO export folder for the openvino backend")
+    src = sp.add_mutually_exclusive_group(required=True)
+    src.add_argument("--gguf", help="a .gguf file: converted by OpenVINO GenAI, keeping its quantization")
+    src.add_argument("--model", help="a Hugging Face hub id or folder: exported by optimum-intel")
+    sp.add_argument("--out", required=True, help="the folder to create")
+    sp.add_argument("--weight-format", default="int4", choices=("int4", "int8", "fp16"),
+                    help="weights for --model (default int4)")
+    sp.add_argument("--optimum-cli", default="optimum-cli", help="optimum-cli of the export environment")
+    sp.set_defaults(func=cmd_export_model)
 
     sp = sub.add_parser("loadtest", help="concurrent users against the web app on loopback (load and soak)")
     sp.add_argument("--url", help="a running app, e.g. http://127.0.0.1:7860/")

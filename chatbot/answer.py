@@ -26,7 +26,7 @@ from .config import MAX_TOP_K, Settings
 from .conversation import Turn, bounded, rewrite
 from .corpus import Clause, Regulation
 from .labels import find_labels, format_label
-from .llm import LLM, LLMError, LLMUnavailable, make_llm
+from .llm import LLM, LLMError, load_llm
 from .numerals import to_chinese
 from .retrieve import Hit, Retrieval, Retriever, open_retriever
 from .scope import out_of_scope
@@ -186,15 +186,8 @@ class Assistant:
     @classmethod
     def load(cls, settings: Settings, log=lambda m: print(m, file=sys.stderr)) -> "Assistant":
         retriever, notices = open_retriever(settings, log=log)
-        llm = make_llm(settings)
-        if llm is not None:
-            try:
-                llm.load()
-            except LLMUnavailable as e:
-                msg = f"未能加载语言模型，改为直接引用条文作答（extractive）：{e}"
-                log(msg)
-                notices.append(msg)
-                llm = None
+        llm, missing = load_llm(settings, log=log)
+        notices += missing
         return cls(settings, retriever, llm, notices)
 
     @property

@@ -11,7 +11,15 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BACKENDS = ("transformers", "llama.cpp", "openai", "extractive")
+BACKENDS = ("auto", "openvino", "transformers", "llama.cpp", "openai", "extractive")
+# "auto" tries these in order and answers with the first that loads (else extractive, quoting clauses)
+AUTO_BACKENDS = ("openvino", "transformers")
+# the model each backend loads when none is given: hub ids (users with a model hub); offline, pass a path
+DEFAULT_MODELS = {
+    "openvino": "OpenVINO/Qwen2.5-1.5B-Instruct-int4-ov",  # pre-converted, int4 weights, no export needed
+    "transformers": "Qwen/Qwen2.5-1.5B-Instruct",
+    "openai": "Qwen/Qwen2.5-1.5B-Instruct",                # the name the server is asked for
+}
 FUSIONS = ("linear", "rrf")  # how dense and BM25 scores combine (chatbot.retrieve)
 MAX_TOP_K = 20  # most clauses one request may ask for (the web slider, the API); bounds the work per request
 
@@ -25,8 +33,8 @@ class Settings:
     corpus: str = str(ROOT / "corpus")       # folder (or file) holding the regulation text
     index_dir: str = str(ROOT / "index")     # built index; rebuilt from corpus/ when stale
     embed_model: str = "BAAI/bge-small-zh-v1.5"  # hub id or local sentence-transformers folder; "none" = BM25 only
-    backend: str = "transformers"            # answer backend: transformers, llama.cpp, openai, extractive
-    llm_model: str = "Qwen/Qwen2.5-1.5B-Instruct"  # hub id, local folder or .gguf file
+    backend: str = "auto"                    # answer backend: one of BACKENDS; auto = openvino, else transformers
+    llm_model: str = ""                      # hub id, local folder or .gguf file; "" = DEFAULT_MODELS[backend]
     openai_base_url: str = "http://127.0.0.1:8000/v1"  # OpenAI-compatible server (vLLM, llama.cpp, Ollama)
     openai_api_key: str = ""                 # key for that server; many local servers accept any
     top_k: int = 5                           # clauses retrieved and shown per question
@@ -71,6 +79,10 @@ class Settings:
                 raise SettingsError(f"min_relevance must be a number or auto, got {self.min_relevance!r}") from e
         if int(self.top_k) > MAX_TOP_K:
             raise SettingsError(f"top_k must be at most {MAX_TOP_K}, got {self.top_k!r}")
+
+    def model_for(self, backend: str) -> str:
+        """The model a backend loads: the one given, else that backend's default hub id."""
+        return self.llm_model or DEFAULT_MODELS.get(backend, "")
 
     @property
     def dense_enabled(self) -> bool:

@@ -1,7 +1,9 @@
 """Language-model backends behind one small interface: `stream(messages, max_new_tokens)` yields text.
 
+    openvino      OpenVINO GenAI: a hub id of an OpenVINO export, a local exported folder, or a local
+                  .gguf file read directly (prebuilt wheels, no compiler; the default when it loads)
     transformers  a hub id, a local folder, or a local .gguf file (dequantized by transformers)
-    llama.cpp     a local .gguf file through llama-cpp-python (optional install; fastest on a CPU)
+    llama.cpp     a local .gguf file through llama-cpp-python (optional install; compiles)
     openai        any OpenAI-compatible HTTP server (vLLM, SGLang, Ollama, llama.cpp server)
 
 Models load lazily, once, on first use; a failure raises `LLMUnavailable` naming the model and what to
@@ -15,6 +17,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from .config import Settings
@@ -226,6 +229,125 @@ class LlamaCppLLM(LLM):
                 raise LLMError(f"llama.cpp failed while generating: {e}") from e
 
 
+OV_MODEL = "openvino_model.xml"   # what an OpenVINO export folder holds, with openvino_(de)tokenizer.xml
+
+
+class OpenVINOLLM(LLM):
+    """A model through OpenVINO GenAI's LLMPipeline on the CPU: an exported folder (`python -m chatbot
+    export-model`, or a pre-converted hub repository such as OpenVINO/Qwen2.5-1.5B-Instruct-int4-ov), or
+    a .gguf file, which OpenVINO GenAI converts when it loads (slower to load, see README "Speed").
+
+    The pipeline keeps the KV cache of the previous prompt and reuses its longest common prefix (the
+    system prompt is the same for every question), decodes greedily and stops at the model's own end
+    tokens (its generation config); text is streamed as the pipeline detokenizes it.
+    """
+
+    backend = "openvino"
+
+    def __init__(self, model: str, threads: int = 0):
+        super().__init__(model)
+        self.threads = threads
+        self._pipe = None
+        self.source = ""  # what was loaded: "export" (a folder) or "gguf"
+
+    def load(self) -> None:
+        with self._lock:
+            if self._pipe is not None:
+                return
+            try:
+                import openvino_genai
+            except ImportError as e:
+                raise LLMUnavailable("openvino-genai is not installed; run `pip install -r requirements.txt`") from e
+            path = self._resolve()
+            props = {"INFERENCE_NUM_THREADS": _threads(self.threads)} if self.threads > 0 else {}
+            if path.suffix == ".gguf":
+                props["enable_save_ov_model"] = False  # never write converted files beside the user's GGUF
+            try:
+                self._pipe = openvino_genai.LLMPipeline(str(path), "CPU", **props)
+            except Exception as e:  # noqa: BLE001 - every load failure means the same to the user
+                raise LLMUnavailable(f"OpenVINO GenAI cannot load {path}: {str(e).strip().splitlines()[-1]}") from e
+            self.source = "gguf" if path.suffix == ".gguf" else "export"
+
+    def _resolve(self) -> Path:
+        """The local file or folder to load: a .gguf file, an export folder, or a hub export downloaded
+        (or found in the local hub cache when the hub is unreachable)."""
+        path = Path(self.model).expanduser()
+        if is_local(self.model):
+            if path.is_file() and path.suffix == ".gguf":
+                return path
+            if (path / OV_MODEL).is_file():
+                return path
+            what = "does not exist" if not path.exists() else f"is neither a .gguf file nor a folder with {OV_MODEL}"
+            raise LLMUnavailable(f"OpenVINO model {path} {what}; export one with `python -m chatbot export-model` "
+                                 "(README, \"Models\") or pass --model")
+        try:
+            from huggingface_hub import snapshot_download
+        except ImportError as e:  # pragma: no cover - a dependency of transformers
+            raise LLMUnavailable("huggingface_hub is not installed; run `pip install -r requirements.txt`") from e
+        online = hub_reachable()
+        try:
+            folder = Path(snapshot_download(self.model, local_files_only=not online,
+                                            allow_patterns=["*.xml", "*.bin", "*.json", "*.txt", "*.jinja"]))
+        except Exception as e:  # noqa: BLE001
+            why = "the model hub is unreachable and there is no local copy" if not online else f"{type(e).__name__}: {e}"
+            raise LLMUnavailable(f"cannot get OpenVINO model {self.model!r} ({why}); pass a local export folder "
+                                 "or .gguf file with --model, or another --backend") from e
+        if not (folder / OV_MODEL).is_file():
+            raise LLMUnavailable(f"{self.model!r} is not an OpenVINO export (no {OV_MODEL}); use an OpenVINO "
+                                 "repository such as OpenVINO/Qwen2.5-1.5B-Instruct-int4-ov, or export it with "
+                                 "`python -m chatbot export-model`")
+        return folder
+
+    def count_tokens(self, text: str) -> int:
+        self.load()
+        return int(self._pipe.get_tokenizer().encode(text).input_ids.get_shape()[-1])
+
+    def stream(self, messages: list[dict], max_new_tokens: int = 256) -> Iterator[str]:
+        self.load()
+        import queue
+
+        import openvino_genai
+
+        config = self._pipe.get_generation_config()  # the model's own eos and stop tokens
+        config.max_new_tokens = max_new_tokens
+        config.do_sample = False
+        pieces: queue.Queue = queue.Queue()
+        done, stop = object(), threading.Event()
+        error: list[BaseException] = []
+
+        def on_text(text: str):
+            pieces.put(text)
+            # a reader that went away (a closed stream) stops the generation at the next token
+            return openvino_genai.StreamingStatus.STOP if stop.is_set() else openvino_genai.StreamingStatus.RUNNING
+
+        def run():
+            try:
+                self._pipe.generate(openvino_genai.ChatHistory(messages), config, on_text)
+            except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+                error.append(e)
+            finally:
+                pieces.put(done)
+
+        with self._lock:
+            worker = threading.Thread(target=run, daemon=True)
+            worker.start()
+            try:
+                while True:
+                    try:
+                        piece = pieces.get(timeout=STREAM_TIMEOUT_S)
+                    except queue.Empty:
+                        raise LLMError(f"{self.name} produced nothing for {STREAM_TIMEOUT_S} s") from None
+                    if piece is done:
+                        break
+                    if piece:
+                        yield piece
+            finally:
+                stop.set()
+                worker.join()
+        if error:
+            raise LLMError(f"OpenVINO GenAI failed while generating: {error[0]}") from error[0]
+
+
 class OpenAILLM(LLM):
     """Any OpenAI-compatible /v1/chat/completions endpoint, streamed over server-sent events."""
 
@@ -279,12 +401,40 @@ class OpenAILLM(LLM):
             raise LLMError(f"server at {self.base_url} failed: {e}") from e
 
 
+def load_llm(settings, log=lambda m: None) -> tuple[LLM | None, list[str]]:
+    """The configured backend's model, loaded, and notices for the user. "auto" tries AUTO_BACKENDS in
+    order and takes the first that loads; when none does (no model, no hub), None: answers then quote
+    the clauses (extractive), and the notices say what was missing and what to do."""
+    from .config import AUTO_BACKENDS
+
+    names = AUTO_BACKENDS if settings.backend == "auto" else (settings.backend,)
+    failures = []
+    for name in names:
+        llm = make_llm(replace(settings, backend=name))
+        if llm is None:
+            return None, []
+        try:
+            llm.load()
+            return llm, []
+        except LLMUnavailable as e:
+            log(f"{name}: {e}")
+            failures.append(f"{name}: {e}")
+    return None, [f"未能加载语言模型，改为直接引用条文作答（extractive）：{'; '.join(failures)}"]
+
+
 def make_llm(settings) -> LLM | None:
-    """The configured backend's model object (not yet loaded), or None for the extractive backend."""
+    """The configured backend's model object (not yet loaded), or None for the extractive backend
+    ("auto" is resolved by `load_llm`)."""
     if settings.backend == "extractive":
         return None
+    if settings.backend == "auto":
+        from .config import AUTO_BACKENDS
+
+        return make_llm(replace(settings, backend=AUTO_BACKENDS[0]))
+    if settings.backend == "openvino":
+        return OpenVINOLLM(settings.model_for("openvino"), threads=settings.threads)
     if settings.backend == "transformers":
-        return TransformersLLM(settings.llm_model, threads=settings.threads)
+        return TransformersLLM(settings.model_for("transformers"), threads=settings.threads)
     if settings.backend == "llama.cpp":
         return LlamaCppLLM(settings.llm_model, threads=settings.threads, n_ctx=settings.n_ctx)
-    return OpenAILLM(settings.llm_model, settings.openai_base_url, settings.openai_api_key)
+    return OpenAILLM(settings.model_for("openai"), settings.openai_base_url, settings.openai_api_key)

@@ -77,7 +77,8 @@ def test_make_llm_picks_the_backend():
     assert make_llm(Settings(backend="extractive")) is None
     assert make_llm(Settings(backend="llama.cpp", llm_model="x.gguf")).backend == "llama.cpp"
     assert make_llm(Settings(backend="openai")).backend == "openai"
-    assert make_llm(Settings()).backend == "transformers"
+    assert make_llm(Settings(backend="transformers")).backend == "transformers"
+    assert make_llm(Settings()).backend == "openvino"  # auto: the first it tries (load_llm tries the rest)
 
 
 @pytest.fixture(scope="module")

@@ -250,8 +250,10 @@ def make_tiny_qwen2(out_dir: Path, script: int | None = None) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
-def make_tiny_gguf(out_path: Path, script: int | None = None) -> Path:
-    """Write the same tiny Qwen2 (same tokenizer, same weights) as an F32 GGUF file at `out_path`.
+def make_tiny_gguf(out_path: Path, script: int | None = None, f16: bool = False) -> Path:
+    """Write the same tiny Qwen2 (same tokenizer, same weights) as an F32 GGUF file at `out_path`
+    (with `f16`, its matrices in F16 as llama.cpp's converter writes them by default, norms and biases
+    in F32: the layout OpenVINO GenAI's GGUF reader accepts).
 
     Follows llama.cpp's `convert_hf_to_gguf.py` for Qwen2: architecture "qwen2", a "gpt2"
     (byte-level BPE) tokenizer with the "qwen2" pre-tokenizer, tokens in their byte-level spelling,
@@ -273,7 +275,7 @@ def make_tiny_gguf(out_path: Path, script: int | None = None) -> Path:
 
     writer = gguf.GGUFWriter(str(out_path), gguf.MODEL_ARCH_NAMES[gguf.MODEL_ARCH.QWEN2])
     writer.add_name("tiny-random-qwen2")
-    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    writer.add_file_type(gguf.LlamaFileType.MOSTLY_F16 if f16 else gguf.LlamaFileType.ALL_F32)
     writer.add_context_length(cfg.max_position_embeddings)
     writer.add_embedding_length(cfg.hidden_size)
     writer.add_block_count(cfg.num_hidden_layers)
@@ -301,7 +303,8 @@ def make_tiny_gguf(out_path: Path, script: int | None = None) -> Path:
         name = names.get_name(hf_name, try_suffixes=(".weight", ".bias"))
         if name is None:
             raise ValueError(f"no GGUF name for tensor {hf_name!r}")
-        writer.add_tensor(name, tensor.detach().float().numpy().astype(np.float32))
+        array = tensor.detach().float().numpy()
+        writer.add_tensor(name, array.astype(np.float16 if f16 and array.ndim == 2 else np.float32))
 
     writer.write_header_to_file()
     writer.write_kv_data_to_file()

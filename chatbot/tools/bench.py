@@ -1,21 +1,24 @@
-"""Speed of the LLM backends on this machine: the same GGUF through transformers and through llama.cpp.
+"""Speed and memory of the LLM backends on this machine, side by side in one run, on the same prompts.
 
-For each model and backend: load time, then for typical questions (the real prompt the answer pipeline
-builds: system rules + retrieved clauses + question) the time to first token and tokens per second,
-reported as medians, with the llama.cpp / transformers ratio. Different questions share only the
-system-prompt prefix, which both backends reuse (llama.cpp by its prompt cache, transformers by the
-prefix KV cache in `chatbot.llm`). Retrieval speed is measured by `python -m chatbot eval`.
+For each model and each backend (and each format a backend accepts: OpenVINO takes the .gguf file itself
+and an export folder made from it), in a fresh process of its own: load time, time to first token and
+decode tokens/s (medians over typical questions: the real prompt the answer pipeline builds, system rules
++ retrieved clauses + question), peak resident memory of that process, and whether its greedy answers
+agree with the reference backend's (llama.cpp when installed, else the first). Different questions share
+only the system-prompt prefix, which every backend reuses (llama.cpp and OpenVINO by their prompt cache,
+transformers by the prefix KV cache in `chatbot.llm`). Retrieval speed is measured by `eval`.
 """
 
 from __future__ import annotations
 
-import gc
+import concurrent.futures
+import multiprocessing
 import statistics
 import time
 from pathlib import Path
 
 from ..answer import build_messages
-from ..llm import LlamaCppLLM, TransformersLLM
+from ..llm import LlamaCppLLM, OpenVINOLLM, TransformersLLM
 from ..retrieve import Retriever
 
 # where the development tool ../shared/tools/get-offline-models puts real models; the bench runs on these
@@ -44,48 +47,110 @@ def measure(llm, prompts: list[list[dict]], max_new_tokens: int) -> dict:
     # one warm-up answer (not timed): first calls allocate buffers and build the prefix cache
     for _ in llm.stream(prompts[0], max_new_tokens=4):
         pass
-    ttft, tps, tokens = [], [], []
+    ttft, tps, tokens, texts = [], [], [], []
     for messages in prompts[1:]:
         start = time.perf_counter()
-        first, n = None, 0
+        first, n, pieces = None, 0, []
         for piece in llm.stream(messages, max_new_tokens=max_new_tokens):
             first = first or time.perf_counter()
             n += 1
+            pieces.append(piece)
         end = time.perf_counter()
-        text_tokens = n
         ttft.append((first or end) - start)
-        tps.append((text_tokens - 1) / (end - first) if first and text_tokens > 1 and end > first else 0.0)
-        tokens.append(text_tokens)
+        tps.append((n - 1) / (end - first) if first and n > 1 and end > first else 0.0)
+        tokens.append(n)
+        texts.append("".join(pieces))
     return {"load_s": round(load_s, 2), "ttft_s": round(statistics.median(ttft), 2),
             "tokens_per_s": round(statistics.median(tps), 1), "tokens": int(statistics.median(tokens)),
-            "runs": len(ttft)}
+            "runs": len(ttft), "outputs": texts}
+
+
+def make_backend(backend: str, model: str, threads: int = 0, dtype: str = "float32"):
+    if backend == "transformers":
+        return TransformersLLM(model, threads=threads, dtype=dtype)
+    if backend == "openvino":
+        return OpenVINOLLM(model, threads=threads)
+    return LlamaCppLLM(model, threads=threads)
+
+
+def _one(backend: str, model: str, dtype: str, prompts: list[list[dict]], max_new_tokens: int,
+         threads: int) -> dict:
+    """One measurement in its own process: the process's peak memory is this backend's alone."""
+    import resource
+
+    llm = make_backend(backend, model, threads, dtype)
+    row = measure(llm, prompts, max_new_tokens)
+    try:
+        row["prompt_tokens"] = llm.count_tokens("".join(m["content"] for m in prompts[1]))
+    except Exception:  # noqa: BLE001 - a token count is a nicety
+        row["prompt_tokens"] = None
+    row["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2)
+    return row
+
+
+def targets(models: list[str], backends: list[str], dtypes: tuple[str, ...],
+            exports: dict[str, str]) -> list[tuple[str, str, str, str, str]]:
+    """(backend, path loaded, weights label, format, model) for every measurement: transformers in each dtype,
+    OpenVINO on the .gguf and on its export folder (when one is given in `exports`), llama.cpp on the .gguf."""
+    out = []
+    for model in models:
+        quant = "q4_k_m" if "q4_k_m" in model.lower() else Path(model).suffix.lstrip(".")
+        for backend in backends:
+            if backend == "transformers":
+                out += [(backend, model, dtype, "gguf → torch", model) for dtype in dtypes]
+            elif backend == "openvino":
+                out.append((backend, model, quant, "gguf", model))
+                if model in exports:
+                    out.append((backend, exports[model], quant, "export folder", model))
+            else:
+                out.append((backend, model, quant, "gguf", model))
+    return out
 
 
 def run_bench(models: list[str], retriever: Retriever, backends: list[str], context_clauses: int,
               max_new_tokens: int = 64, threads: int = 0, dtypes: tuple[str, ...] = ("float32",),
-              log=print) -> list[dict]:
+              exports: dict[str, str] | None = None, log=print) -> list[dict]:
     reg = retriever.index.regulation
     prompts = [build_messages(reg, q, [h.clause for h in retriever.search(q, k=context_clauses).hits])
                for q in QUESTIONS]
     rows = []
-    for model in models:
-        for backend in backends:
-            variants = dtypes if backend == "transformers" else ("q4_k_m",)
-            for dtype in variants:
-                llm = (TransformersLLM(model, threads=threads, dtype=dtype) if backend == "transformers"
-                       else LlamaCppLLM(model, threads=threads))
-                log(f"{Path(model).name} · {backend} · {dtype} ...")
-                row = {"model": Path(model).name, "backend": backend, "dtype": dtype,
-                       "prompt_tokens": None} | measure(llm, prompts, max_new_tokens)
-                try:
-                    row["prompt_tokens"] = llm.count_tokens("".join(m["content"] for m in prompts[1]))
-                except Exception:  # noqa: BLE001 - a token count is a nicety
-                    pass
-                log(f"  {row}")
-                rows.append(row)
-                del llm
-                gc.collect()
+    spawn = multiprocessing.get_context("spawn")
+    for backend, path, weights, fmt, model in targets(models, backends, dtypes, exports or {}):
+        log(f"{Path(model).name} · {backend} · {fmt} · {weights} ...")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+            try:
+                row = pool.submit(_one, backend, path, weights, prompts, max_new_tokens, threads).result()
+            except Exception as e:  # noqa: BLE001 - one backend failing does not end the bench
+                log(f"  failed: {e}")
+                continue
+        row = {"model": Path(model).name, "backend": backend, "format": fmt, "dtype": weights} | row
+        log(f"  { {k: v for k, v in row.items() if k != 'outputs'} }")
+        rows.append(row)
+    agreement(rows)
     return rows
+
+
+def agreement(rows: list[dict]) -> None:
+    """Mark each row with how many of its greedy answers equal the reference row's for the same model
+    (llama.cpp if measured, else the first row), and their mean common prefix as a share of the longer."""
+    for group in _groups(rows).values():
+        ref = next((r for r in group if r["backend"] == "llama.cpp"), group[0])
+        for r in group:
+            pairs = list(zip(r["outputs"], ref["outputs"]))
+            r["agrees_with"] = f"{ref['backend']} ({ref['format']})"
+            r["same_answers"] = f"{sum(a == b for a, b in pairs)}/{len(pairs)}"
+            r["common_prefix"] = round(statistics.mean(_prefix(a, b) for a, b in pairs), 2) if pairs else None
+
+
+def _base(row: dict) -> str:
+    return row["model"].removesuffix(".gguf")
+
+
+def _prefix(a: str, b: str) -> float:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n / max(len(a), len(b), 1)
 
 
 def context_sweep(model: str, retriever: Retriever, sizes=CONTEXT_SIZES, threads: int = 0, log=print) -> list[dict]:
@@ -113,22 +178,29 @@ def context_sweep(model: str, retriever: Retriever, sizes=CONTEXT_SIZES, threads
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| model | backend | weights | load s | median TTFT s | median tokens/s | prompt tokens |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| model | backend | format | weights | load s | median TTFT s | median decode tokens/s | peak memory GB "
+             "| same greedy answers | prompt tokens |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['backend']} | {r['dtype']} | {r['load_s']} | {r['ttft_s']} | "
-                     f"{r['tokens_per_s']} | {r['prompt_tokens']} |")
-    by = {}
-    for r in rows:
-        by.setdefault(r["model"], {})[(r["backend"], r["dtype"])] = r
-    for model, d in by.items():
-        fast = d.get(("llama.cpp", "q4_k_m"))
-        slow = d.get(("transformers", "float32"))
-        if fast and slow and slow["tokens_per_s"] and fast["ttft_s"]:
-            lines.append(f"\n{model}: llama.cpp / transformers (fp32): {fast['tokens_per_s'] / slow['tokens_per_s']:.1f}× "
-                         f"the tokens/s; time to first token {fast['ttft_s']} s vs {slow['ttft_s']} s "
-                         f"(ratio {fast['ttft_s'] / slow['ttft_s']:.2f}).")
+        lines.append(f"| {r['model']} | {r['backend']} | {r['format']} | {r['dtype']} | {r['load_s']} | {r['ttft_s']} | "
+                     f"{r['tokens_per_s']} | {r.get('peak_rss_gb')} | {r.get('same_answers')} vs "
+                     f"{r.get('agrees_with')}, prefix {r.get('common_prefix')} | {r['prompt_tokens']} |")
+    for group in _groups(rows).values():
+        slow = next((r for r in group if r["backend"] == "transformers"), None)
+        for r in group:
+            if slow and r is not slow and slow["tokens_per_s"] and r["ttft_s"]:
+                lines.append(f"\n{r['model']}: {r['backend']} ({r['format']}) / transformers ({slow['dtype']}): "
+                             f"{r['tokens_per_s'] / slow['tokens_per_s']:.1f}× the decode tokens/s, "
+                             f"{r['peak_rss_gb'] / slow['peak_rss_gb']:.0%} of the memory, time to first token "
+                             f"{r['ttft_s']} s vs {slow['ttft_s']} s.")
     return "\n".join(lines)
+
+
+def _groups(rows: list[dict]) -> dict[str, list[dict]]:
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(_base(r), []).append(r)
+    return groups
 
 
 def sweep_markdown(model: str, sweep: list[dict]) -> str:
