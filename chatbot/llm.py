@@ -197,15 +197,15 @@ class LlamaCppLLM(LLM):
         with self._lock:
             if self._llm is not None:
                 return
+            path = Path(self.model).expanduser()
+            if path.suffix != ".gguf" or not path.is_file():
+                raise LLMUnavailable(f"the llama.cpp backend needs a local .gguf file; {self.model!r} is not one "
+                                     "(set --model / CHATBOT_LLM_MODEL)")
             try:
                 from llama_cpp import Llama
             except ImportError as e:
                 raise LLMUnavailable("llama-cpp-python is not installed; run "
                                      "`pip install -r requirements-llama.txt` (it compiles for a few minutes)") from e
-            path = Path(self.model).expanduser()
-            if path.suffix != ".gguf" or not path.is_file():
-                raise LLMUnavailable(f"the llama.cpp backend needs a local .gguf file; {self.model!r} is not one "
-                                     "(set --model / CHATBOT_LLM_MODEL)")
             try:
                 self._llm = Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=_threads(self.threads),
                                   n_batch=N_BATCH, verbose=False)

@@ -105,15 +105,32 @@ def shape(sentences: list[Sentence], question: str, raw: str,
     word = polarity(raw, answers, question) if answers else None
     if word:
         out.append(Sentence(f"{word}。"))
-    points = []
+    points: list[Sentence] = []
     for s in sentences:
-        if s.labels:
-            points.append(s)
+        if s.labels and _repeats(s.text, points):
+            dropped.append(("repeats an earlier point", s.text))
+        elif s.labels:
+            points.append(replace(s, text=_full_stop(s.text)))
         else:
             dropped.append(("answer word" if is_bare_answer(s.text) else "no citation", s.text))
     kept = select(points, MAX_POINTS)
     dropped += [("more than three points", s.text) for s in points if s not in kept]
     return fit(out + kept, max_chars, dropped, question), dropped
+
+
+REPEAT = 0.7   # a point whose bigrams are at least this share an earlier point's says nothing new
+
+
+def _repeats(text: str, earlier: list[Sentence]) -> bool:
+    """Whether `text` mostly repeats an earlier point (a model that says the same clause twice, once with
+    the question's words in front)."""
+    mine = _bigrams(text)
+    return bool(mine) and any(len(mine & _bigrams(e.text)) >= REPEAT * len(mine) for e in earlier)
+
+
+def _full_stop(text: str) -> str:
+    """A point ends with 。, not with the ；or ， where the model stopped copying a clause."""
+    return text.rstrip("；;，,、 ") + "。" if text.rstrip().endswith(("；", ";", "，", ",", "、")) else text
 
 
 def _articles(s: Sentence) -> set[str]:

@@ -13,7 +13,7 @@ def test_precedence_defaults_env_cli():
 def test_unknown_and_invalid_values_are_errors():
     with pytest.raises(SettingsError, match="CHATBOT_EMBED_MODEL"):
         from_env({"CHATBOT_EMBEDMODEL": "x"})
-    with pytest.raises(SettingsError, match="choose one of transformers, llama.cpp, openai, extractive"):
+    with pytest.raises(SettingsError, match="choose one of auto, openvino, transformers, llama.cpp, openai, extractive"):
         from_env({"CHATBOT_BACKEND": "gpt"})
     with pytest.raises(SettingsError, match="expects int"):
         from_env({"CHATBOT_TOP_K": "many"})

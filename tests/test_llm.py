@@ -59,6 +59,7 @@ def test_transformers_loads_a_gguf_file(tiny_gguf, tiny_qwen_dir):
     assert llm.count_tokens("技术改造") >= 1
 
 
+@pytest.mark.llama
 def test_llama_cpp_generation_contract(tiny_gguf, scripted_gguf):
     assert_generation_contract(lambda kind: LlamaCppLLM(tiny_gguf if kind == "random" else scripted_gguf, n_ctx=512))
     assert LlamaCppLLM(tiny_gguf, n_ctx=512).count_tokens("技术改造") >= 1
@@ -91,6 +92,7 @@ def server(tiny_gguf):
     stop_llama_server(proc)
 
 
+@pytest.mark.llama
 def test_openai_backend_against_a_real_server(server, tiny_gguf):
     llm = OpenAILLM("tiny", server, timeout=60)
     llm.load()
@@ -100,6 +102,7 @@ def test_openai_backend_against_a_real_server(server, tiny_gguf):
     assert "".join(pieces) == "".join(collect(LlamaCppLLM(tiny_gguf, n_ctx=512)))
 
 
+@pytest.mark.llama
 def test_openai_backend_timeout_is_an_llm_error(server):
     llm = OpenAILLM("tiny", server, timeout=0.0001)
     with pytest.raises(LLMError, match="timed out|failed"):

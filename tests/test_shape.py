@@ -180,3 +180,13 @@ def test_shares_and_a_question_guided_cut():
     assert cut("发展改革、教育、科学技术、财政等部门应当做好工作。", 20) == "发展改革……财政等部门应当做好工作。"
     # nothing in common with the question: the head, as before
     assert cut("甲乙丙丁，戊己庚辛，壬癸子丑。", 10, "问") == "甲乙丙丁。"
+
+
+def test_a_repeated_point_is_shown_once_and_every_point_ends_with_a_full_stop():
+    p = lambda t, lab="第二十二条第一款": Sentence(t, (lab,), ())  # noqa: E731
+    a = "县级以上人民政府及有关部门应当支持高等学校、职业学校等组建区域产教融合共同体，加强产业工人队伍建设。"
+    again = "校企合作培养技术工人，条例明确支持高等学校、职业学校等组建区域产教融合共同体，加强产业工人队伍建设。"
+    out, dropped = shape([p(a), p(again)], "校企合作培养技术工人，条例怎么说？", "", 150)
+    assert [s.text for s in out] == [a] and dropped == [("repeats an earlier point", again)]
+    out, _ = shape([p("降低用电、用水、用气、物流等要素成本；", "第十七条")], "用电怎么保障？", "", 150)
+    assert out[0].text == "降低用电、用水、用气、物流等要素成本。"

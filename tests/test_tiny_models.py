@@ -99,6 +99,7 @@ def test_builds_are_reproducible(hf_dir, tmp_path):
 # ---------------------------------------------------------------- GGUF in llama.cpp
 
 
+@pytest.mark.llama
 def test_gguf_chat_completion_streams_in_llama_cpp(llama):
     chunks = list(llama.create_chat_completion(messages=MESSAGES, max_tokens=8, temperature=0, stream=True))
     assert len(chunks) >= 2
@@ -107,6 +108,7 @@ def test_gguf_chat_completion_streams_in_llama_cpp(llama):
     assert llama.metadata["tokenizer.chat_template"] == CHAT_TEMPLATE
 
 
+@pytest.mark.llama
 def test_gguf_tokenizer_round_trips_and_matches_hf(llama, hf):
     tok, _ = hf
     ids = llama.tokenize(CHINESE.encode("utf-8"), add_bos=False, special=False)
@@ -115,6 +117,7 @@ def test_gguf_tokenizer_round_trips_and_matches_hf(llama, hf):
     assert llama.token_eos() == tok.convert_tokens_to_ids(EOS_TOKEN)
 
 
+@pytest.mark.llama
 def test_gguf_has_the_hf_weights(llama, hf):
     """Same logits at every position: the weights were exported with the right names and layout."""
     import numpy as np
@@ -153,6 +156,7 @@ def test_gguf_loads_and_generates_in_transformers(gguf_path, hf):
 # ---------------------------------------------------------------- llama-cpp-python server
 
 
+@pytest.mark.llama
 def test_server_streams_chat_completion(gguf_path):
     import httpx
 
@@ -176,6 +180,7 @@ def test_server_streams_chat_completion(gguf_path):
     assert chunks[-1]["choices"][0]["finish_reason"] in ("length", "stop")
 
 
+@pytest.mark.llama
 def test_server_that_dies_raises_with_its_log(tmp_path):
     bogus = tmp_path / "not-a-model.gguf"
     bogus.write_bytes(b"this is not a gguf file")
