@@ -278,9 +278,13 @@ def cmd_bench(args) -> int:
         for model in (m for m in models if m.endswith(".gguf")):
             folder = Path(args.export_dir).expanduser() / (Path(model).stem + "-ov")
             try:
-                exports[model] = str(folder if (folder / "openvino_model.xml").exists() else export_gguf(Path(model), folder))
+                made = folder if (folder / "openvino_model.xml").exists() else export_gguf(Path(model), folder)
+                exports[model] = [str(made)]
             except ExportError as e:
                 log(f"no export folder for {model}: {e}")
+        if args.ov_folders and models:
+            # folders exported from the original weights (optimum-intel) belong with the last model given
+            exports.setdefault(models[-1], []).extend(str(Path(f).expanduser()) for f in args.ov_folders)
     rows = run_bench(models, retriever, backends, s.context_clauses, args.max_new_tokens,
                      s.threads, tuple(args.dtypes.split(",")), exports=exports, log=log)
     md = markdown(rows)
@@ -299,13 +303,15 @@ def cmd_bench(args) -> int:
 
 
 def cmd_export_model(args) -> int:
-    from .tools.export import ExportError, export_gguf, export_hub
+    from .tools.export import ExportError, export_gguf, export_gguf_optimum, export_hub
 
     try:
-        if args.gguf:
+        if args.gguf and args.weight_format:
+            out = export_gguf_optimum(Path(args.gguf), Path(args.out), args.weight_format, args.optimum_cli)
+        elif args.gguf:
             out = export_gguf(Path(args.gguf), Path(args.out))
         else:
-            out = export_hub(args.model, Path(args.out), args.weight_format, args.optimum_cli)
+            out = export_hub(args.model, Path(args.out), args.weight_format or "int4", args.optimum_cli)
     except ExportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -403,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--backends", default="transformers,openvino,llama.cpp")
     sp.add_argument("--export-dir", default="~/.cache/regqa-models",
                     help="where OpenVINO export folders of the models are found or made (none: GGUF only)")
+    sp.add_argument("--ov-folders", nargs="*", default=[],
+                    help="more OpenVINO export folders of the last model (e.g. int4 / int8 from export-model --model)")
     sp.add_argument("--dtypes", default="float32", help="transformers dtypes to compare, e.g. float32,bfloat16")
     sp.add_argument("--max-new-tokens", type=int, default=64)
     sp.add_argument("--out", help="folder for bench.json and bench.md")
@@ -415,8 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     src.add_argument("--gguf", help="a .gguf file: converted by OpenVINO GenAI, keeping its quantization")
     src.add_argument("--model", help="a Hugging Face hub id or folder: exported by optimum-intel")
     sp.add_argument("--out", required=True, help="the folder to create")
-    sp.add_argument("--weight-format", default="int4", choices=("int4", "int8", "fp16"),
-                    help="weights for --model (default int4)")
+    sp.add_argument("--weight-format", choices=("int4", "int8", "fp16"),
+                    help="optimum-intel weights: for --model (default int4), or with --gguf to dequantize and re-export")
     sp.add_argument("--optimum-cli", default="optimum-cli", help="optimum-cli of the export environment")
     sp.set_defaults(func=cmd_export_model)
 

@@ -230,6 +230,7 @@ class LlamaCppLLM(LLM):
 
 
 OV_MODEL = "openvino_model.xml"   # what an OpenVINO export folder holds, with openvino_(de)tokenizer.xml
+OV_KV_CACHE_GB = 1                # OpenVINO's paged KV cache: about 35,000 tokens of a 1.5B Qwen2.5
 
 
 class OpenVINOLLM(LLM):
@@ -237,9 +238,9 @@ class OpenVINOLLM(LLM):
     export-model`, or a pre-converted hub repository such as OpenVINO/Qwen2.5-1.5B-Instruct-int4-ov), or
     a .gguf file, which OpenVINO GenAI converts when it loads (slower to load, see README "Speed").
 
-    The pipeline keeps the KV cache of the previous prompt and reuses its longest common prefix (the
-    system prompt is the same for every question), decodes greedily and stops at the model's own end
-    tokens (its generation config); text is streamed as the pipeline detokenizes it.
+    The pipeline runs with a paged KV cache and prefix caching, so the system prompt (the same for every
+    question) is computed once; it decodes greedily and stops at the model's own end tokens (its
+    generation config); text is streamed as the pipeline detokenizes it.
     """
 
     backend = "openvino"
@@ -260,6 +261,12 @@ class OpenVINOLLM(LLM):
                 raise LLMUnavailable("openvino-genai is not installed; run `pip install -r requirements.txt`") from e
             path = self._resolve()
             props = {"INFERENCE_NUM_THREADS": _threads(self.threads)} if self.threads > 0 else {}
+            # paged KV cache with prefix caching: the system prompt's keys and values, the same for every
+            # question, are computed once and reused (README, "Speed")
+            scheduler = openvino_genai.SchedulerConfig()
+            scheduler.enable_prefix_caching = True
+            scheduler.cache_size = OV_KV_CACHE_GB
+            props["scheduler_config"] = scheduler
             if path.suffix == ".gguf":
                 props["enable_save_ov_model"] = False  # never write converted files beside the user's GGUF
             try:

@@ -24,7 +24,7 @@ def test_bench_measures_every_backend_and_format(built_index, gguf16, tmp_path):
     folder = str(export_gguf(Path(gguf16), tmp_path / "tiny-ov"))
     llama = importlib.util.find_spec("llama_cpp") is not None  # optional: measured when installed
     rows = run_bench([gguf16], r, ["transformers", "openvino"] + ["llama.cpp"] * llama, context_clauses=2,
-                     max_new_tokens=4, exports={gguf16: folder}, log=lambda m: None)
+                     max_new_tokens=4, exports={gguf16: [folder]}, log=lambda m: None)
     assert [(x["backend"], x["format"]) for x in rows] == [
         ("transformers", "gguf → torch"), ("openvino", "gguf"), ("openvino", "export folder")] + [("llama.cpp", "gguf")] * llama
     for x in rows:
@@ -45,7 +45,7 @@ def test_context_sweep(built_index, gguf16):
 
 
 def test_targets_and_agreement_by_hand():
-    t = targets(["a-q4_k_m.gguf"], ["transformers", "openvino"], ("float32", "bfloat16"), {"a-q4_k_m.gguf": "a-ov"})
+    t = targets(["a-q4_k_m.gguf"], ["transformers", "openvino"], ("float32", "bfloat16"), {"a-q4_k_m.gguf": ["a-ov"]})
     m = "a-q4_k_m.gguf"
     assert t == [("transformers", m, "float32", "gguf → torch", m), ("transformers", m, "bfloat16", "gguf → torch", m),
                  ("openvino", m, "q4_k_m", "gguf", m), ("openvino", "a-ov", "q4_k_m", "export folder", m)]

@@ -110,3 +110,20 @@ def test_assistant_end_to_end_on_openvino(built_index, ggufs):
     ans = events[-1].answer
     # the scripted word is no cited answer: the clauses are quoted, never uncited model text
     assert ans.backend == "openvino" and ans.citations and ans.fallback
+
+
+def test_dequantized_gguf_is_the_same_model(tiny_gguf, tiny_qwen_dir, tmp_path):
+    from chatbot.llm import TransformersLLM
+    from chatbot.tools.export import dequantize_gguf
+
+    folder = dequantize_gguf(Path(tiny_gguf), tmp_path / "hf")
+    assert (folder / "config.json").is_file() and "quantization_config" not in (folder / "config.json").read_text()
+    # bfloat16 weights of the same model: the same first tokens as the original folder, greedily
+    assert collect(TransformersLLM(str(folder)), 3) == collect(TransformersLLM(tiny_qwen_dir), 3)
+
+
+def test_export_without_optimum_says_how_to_get_it(tmp_path):
+    from chatbot.tools.export import export_hub
+
+    with pytest.raises(ExportError, match="requirements-export.txt"):
+        export_hub("Qwen/Qwen2.5-1.5B-Instruct", tmp_path / "out", optimum_cli=str(tmp_path / "no-optimum-cli"))

@@ -56,13 +56,24 @@ def measure(llm, prompts: list[list[dict]], max_new_tokens: int) -> dict:
             n += 1
             pieces.append(piece)
         end = time.perf_counter()
+        text = "".join(pieces)
+        # streamed pieces are not tokens everywhere (a detokenizer may hold back or merge them):
+        # count the answer's tokens with the model's own tokenizer, the same way for every backend
+        n = _count(llm, text, n)
         ttft.append((first or end) - start)
         tps.append((n - 1) / (end - first) if first and n > 1 and end > first else 0.0)
         tokens.append(n)
-        texts.append("".join(pieces))
+        texts.append(text)
     return {"load_s": round(load_s, 2), "ttft_s": round(statistics.median(ttft), 2),
             "tokens_per_s": round(statistics.median(tps), 1), "tokens": int(statistics.median(tokens)),
             "runs": len(ttft), "outputs": texts}
+
+
+def _count(llm, text: str, pieces: int) -> int:
+    try:
+        return max(llm.count_tokens(text), 1) if text else pieces
+    except Exception:  # noqa: BLE001 - a backend without a tokenizer count: its pieces
+        return pieces
 
 
 def make_backend(backend: str, model: str, threads: int = 0, dtype: str = "float32"):
@@ -89,9 +100,10 @@ def _one(backend: str, model: str, dtype: str, prompts: list[list[dict]], max_ne
 
 
 def targets(models: list[str], backends: list[str], dtypes: tuple[str, ...],
-            exports: dict[str, str]) -> list[tuple[str, str, str, str, str]]:
+            exports: dict[str, list[str]]) -> list[tuple[str, str, str, str, str]]:
     """(backend, path loaded, weights label, format, model) for every measurement: transformers in each dtype,
-    OpenVINO on the .gguf and on its export folder (when one is given in `exports`), llama.cpp on the .gguf."""
+    OpenVINO on the .gguf and on its export folders (`exports`: the folders of each model), llama.cpp on
+    the .gguf."""
     out = []
     for model in models:
         quant = "q4_k_m" if "q4_k_m" in model.lower() else Path(model).suffix.lstrip(".")
@@ -100,16 +112,33 @@ def targets(models: list[str], backends: list[str], dtypes: tuple[str, ...],
                 out += [(backend, model, dtype, "gguf → torch", model) for dtype in dtypes]
             elif backend == "openvino":
                 out.append((backend, model, quant, "gguf", model))
-                if model in exports:
-                    out.append((backend, exports[model], quant, "export folder", model))
+                for folder in exports.get(model, []):
+                    out.append((backend, folder, _weights(folder, quant), "export folder", model))
             else:
                 out.append((backend, model, quant, "gguf", model))
     return out
 
 
+def _weights(folder: str, gguf_quant: str) -> str:
+    """An export folder's weights: what optimum-intel recorded (int4 sym g128, int8...), else the GGUF's."""
+    import json
+
+    config = Path(folder) / "openvino_config.json"
+    if not config.is_file():
+        return gguf_quant  # converted from the GGUF by OpenVINO GenAI: its own quantization kept
+    q = json.loads(config.read_text(encoding="utf-8")).get("quantization_config") or {}
+    bits = q.get("bits") or q.get("weight_format") or q.get("dtype")
+    if not bits:
+        return "export"
+    label = f"int{bits}" if isinstance(bits, int) else str(bits)
+    if q.get("sym") is not None:
+        label += " sym" if q["sym"] else " asym"
+    return label + (f" g{q['group_size']}" if q.get("group_size") and q["group_size"] > 0 else "")
+
+
 def run_bench(models: list[str], retriever: Retriever, backends: list[str], context_clauses: int,
               max_new_tokens: int = 64, threads: int = 0, dtypes: tuple[str, ...] = ("float32",),
-              exports: dict[str, str] | None = None, log=print) -> list[dict]:
+              exports: dict[str, list[str]] | None = None, log=print) -> list[dict]:
     reg = retriever.index.regulation
     prompts = [build_messages(reg, q, [h.clause for h in retriever.search(q, k=context_clauses).hits])
                for q in QUESTIONS]
