@@ -35,6 +35,10 @@ X_NOT_X = re.compile(r"([\u4e00-\u9fff])不\1")
 ENDS_WITH_MA = re.compile(r"[吗嗎][？?。！!\s]*$")
 WH = re.compile(r"哪些|哪个|哪里|哪儿|什么|怎么|怎样|如何|多少|为什么|为啥|啥|谁")
 MAX_POINTS = 3          # cited points after the direct answer
+# a point that only announces a list ("……应当符合下列要求。", "规定如下：") says nothing by itself
+LIST_INTRO = re.compile(r"(?:下列|以下|如下)[^，。；]{0,6}[：:。]?$|[：:]$")
+# what a "no" needs in the points that follow it: a negation or a limit written in the clause
+NEGATION = re.compile(r"不|没有|未|无|禁止|非|除")
 
 
 def yes_no(question: str) -> tuple[str, str] | None:
@@ -103,17 +107,23 @@ def shape(sentences: list[Sentence], question: str, raw: str,
     out: list[Sentence] = []
     answers = yes_no(question)
     word = polarity(raw, answers, question) if answers else None
-    if word:
-        out.append(Sentence(f"{word}。"))
     points: list[Sentence] = []
     for s in sentences:
-        if s.labels and _repeats(s.text, points):
+        if s.labels and LIST_INTRO.search(s.text):
+            dropped.append(("introduces a list it does not give", s.text))
+        elif s.labels and _repeats(s.text, points):
             dropped.append(("repeats an earlier point", s.text))
         elif s.labels:
             points.append(replace(s, text=_full_stop(s.text)))
         else:
             dropped.append(("answer word" if is_bare_answer(s.text) else "no citation", s.text))
     kept = select(points, MAX_POINTS)
+    if word and word == answers[1] and kept and not any(NEGATION.search(s.text) for s in kept):
+        # "没有。本省建立……链长制" : a "no" whose own clauses say yes is no answer; the clauses speak alone
+        dropped.append(("a no its clauses do not bear out", f"{word}。"))
+        word = None
+    if word:
+        out.append(Sentence(f"{word}。"))
     dropped += [("more than three points", s.text) for s in points if s not in kept]
     return fit(out + kept, max_chars, dropped, question), dropped
 

@@ -190,3 +190,17 @@ def test_a_repeated_point_is_shown_once_and_every_point_ends_with_a_full_stop():
     assert [s.text for s in out] == [a] and dropped == [("repeats an earlier point", again)]
     out, _ = shape([p("降低用电、用水、用气、物流等要素成本；", "第十七条")], "用电怎么保障？", "", 150)
     assert out[0].text == "降低用电、用水、用气、物流等要素成本。"
+
+
+def test_a_no_its_clauses_do_not_bear_out_and_a_bare_list_intro_are_dropped():
+    p = lambda t, lab="第八条第一款": Sentence(t, (lab,), ())  # noqa: E731
+    q = "江西有没有实行产业链负责人制度？"
+    chain = p("本省建立省、设区的市联动的先进制造业重点产业链链长制。")
+    out, dropped = shape([chain], q, "没有。本省建立……链长制。", 150)
+    assert [s.text for s in out] == [chain.text] and ("a no its clauses do not bear out", "没有。") in dropped
+    out, _ = shape([p("本条例不规定具体补贴金额。")], "条例有没有补贴金额？", "没有。本条例不规定。", 150)
+    assert out[0].text == "没有。"  # a no with a negation written in its point stays
+    intro = p("先进制造业发展规划和实施方案应当符合下列要求。", "第五条第二款")
+    out, dropped = shape([p("规划可以动态调整。", "第五条第一款"), intro], "规划能修改吗？", "能。", 150)
+    assert [s.text for s in out] == ["能。", "规划可以动态调整。"]
+    assert ("introduces a list it does not give", intro.text) in dropped
