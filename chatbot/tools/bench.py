@@ -87,15 +87,13 @@ def make_backend(backend: str, model: str, threads: int = 0, dtype: str = "float
 def _one(backend: str, model: str, dtype: str, prompts: list[list[dict]], max_new_tokens: int,
          threads: int) -> dict:
     """One measurement in its own process: the process's peak memory is this backend's alone."""
-    import resource
-
     llm = make_backend(backend, model, threads, dtype)
     row = measure(llm, prompts, max_new_tokens)
     try:
         row["prompt_tokens"] = llm.count_tokens("".join(m["content"] for m in prompts[1]))
     except Exception:  # noqa: BLE001 - a token count is a nicety
         row["prompt_tokens"] = None
-    row["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2)
+    row["peak_rss_gb"] = _peak_rss_gb()
     return row
 
 
@@ -120,20 +118,26 @@ def targets(models: list[str], backends: list[str], dtypes: tuple[str, ...],
 
 
 def _weights(folder: str, gguf_quant: str) -> str:
-    """An export folder's weights: what optimum-intel recorded (int4 sym g128, int8...), else the GGUF's."""
-    import json
+    """An export folder's weights. One converted from the GGUF by OpenVINO GenAI keeps the GGUF's; one
+    from optimum-intel (it writes openvino_config.json) is read off the model's weight types."""
+    if not (Path(folder) / "openvino_config.json").is_file():
+        return gguf_quant
+    xml = (Path(folder) / "openvino_model.xml").read_text(encoding="utf-8", errors="replace")
+    for element, label in (('"i4"', "int4 sym"), ('"u4"', "int4 asym"), ('"u8"', "int8"), ('"i8"', "int8")):
+        if xml.count(f"element_type={element}") > 16:  # more than a few constants: the weights themselves
+            return label
+    return "fp16"
 
-    config = Path(folder) / "openvino_config.json"
-    if not config.is_file():
-        return gguf_quant  # converted from the GGUF by OpenVINO GenAI: its own quantization kept
-    q = json.loads(config.read_text(encoding="utf-8")).get("quantization_config") or {}
-    bits = q.get("bits") or q.get("weight_format") or q.get("dtype")
-    if not bits:
-        return "export"
-    label = f"int{bits}" if isinstance(bits, int) else str(bits)
-    if q.get("sym") is not None:
-        label += " sym" if q["sym"] else " asym"
-    return label + (f" g{q['group_size']}" if q.get("group_size") and q["group_size"] > 0 else "")
+
+def _peak_rss_gb() -> float:
+    """This process's peak resident memory (VmHWM: unlike getrusage's maxrss, not carried over the exec
+    that started it, so a fresh process reports its own)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024 ** 2, 2)
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, 2)
 
 
 def run_bench(models: list[str], retriever: Retriever, backends: list[str], context_clauses: int,
