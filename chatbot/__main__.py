@@ -257,7 +257,7 @@ def cmd_chat(args) -> int:
 
 def cmd_bench(args) -> int:
     from .retrieve import open_retriever
-    from .tools.bench import context_sweep, default_models, markdown, run_bench, sweep_markdown
+    from .tools.bench import context_sweep, default_models, markdown, plot, run_bench, sweep_markdown
 
     s = _settings(args)
     models = args.models or default_models()
@@ -299,6 +299,7 @@ def cmd_bench(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / "bench.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
         (out / "bench.md").write_text(md + "\n", encoding="utf-8")
+        plot([r for r in rows if "backend" in r], out / "bench.png")
     return 0
 
 

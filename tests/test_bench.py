@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chatbot.retrieve import Retriever
-from chatbot.tools.bench import agreement, context_sweep, markdown, run_bench, targets
+from chatbot.tools.bench import agreement, context_sweep, markdown, plot, run_bench, targets
 from chatbot.tools.export import export_gguf
 
 
@@ -35,6 +35,7 @@ def test_bench_measures_every_backend_and_format(built_index, gguf16, tmp_path):
     assert rows[1]["outputs"] == rows[2]["outputs"]
     md = markdown(rows)
     assert "| tiny-f16.gguf | openvino | export folder |" in md and "of the memory" in md
+    assert plot(rows, tmp_path / "bench.png").stat().st_size > 5000
 
 
 @pytest.mark.llama

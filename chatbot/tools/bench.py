@@ -222,11 +222,32 @@ def markdown(rows: list[dict]) -> str:
         slow = next((r for r in group if r["backend"] == "transformers"), None)
         for r in group:
             if slow and r is not slow and slow["tokens_per_s"] and r["ttft_s"]:
-                lines.append(f"\n{r['model']}: {r['backend']} ({r['format']}) / transformers ({slow['dtype']}): "
+                lines.append(f"\n{r['model']}: {r['backend']} ({r['format']}, {r['dtype']}) / transformers ({slow['dtype']}): "
                              f"{r['tokens_per_s'] / slow['tokens_per_s']:.1f}× the decode tokens/s, "
                              f"{r['peak_rss_gb'] / slow['peak_rss_gb']:.0%} of the memory, time to first token "
                              f"{r['ttft_s']} s vs {slow['ttft_s']} s.")
     return "\n".join(lines)
+
+
+def plot(rows: list[dict], path: Path) -> Path:
+    """Decode tokens/s, time to first token and peak memory of each row, side by side (bench.png)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [f"{r['backend']}\n{r['format'].replace(' folder', '')}\n{r['dtype']}" for r in rows]
+    fig, axes = plt.subplots(1, 3, figsize=(4 + 1.6 * len(rows), 4.2))
+    for ax, key, title in zip(axes, ("tokens_per_s", "ttft_s", "peak_rss_gb"),
+                              ("decode tokens/s (higher is better)", "time to first token, s", "peak memory, GB")):
+        ax.bar(range(len(rows)), [r.get(key) or 0 for r in rows], color="#4a7ab8")
+        ax.set_xticks(range(len(rows)), names, fontsize=7)
+        ax.set_title(title, fontsize=9)
+    fig.suptitle(rows[0]["model"] if rows else "", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def _groups(rows: list[dict]) -> dict[str, list[dict]]:
