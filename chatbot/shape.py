@@ -118,7 +118,7 @@ def shape(sentences: list[Sentence], question: str, raw: str,
         else:
             dropped.append(("answer word" if is_bare_answer(s.text) else "no citation", s.text))
     kept = select(points, MAX_POINTS)
-    if word and word == answers[1] and kept and not any(NEGATION.search(s.text) for s in kept):
+    if word and word == answers[1] and kept and not _no_is_borne_out(question, kept):
         # "没有。本省建立……链长制" : a "no" whose own clauses say yes is no answer; the clauses speak alone
         dropped.append(("a no its clauses do not bear out", f"{word}。"))
         word = None
@@ -141,6 +141,27 @@ def _repeats(text: str, earlier: list[Sentence]) -> bool:
 def _full_stop(text: str) -> str:
     """A point ends with 。, not with the ；or ， where the model stopped copying a clause."""
     return text.rstrip("；;，,、 ") + "。" if text.rstrip().endswith(("；", ";", "，", ",", "、")) else text
+
+
+ASKING = re.compile(r"(.)[不没沒]\1|是否|能否|可否|有无|[不没][^，。？?]{0,2}[吗嗎]")
+FIGURE = re.compile(r"\d+|[零一二三四五六七八九十]+[年月日号]")
+NOT_NEGATIONS = re.compile(r"不同|不断|不少|不仅|不论|不管|无论")
+# a sweeping claim a "no" answers: 是不是只支持境内上市 / 是不是所有企业都可以 / 主要靠高校
+SWEEPING = re.compile(r"只|仅|所有|全部|一律|完全|主要|马上|一视同仁")
+
+
+def _no_is_borne_out(question: str, points: list[Sentence]) -> bool:
+    """Whether a "no" can stand on these points: a point states a negation or limit; or the question
+    itself is negative (会不会不顾环保 -> 不会; 定了就不会再变吗 -> 不是), the question's own 会不会 aside,
+    or makes a sweeping claim (是不是只支持境内上市 -> 不是); or it states a figure or date its points do
+    not (是不是5月就施行了 -> 不是, 6月1日)."""
+    if any(NEGATION.search(s.text) for s in points):
+        return True
+    rest = NOT_NEGATIONS.sub("", ASKING.sub("", question))
+    if NEGATION.search(rest) or SWEEPING.search(rest):
+        return True
+    text = "".join(s.text for s in points)
+    return any(f not in text for f in FIGURE.findall(question))
 
 
 def _articles(s: Sentence) -> set[str]:

@@ -128,6 +128,10 @@ def test_list_numbers_markdown_and_lead_ins_are_taken_off(regulation, a10):
     a26 = [regulation.resolve("第二十六条")]
     out = check_citations("条例第26条规定的施行日期是2024年6月1日。【第二十六条】", a26, regulation)
     assert [s.text for s in out.sentences] == ["施行日期是2024年6月1日。"]
+    # "根据【第二十二条第二款】，只有……": the label goes to the end, and its 根据， with it
+    a22 = [regulation.resolve("第二十二条第二款")]
+    out = check_citations("根据【第二十二条第二款】，符合条件的先进制造业企业可以申请开展职称自主评审。", a22, regulation)
+    assert [s.text for s in out.sentences] == ["符合条件的先进制造业企业可以申请开展职称自主评审。"]
 
 
 def test_an_echo_with_a_label_points_at_its_clause(regulation, a10):
@@ -200,6 +204,15 @@ def test_a_no_its_clauses_do_not_bear_out_and_a_bare_list_intro_are_dropped():
     assert [s.text for s in out] == [chain.text] and ("a no its clauses do not bear out", "没有。") in dropped
     out, _ = shape([p("本条例不规定具体补贴金额。")], "条例有没有补贴金额？", "没有。本条例不规定。", 150)
     assert out[0].text == "没有。"  # a no with a negation written in its point stays
+    # a negative question, or a date the clause contradicts, bears out a "no" too
+    green = p("支持先进制造业绿色低碳发展。", "第十二条第一款")
+    assert shape([green], "江西大力发展制造业，会不会不顾环保？", "不会。", 150)[0][0].text == "不会。"
+    start = p("本条例自2024年6月1日起施行。", "第二十六条")
+    assert shape([start], "条例是不是2024年5月就开始施行了？", "不是。", 150)[0][0].text == "不是。"
+    assert shape([start], "条例是不是2024年6月1日施行？", "不是。", 150)[0][0].text == start.text
+    listing = p("支持先进制造业企业在境内外资本市场上市。", "第二十一条第二款")
+    assert shape([listing], "条例是不是只支持在境内上市？", "不是。", 150)[0][0].text == "不是。"
+    assert shape([listing], "不同企业能不能上市？", "不能。", 150)[0][0].text == listing.text  # 不同 is no negation
     intro = p("先进制造业发展规划和实施方案应当符合下列要求。", "第五条第二款")
     out, dropped = shape([p("规划可以动态调整。", "第五条第一款"), intro], "规划能修改吗？", "能。", 150)
     assert [s.text for s in out] == ["能。", "规划可以动态调整。"]
