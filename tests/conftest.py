@@ -9,7 +9,6 @@ without downloading anything.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -21,10 +20,18 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS_FILE = next((ROOT / "corpus").glob("*.md"))
 
 
+def has_llama() -> bool:
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `llama` need the optional llama-cpp-python (it compiles); without it they are skipped,
     and the default set-up (requirements.txt) is tested on its own."""
-    if importlib.util.find_spec("llama_cpp") is None:
+    if not has_llama():
         skip = pytest.mark.skip(reason="llama-cpp-python is not installed (pip install -r requirements-llama.txt)")
         for item in items:
             if "llama" in item.keywords:

@@ -1,7 +1,6 @@
 """The benchmark on a tiny F16 GGUF through every backend and format, each in its own process (numbers are
 meaningless; the code paths are real)."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -9,6 +8,7 @@ import pytest
 from chatbot.retrieve import Retriever
 from chatbot.tools.bench import agreement, context_sweep, markdown, plot, run_bench, targets
 from chatbot.tools.export import export_gguf
+from conftest import has_llama
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def test_bench_measures_every_backend_and_format(built_index, gguf16, tmp_path):
     _, idx, _ = built_index
     r = Retriever(idx, None)
     folder = str(export_gguf(Path(gguf16), tmp_path / "tiny-ov"))
-    llama = importlib.util.find_spec("llama_cpp") is not None  # optional: measured when installed
+    llama = has_llama()  # optional: measured when installed
     rows = run_bench([gguf16], r, ["transformers", "openvino"] + ["llama.cpp"] * llama, context_clauses=2,
                      max_new_tokens=4, exports={gguf16: [folder]}, log=lambda m: None)
     assert [(x["backend"], x["format"]) for x in rows] == [
