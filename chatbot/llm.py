@@ -274,6 +274,11 @@ class OpenVINOLLM(LLM):
             except Exception as e:  # noqa: BLE001 - every load failure means the same to the user
                 raise LLMUnavailable(f"OpenVINO GenAI cannot load {path}: {str(e).strip().splitlines()[-1]}") from e
             self.source = "gguf" if path.suffix == ".gguf" else "export"
+            # the first generation compiles OpenVINO's kernels (about 10 s for a 1.5B model here): do it
+            # while loading, not in the first user's answer
+            warm = self._pipe.get_generation_config()
+            warm.max_new_tokens = 1
+            self._pipe.generate(openvino_genai.ChatHistory([{"role": "user", "content": "你好"}]), warm)
 
     def _resolve(self) -> Path:
         """The local file or folder to load: a .gguf file, an export folder, or a hub export downloaded
