@@ -17,6 +17,7 @@ import re
 from dataclasses import replace
 
 from .citations import BRACKETS, SENTENCE, Sentence, is_bare_answer, restates
+from .labels import parse_label
 
 # a yes/no question and the two answers it admits: 能不能 -> 能 / 不能, 有没有 -> 有 / 没有, ...
 # (traditional characters too: 有沒有, 嗎)
@@ -164,8 +165,9 @@ def _no_is_borne_out(question: str, points: list[Sentence]) -> bool:
     return any(f not in text for f in FIGURE.findall(question))
 
 
-def _articles(s: Sentence) -> set[str]:
-    return {label.split("条")[0] for label in s.labels}
+def _articles(s: Sentence) -> set[int]:
+    """The articles a point cites (题注 is article 0), read with the one label grammar."""
+    return {label.article for label in map(parse_label, s.labels) if label is not None}
 
 
 def select(points: list[Sentence], n: int) -> list[Sentence]:
@@ -175,7 +177,7 @@ def select(points: list[Sentence], n: int) -> list[Sentence]:
     points cite 第十条, 第十条, 第十条, 第十二条; n=3 -> the first two on 第十条 and the one on 第十二条
     """
     chosen: list[int] = []
-    seen: set[str] = set()
+    seen: set[int] = set()
     for i, s in enumerate(points):
         if len(chosen) < n and not _articles(s) <= seen:
             chosen.append(i)
@@ -222,7 +224,7 @@ def fit(sentences: list[Sentence], max_chars: int, dropped: list[tuple[str, str]
 
 def _last_repeat(points: list[Sentence]) -> int | None:
     """The index of the last point whose articles an earlier point already cites, if any."""
-    seen: set[str] = set()
+    seen: set[int] = set()
     last = None
     for i, s in enumerate(points):
         if _articles(s) <= seen:
