@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from .config import Settings
+from .config import AUTO_BACKENDS, Settings
 from .embed import hub_reachable, is_local
 
 
@@ -417,8 +417,6 @@ def load_llm(settings, log=lambda m: None) -> tuple[LLM | None, list[str]]:
     """The configured backend's model, loaded, and notices for the user. "auto" tries AUTO_BACKENDS in
     order and takes the first that loads; when none does (no model, no hub), None: answers then quote
     the clauses (extractive), and the notices say what was missing and what to do."""
-    from .config import AUTO_BACKENDS
-
     names = AUTO_BACKENDS if settings.backend == "auto" else (settings.backend,)
     failures = []
     for name in names:
@@ -440,8 +438,6 @@ def make_llm(settings) -> LLM | None:
     if settings.backend == "extractive":
         return None
     if settings.backend == "auto":
-        from .config import AUTO_BACKENDS
-
         return make_llm(replace(settings, backend=AUTO_BACKENDS[0]))
     if settings.backend == "openvino":
         return OpenVINOLLM(settings.model_for("openvino"), threads=settings.threads)
