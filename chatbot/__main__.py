@@ -1,6 +1,7 @@
 """Command line: python -m chatbot COMMAND ...  (run with -h for each command).
 
     chunks    the clause chunks              index     build index/
+    corpus    add, list or remove regulations of the knowledge base
     retrieve  ranked clauses                 ask       answer questions, citing clauses
     chat      a conversation in the terminal eval      evaluation reports, retrieval-only, compare
     bench     LLM speed                      loadtest  concurrent users against the web app
@@ -23,21 +24,23 @@ from .config import ROOT, SettingsError, from_env
 
 def _settings(args):
     return from_env(embed_model=getattr(args, "embed_model", None), index_dir=getattr(args, "index_dir", None),
-                    corpus=getattr(args, "corpus", None), backend=getattr(args, "backend", None),
+                    corpus_dir=getattr(args, "corpus_dir", None), backend=getattr(args, "backend", None),
                     llm_model=getattr(args, "model", None))
 
 
 def _regulation(settings):
-    from . import corpus
+    from .kb import load_kb
 
-    return corpus.load(corpus.find_corpus(settings.corpus))
+    return load_kb(settings.corpus_dir)
 
 
 def cmd_chunks(args) -> int:
     reg = _regulation(_settings(args))
     for c in reg.clauses:
-        row = {"id": c.id, "article": c.article, "paragraph": c.paragraph, "items": list(c.items),
-               "label": c.label, "text": c.text, "search_text": c.search_text}
+        row = {"id": c.id, "regulation": c.regulation, "regulation_title": c.regulation_title,
+               "article": c.article, "paragraph": c.paragraph, "items": list(c.items),
+               "label": c.label, "chapter": c.chapter, "section": c.section, "text": c.text,
+               "search_text": c.search_text}
         if args.json:
             print(json.dumps(row, ensure_ascii=False))
         else:
@@ -59,8 +62,60 @@ def cmd_index(args) -> int:
     return 0
 
 
+def cmd_corpus(args) -> int:
+    """corpus add FILE / list / remove ID: the knowledge base folder, rebuilding the index after a change."""
+    from .corpus import CorpusError
+    from .kb import add_regulation, describe, load_kb, remove_regulation
+
+    s = _settings(args)
+
+    def rebuild(kb):
+        from .embed import load_embedder
+        from .index import build
+
+        embedder, notice = load_embedder(s)
+        if notice:
+            print(f"warning: {notice}\nwarning: building a BM25-only index", file=sys.stderr)
+        build(kb, s.index_dir, embedder, gold_file=s.gold_file)
+
+    try:
+        if args.action == "list":
+            for r in load_kb(s.corpus_dir).regulations:
+                row = describe(r)
+                print(json.dumps(row, ensure_ascii=False) if args.json else
+                      f"{'*' if r.primary else ' '} {r.id:48} {r.short:12} {r.version or '-':10} {r.status:10} "
+                      f"{len(r.articles):4} 条  {r.title}")
+            return 0
+        if not args.target:
+            raise SystemExit(f"corpus {args.action} needs a {'FILE' if args.action == 'add' else 'regulation id'}")
+        if args.action == "add":
+            added = add_regulation(s.corpus_dir, args.target, title=args.title or "", short=args.short or "",
+                                   effective=args.effective or "", version=args.version or "",
+                                   reg_id=args.id or "", primary=args.primary,
+                                   rebuild=None if args.no_index else rebuild)
+            out = added.to_json()
+            if args.json:
+                print(json.dumps(out, ensure_ascii=False))
+            else:
+                print(f"added {out['id']}: 《{out['title']}》 {out['articles']} 条, version {out['version'] or '-'}, "
+                      f"{out['status']}" + (f"; supersedes {', '.join(out['superseded'])}" if out["superseded"] else ""))
+                for w in out["warnings"]:
+                    print(f"warning: {w}")
+            return 0
+        removed = remove_regulation(s.corpus_dir, args.target, rebuild=None if args.no_index else rebuild)
+        print(json.dumps({"removed": removed.id, "title": removed.title}, ensure_ascii=False) if args.json
+              else f"removed {removed.id}: 《{removed.title}》")
+        return 0
+    except CorpusError as e:
+        if getattr(args, "json", False):
+            print(json.dumps({"error": str(e)}, ensure_ascii=False))
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
 def _hit_json(h) -> dict:
-    return {"article": h.clause.article, "paragraph": h.clause.paragraph, "label": h.clause.label,
+    return {"regulation": h.clause.regulation, "regulation_title": h.clause.regulation_title,
+            "article": h.clause.article, "paragraph": h.clause.paragraph, "label": h.clause.label,
             "score": h.score, "dense_rank": h.dense_rank, "bm25_rank": h.bm25_rank, "lookup": h.lookup,
             "text": h.clause.text}
 
@@ -368,12 +423,27 @@ def main(argv: list[str] | None = None) -> int:
     def common(sp):
         sp.add_argument("--embed-model", help="embedding model: hub id or local folder; 'none' for BM25 only")
         sp.add_argument("--index-dir", help="index folder (default index/)")
-        sp.add_argument("--corpus", help="corpus folder or file (default corpus/)")
+        sp.add_argument("--corpus-dir", "--corpus", dest="corpus_dir",
+                        help="knowledge base folder, or one regulation file (default corpus/; CHATBOT_CORPUS_DIR)")
 
     sp = sub.add_parser("chunks", help="print the clause-level chunks")
     sp.add_argument("--json", action="store_true", help="one JSON object a line")
     common(sp)
     sp.set_defaults(func=cmd_chunks)
+
+    sp = sub.add_parser("corpus", help="the knowledge base: add FILE, list, remove ID (rebuilds the index)")
+    sp.add_argument("action", choices=("add", "list", "remove"))
+    sp.add_argument("target", nargs="?", help="add: a .md, .txt, .docx or .pdf file; remove: a regulation id")
+    sp.add_argument("--title", help="add: the full title, when the file's first line is not it")
+    sp.add_argument("--short", help="add: the short name labels use, e.g. 中小企业促进法")
+    sp.add_argument("--effective", help="add: the date it takes effect, YYYY-MM-DD, when the text does not say")
+    sp.add_argument("--version", help="add: the version date, YYYY-MM-DD, when the text does not say")
+    sp.add_argument("--id", help="add: the id (default: from the file name)")
+    sp.add_argument("--primary", action="store_true", help="add: make it the primary regulation")
+    sp.add_argument("--no-index", action="store_true", help="do not rebuild the index (it is rebuilt on next start)")
+    sp.add_argument("--json", action="store_true", help="print JSON")
+    common(sp)
+    sp.set_defaults(func=cmd_corpus)
 
     sp = sub.add_parser("index", help="build index/ from corpus/")
     common(sp)

@@ -35,7 +35,8 @@ from .shape import shape, yes_no
 
 PROMPTS = Path(__file__).parent / "prompts"
 NOT_COVERED = "本条例未对此作出规定"
-REFUSAL_MARKERS = (NOT_COVERED, "未对此作出规定", "没有作出规定", "没有相关规定", "未作规定", "无法回答", "没有规定")
+KB_NOT_COVERED = "本知识库收录的法规未对此作出规定"  # when more laws than the primary one are loaded
+REFUSAL_MARKERS = (NOT_COVERED, KB_NOT_COVERED, "未对此作出规定", "没有作出规定", "没有相关规定", "未作规定", "无法回答", "没有规定")
 # nearest clauses listed with a refusal, so the reader sees what the regulation does say
 SUGGESTIONS = 3
 # the relevance gate when it is neither set nor calibrated (no gold file, or a BM25-only index): the value
@@ -68,7 +69,8 @@ class Answer:
 
     def to_json(self) -> dict:
         return {"question": self.question, "standalone": self.standalone, "answer": self.text,
-                "citations": [{"article": c.article, "paragraph": c.paragraph, "label": c.label, "text": c.text}
+                "citations": [{"regulation": c.regulation, "regulation_title": c.regulation_title,
+                               "article": c.article, "paragraph": c.paragraph, "label": c.label, "text": c.text}
                               for c in self.citations],
                 "refused": self.refused, "refusal_reason": self.refusal_reason, "backend": self.backend,
                 "relevance": self.relevance,
@@ -76,7 +78,8 @@ class Answer:
                 "removed_citations": self.removed_citations, "added_citations": self.added_citations,
                 "dropped": self.dropped, "fallback": self.fallback,
                 "notices": self.notices, "timings": {k: round(v, 4) for k, v in self.timings.items()},
-                "hits": [{"article": h.clause.article, "paragraph": h.clause.paragraph, "label": h.clause.label,
+                "hits": [{"regulation": h.clause.regulation, "regulation_title": h.clause.regulation_title,
+                          "article": h.clause.article, "paragraph": h.clause.paragraph, "label": h.clause.label,
                           "score": h.score} for h in self.hits]}
 
 
@@ -116,23 +119,31 @@ def build_messages(regulation: Regulation, question: str, clauses: list[Clause],
     # a yes/no question names its two possible answers, so that the first sentence can be one of them
     hint = render("yes_no.txt", yes=answers[0], no=answers[1]) if answers else ""
     user = render("user.txt", clauses=context, question=question, hint=hint)
+    titles = _titles(regulation, clauses)
     if not retry:
-        return [{"role": "system", "content": rules(regulation, max_chars) + "\n" + render("example.txt")},
+        return [{"role": "system", "content": rules(regulation, max_chars, titles) + "\n" + render("example.txt")},
                 {"role": "user", "content": user}]
     question_ex, answer_ex = re.search(r"【问题】(.+)\n【回答】(.+)", render("example.txt")).groups()
     cited = [c for _, label in find_labels(answer_ex) if isinstance(c := regulation.resolve(label), Clause)]
     context_ex = "\n".join(f"【{c.label}】{c.text}" for c in cited)
-    return [{"role": "system", "content": rules(regulation, max_chars)},
+    return [{"role": "system", "content": rules(regulation, max_chars, titles)},
             {"role": "user", "content": render("user.txt", clauses=context_ex, question=question_ex, hint="")},
             {"role": "assistant", "content": answer_ex},
             {"role": "user", "content": render("user.txt", clauses=context, question=question,
                                                hint="\n".join(x for x in (hint.strip(), render("retry.txt").strip()) if x))}]
 
 
-def rules(regulation: Regulation, max_chars: int) -> str:
+def rules(regulation: Regulation, max_chars: int, titles: list[str] | None = None) -> str:
     """The system prompt's rules: what a prompt-extraction attempt would try to get repeated. (The example
-    answer that follows them may be repeated: it is a true answer.)"""
-    return render("system.txt", title=regulation.title, max_chars=max_chars)
+    answer that follows them may be repeated: it is a true answer.) The assistant is introduced as that of
+    the laws the evidence comes from (`titles`), by default the primary regulation."""
+    return render("system.txt", title="》《".join(titles or [regulation.title]), max_chars=max_chars)
+
+
+def _titles(regulation, clauses: list[Clause]) -> list[str]:
+    """The titles of the laws the evidence clauses come from, the primary's first (if it is among them)."""
+    titles = list(dict.fromkeys(c.regulation_title for c in clauses if c.regulation_title))
+    return titles if titles and titles != [regulation.title] else [regulation.title]
 
 
 def leaks_prompt(answer: str, system_prompt: str, window: int = 16) -> bool:
@@ -194,25 +205,35 @@ class Assistant:
     def backend(self) -> str:
         return self.llm.backend if self.llm is not None else "extractive"
 
-    def ask(self, question: str, history: list[Turn] | None = None, top_k: int | None = None) -> Answer:
+    @property
+    def not_covered(self) -> str:
+        """The refusal's opening: this regulation, or the knowledge base when it holds several laws."""
+        return KB_NOT_COVERED if self.regulation.others else NOT_COVERED
+
+    def ask(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
+            regulations: list[str] | None = None) -> Answer:
         answer = None
-        for ev in self.stream(question, history, top_k):
+        for ev in self.stream(question, history, top_k, regulations):
             if ev.kind == "answer":
                 answer = ev.answer
         assert answer is not None
         return answer
 
-    def stream(self, question: str, history: list[Turn] | None = None, top_k: int | None = None) -> Iterator[Event]:
+    def stream(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
+               regulations: list[str] | None = None) -> Iterator[Event]:
         """Yield token events while the answer is generated, then one "answer" event with the result.
 
-        Raises InputError for an empty or over-long question before anything else happens.
+        `regulations` (ids) keeps retrieval to those laws (default: every current one). Raises InputError
+        for an empty or over-long question before anything else happens.
         """
         t0 = time.perf_counter()
         q = clean_question(question, self.settings.max_question_chars)
         hist = bounded(history or [], self.settings.history_turns)
         standalone = rewrite(q, hist)
         # the literal words stay in retrieval: a rewritten follow-up still contains them
-        r = self.retriever.search(standalone, k=max(1, min(int(top_k or self.settings.top_k), MAX_TOP_K)))
+        law = hist[-1].regulation if hist else None
+        r = self.retriever.search(standalone, k=max(1, min(int(top_k or self.settings.top_k), MAX_TOP_K)),
+                                  regulations=regulations, law=law)
         timings = {"retrieval": r.seconds}
         base = dict(question=q, hits=r.hits, backend=self.backend, standalone=standalone, relevance=r.max_dense,
                     notices=[r.notice] if r.notice else [])
@@ -268,16 +289,26 @@ class Assistant:
 
     def _refusal_reason(self, question: str, r: Retrieval) -> str:
         if r.missing_refs and not any(h.lookup for h in r.hits):
+            reg = self.regulation.get(r.missing_refs[0].regulation) or self.regulation.primary
             nums = "、".join(format_label(x.article) for x in r.missing_refs)
-            return f"本条例共{to_chinese(len(self.regulation.articles))}条，没有{nums}"
+            name = "本条例" if reg.primary else f"《{reg.title}》"
+            return f"{name}共{to_chinese(len(reg.articles))}条，没有{nums}"
         gap = out_of_scope(question)
-        if gap:
+        if gap and (gap.kind == "unrelated" or self._about_primary(r)):
             return f"本条例没有规定{gap.what}"
         if not r.hits:
             return "没有找到相关条文"
         if below_relevance(r.max_dense, r.hits[0].lookup, self.min_relevance):
             return "没有找到足够相关的条文"
         return ""
+
+    def _about_primary(self, r: Retrieval) -> bool:
+        """Whether a question is about the primary regulation, whose gaps `chatbot.scope` knows (it sets no
+        amounts or penalties; other laws do): it names only that one, or names none and the best clause
+        is the primary's. A law named in 《》 that the knowledge base does not hold counts as the primary's."""
+        if r.scope is not None and r.scope.named:
+            return r.scope.ids == [self.regulation.primary.id]
+        return not r.hits or self.regulation.of(r.hits[0].clause).primary
 
     def _context(self, r: Retrieval) -> list[Clause]:
         """The evidence: the best hit and the hits scoring close to it, within the context budget.
@@ -293,9 +324,11 @@ class Assistant:
 
     def _refusal(self, reason: str, r: Retrieval, timings: dict, t0: float, **base) -> Answer:
         near = [h.clause for h in r.hits[:SUGGESTIONS] if not r.missing_refs or h.lookup] if r.hits else []
-        text = f"{NOT_COVERED}。{reason}。"
+        text = f"{self.not_covered}。{reason}。"
         if near:
             text += "\n可参考的相关条款：" + "".join(f"【{c.label}】" for c in near)
+        if self.regulation.others:
+            text += f"\n本知识库收录：《{self.regulation.title}》{self.regulation.laws_line()}"
         timings["total"] = time.perf_counter() - t0
         return Answer(text=text, citations=[], refused=True, timings=timings, suggestions=near,
                       refusal_reason=reason, **base)
@@ -311,7 +344,7 @@ class Assistant:
     def _finish(self, raw: str, r: Retrieval, given: list[Clause], timings: dict,
                 t0: float, **base) -> Answer:
         text = raw.strip()
-        if leaks_prompt(text, rules(self.regulation, self.settings.max_answer_chars)):
+        if leaks_prompt(text, rules(self.regulation, self.settings.max_answer_chars, _titles(self.regulation, given))):
             return self._refusal("该请求与本条例内容无关", r, timings, t0, **base)
         question = base["standalone"]
         check = check_citations(text, given, self.regulation, question=question, drop_phrases=REFUSAL_MARKERS)
@@ -336,5 +369,6 @@ class Assistant:
 
 def turn_of(answer: Answer) -> Turn:
     """What the conversation keeps of an answered question."""
-    arts = [c.article for c in answer.citations] or [h.clause.article for h in answer.hits[:1]]
-    return Turn(answer.question, answer.standalone, tuple(dict.fromkeys(arts)))
+    clauses = answer.citations or [h.clause for h in answer.hits[:1]]
+    return Turn(answer.question, answer.standalone, tuple(dict.fromkeys(c.article for c in clauses)),
+                clauses[0].regulation if clauses else "")

@@ -14,7 +14,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .corpus import Article, Clause, Regulation
+from .corpus import Article, Clause, Regulation, is_generic_law
+from .kb import as_kb
 from .labels import LABEL_PATTERN, NUM, find_labels
 
 # a sentence is supported by a clause when at least this share of its character bigrams occur in it;
@@ -173,7 +174,27 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
     - a clause named only by a bare answer word (有。【第七条】) or by a dropped echo, when nothing else is
       cited, is shown in its own words (`excerpt`), so the model's choice of clause is not lost.
     """
+    regulation = as_kb(regulation)
     given_ids = {c.id for c in given}
+    laws = list(dict.fromkeys(c.regulation for c in given if c.regulation))
+
+    def lookup(ref):
+        """What a label names: in the law it names; a label naming no law, in the primary regulation or,
+        when that clause was not given, in the law of the given clauses that has it (a model that wrote
+        【第十条】 for 【中小企业促进法第十条】)."""
+        target = regulation.resolve(ref)
+        if (ref.regulation is None or is_generic_law(ref.regulation)) and not _given(target):
+            for law in laws:
+                other = regulation.resolve(ref, within=law)
+                if _given(other):
+                    return other
+        return target
+
+    def _given(target) -> bool:
+        if isinstance(target, Article):
+            return any(c.id in given_ids for c in target.clauses)
+        return target is not None and target.id in given_ids
+
     check = CitationCheck([], [], [])
     pointed: list[Clause] = []  # clauses named by a bare answer word or by a dropped echo
     bare = False                # the model gave a bare answer word
@@ -181,7 +202,7 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
     def resolve(raw: str, sentence: str) -> list[tuple[str, Clause]]:
         found = []
         for _, ref in find_labels(raw):
-            target = regulation.resolve(ref)
+            target = lookup(ref)
             item = ref.item
             if isinstance(target, Article):
                 options = [c for c in target.clauses if c.id in given_ids]
@@ -204,7 +225,7 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
                 check.sentences[-1] = Sentence(last.text, tuple(dict.fromkeys([*last.labels, *(x for x, _ in more)])),
                                                tuple(dict.fromkeys([*last.clauses, *(c for _, c in more)])))
             continue
-        bad_mention = [m for m, ref in find_labels(body) if regulation.resolve(ref) is None]
+        bad_mention = [m for m, ref in find_labels(body) if lookup(ref) is None]
         if bad_mention:
             check.removed.extend(m.group(0) for m in bad_mention)
             check.dropped.append(("names an article that does not exist", body.strip()))

@@ -30,7 +30,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    corpus: str = str(ROOT / "corpus")       # folder (or file) holding the regulation text
+    corpus_dir: str = str(ROOT / "corpus")   # the knowledge base folder (chatbot.kb), or one regulation file
     index_dir: str = str(ROOT / "index")     # built index; rebuilt from corpus/ when stale
     embed_model: str = "BAAI/bge-small-zh-v1.5"  # hub id or local sentence-transformers folder; "none" = BM25 only
     backend: str = "auto"                    # answer backend: one of BACKENDS; auto = openvino, else transformers

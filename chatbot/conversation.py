@@ -26,6 +26,7 @@ class Turn:
     question: str                 # what the user typed
     standalone: str               # the question used for retrieval and the prompt
     articles: tuple[int, ...]     # articles the answer cited, most relevant first
+    regulation: str = ""          # the regulation (id) of the first of them: what a bare 第十条 then means
 
 
 def _cjk_len(text: str) -> int:

@@ -45,6 +45,9 @@ class Clause:
     text: str               # the clause text; items on their own lines
     context: str = ""       # the article's opening phrase, for paragraphs after the first
     chapter: str = ""       # 第一章 总则 where the regulation has chapters
+    section: str = ""       # 第一节 … where the chapter has sections
+    regulation: str = ""    # the regulation's id (a slug, e.g. sme-promotion-law-2017)
+    regulation_title: str = ""  # its full title, e.g. 中华人民共和国中小企业促进法
 
     @property
     def search_text(self) -> str:
@@ -56,7 +59,7 @@ class Clause:
         would match every question about "this regulation" (这个江西的条例对我有约束吗).
         """
         if self.article == PREAMBLE:
-            return self.text.split("\n")[-1]
+            return "\n".join(self.text.split("\n")[1:]) or self.text
         return self.text
 
     @property
@@ -82,11 +85,23 @@ class Article:
 @dataclass(frozen=True)
 class Regulation:
     title: str
-    adoption: str                  # e.g. （2024年3月26日江西省第十四届人民代表大会常务委员会第七次会议通过）
+    adoption: str                  # the notes under the title, one a line: （2024年3月26日…会议通过）
     articles: tuple[Article, ...]
     sha256: str = ""               # hash of the source text, for index manifests
     chapters: tuple[str, ...] = field(default=())
     preamble: Clause | None = None  # title and adoption note as a citable clause, 【题注】 (article 0)
+    id: str = ""                   # stable slug; "" for a regulation parsed on its own
+    short: str = ""                # short name: 中小企业促进法; labels of a non-primary law start with it
+    primary: bool = True           # the knowledge base's primary regulation: its labels name no law
+    issuer: str = ""               # 全国人民代表大会常务委员会, 国务院, 江西省人民代表大会常务委员会
+    adopted: str = ""              # YYYY-MM-DD of adoption (通过) or promulgation (公布)
+    amended: tuple[str, ...] = field(default=())  # YYYY-MM-DD of each revision (修订) or amendment (修正)
+    effective: str = ""            # YYYY-MM-DD the text says it takes effect (自…起施行)
+    version: str = ""              # YYYY-MM-DD of this text: the latest of adoption and amendments
+    status: str = "current"        # current, or superseded by a later version of the same title
+    sections: tuple[str, ...] = field(default=())  # 第一节 … headings, as "第二章 …/第一节 …"
+    warnings: tuple[str, ...] = field(default=())  # numbering gaps or repeats, paragraphs cut mid-sentence
+    source: str = ""               # the file it was read from, relative to the corpus folder
 
     @property
     def clauses(self) -> list[Clause]:
@@ -100,11 +115,25 @@ class Regulation:
         return self._by_number().get(number)
 
     def _by_number(self) -> dict[int, Article]:
-        return {a.number: a for a in self.articles}
+        out: dict[int, Article] = {}
+        for a in self.articles:
+            out.setdefault(a.number, a)  # a repeated number (reported in `warnings`): the first one
+        return out
+
+    def __repr__(self) -> str:  # the whole text is too much for a log line or an assertion message
+        return f"Regulation({self.id or self.title!r}, {len(self.articles)} articles, {self.status})"
+
+    @property
+    def law(self) -> str:
+        """What its labels start with: "" for the primary regulation, else its short name."""
+        return "" if self.primary else self.short
 
     def names(self, law: str) -> bool:
-        """Whether a law named in a label (《…》) is this regulation: its title, part of it, or 本条例."""
-        return law in ("本条例", "该条例") or law in self.title
+        """Whether a law named in a label or question is this regulation (`law_matches`); a generic
+        name (本条例, 本法) means the primary one."""
+        if is_generic_law(law):
+            return self.primary
+        return law_matches(law, self.title, self.short)
 
     def resolve(self, label: str | Label) -> Clause | Article | None:
         """Map a citation label to what it names, or None if the regulation has no such clause.
@@ -133,12 +162,53 @@ class Regulation:
     def cite(self, clause: Clause, item: int | None = None) -> str:
         """The label that cites `clause` (and one of its items): 第十条 for a one-paragraph article."""
         single = len(self.article(clause.article).clauses) == 1
-        return format_label(clause.article, None if single else clause.paragraph, item)
+        return format_label(clause.article, None if single else clause.paragraph, item, law=self.law)
 
 
-def clause_label(article: int, paragraph: int, n_paragraphs: int) -> str:
-    """第十条 for a one-paragraph article, else 第十条第二款."""
-    return format_label(article, None if n_paragraphs == 1 else paragraph)
+def clause_label(article: int, paragraph: int, n_paragraphs: int, law: str = "") -> str:
+    """第十条 for a one-paragraph article, else 第十条第二款; a non-primary law's name goes first."""
+    return format_label(article, None if n_paragraphs == 1 else paragraph, law=law)
+
+
+GENERIC_LAW = re.compile(r"(?:^|本|该|此|这部|这个|上述|^依|^依照|^根据|^按照|^依据|^遵照)(?:法|条例|规定|办法)$")
+PRC = "中华人民共和国"
+
+
+def is_generic_law(law: str) -> bool:
+    """本条例, 本法, 条例, 依法, 享受本条例: words that name no particular law (in a label they mean the
+    primary); 公司法 names one."""
+    return bool(GENERIC_LAW.search(law.strip("《》 ")))
+
+
+def law_matches(law: str, title: str, short: str = "") -> bool:
+    """Whether `law` (as written in a label or question) names the regulation with this title.
+
+    The written name may carry words before it (根据中小企业促进法) and may abbreviate the title, keeping
+    its characters in order (科技进步法 for 科学技术进步法, 款项支付条例): its name part must end the
+    way the title does (法 / 条例 ...) and be a subsequence of the title of at least 3 characters.
+    law_matches("中小企业促进法", "中华人民共和国中小企业促进法") -> True
+    law_matches("公司法", "中华人民共和国中小企业促进法") -> False
+    """
+    law = law.strip("《》 ")
+    names = [n for n in (title, title.removeprefix(PRC), short) if n]
+    if any(law.endswith(n) for n in names):
+        return True
+    ending = re.search(r"(法|条例|规定|办法)$", title)
+    if not ending or not law.endswith(ending.group(1)):
+        return False
+    # the longest tail of `law` that is a subsequence of the title
+    best = 0
+    for start in range(len(law) - 1, -1, -1):
+        if _is_subsequence(law[start:], title):
+            best = len(law) - start
+        else:
+            break
+    return best >= 3 + len(ending.group(1)) - 1
+
+
+def _is_subsequence(part: str, whole: str) -> bool:
+    it = iter(whole)
+    return all(ch in it for ch in part)
 
 
 def clean_line(line: str) -> str:
@@ -192,64 +262,163 @@ def _logical_lines(text: str) -> list[str]:
 def _is_heading_like(line: str) -> bool:
     """Title, adoption note, chapter and section heads end without punctuation by design."""
     return bool(CHAPTER_HEAD.match(line) or SECTION_HEAD.match(line)
-                or re.fullmatch(r"（[^（）]*）", line)
+                or re.fullmatch(r"（[^（）]*）", line) or NOTE.match(line)
                 or (not ARTICLE_HEAD.match(line) and re.search(r"(条例|办法|规定|法)$", line)))
 
 
-def parse(text: str) -> Regulation:
-    """Parse regulation text into a `Regulation`; raise CorpusError if it has no 第X条 articles."""
+DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+NOTE = re.compile(r"^[（(]?\s*\d{4}年\d{1,2}月\d{1,2}日")  # a note under the title starts with its date
+EFFECTIVE = re.compile(r"自(\d{4}年\d{1,2}月\d{1,2}日|公布之日|发布之日)起施行")
+ISSUER = re.compile(r"^(?:中华人民共和国)?([\u4e00-\u9fff]*?(?:人民代表大会常务委员会|人民代表大会|国务院|人民政府))")
+
+
+def iso_date(text: str) -> str:
+    """iso_date("2024年3月26日") -> "2024-03-26"; "" when the text holds no date."""
+    m = DATE.search(text)
+    return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}" if m else ""
+
+
+def parse(text: str, id: str = "", short: str = "", primary: bool = True, title: str = "",
+          effective: str = "") -> Regulation:
+    """Parse regulation text into a `Regulation`; raise CorpusError if it has no 第X条 articles.
+
+    The title (first line) and the dated notes under it (adoption, revisions) come from the text unless
+    given; a non-primary regulation (`primary=False`) writes its `short` name before its labels and its
+    clause ids. Numbering gaps or repeats and paragraphs cut mid-sentence become `warnings`.
+    """
     lines = _logical_lines(text)
-    title, adoption, chapter = "", "", ""
+    found_title, chapter, section = "", "", ""
+    notes: list[str] = []
     chapters: list[str] = []
-    raw_articles: list[tuple[int, str, list[str]]] = []  # (number, chapter, paragraph lines)
+    sections: list[str] = []
+    raw_articles: list[tuple[int, str, str, list[str]]] = []  # (number, chapter, section, paragraph lines)
     for line in lines:
         if m := ARTICLE_HEAD.match(line):
-            raw_articles.append((to_int(m.group(1)), chapter, [line[m.end():].strip()]))
+            raw_articles.append((to_int(m.group(1)), chapter, section, [line[m.end():].strip()]))
         elif m := CHAPTER_HEAD.match(line):
-            chapter = f"第{m.group(1)}章 {m.group(2)}".strip()
+            chapter, section = _heading("章", m), ""
+            if not raw_articles and chapter in chapters:
+                chapters.clear()  # the list so far was a table of contents
             chapters.append(chapter)
-        elif SECTION_HEAD.match(line):
-            continue  # sections sit inside chapters; articles keep their chapter
+        elif m := SECTION_HEAD.match(line):
+            section = _heading("节", m)
+            sections.append(f"{chapter}/{section}" if chapter else section)
         elif not raw_articles:
-            if not title:
-                title = line
-            elif re.fullmatch(r"（[^（）]*）", line):
-                adoption = line
+            if chapters:
+                continue  # between a table of contents and the first article
+            if not found_title:
+                found_title = line
+            elif NOTE.match(line) or re.fullmatch(r"（[^（）]*）", line):
+                notes.append(_balanced(line))
             # other front matter (table of contents, preamble) is not part of any article
-        elif ITEM_HEAD.match(line) and _takes_items(raw_articles[-1][2][-1]):
-            raw_articles[-1][2][-1] += "\n" + line
+        elif ITEM_HEAD.match(line) and _takes_items(raw_articles[-1][3][-1]):
+            raw_articles[-1][3][-1] += "\n" + line
         else:
-            raw_articles[-1][2].append(line)
+            raw_articles[-1][3].append(line)
     if not raw_articles:
-        raise CorpusError("no articles found: expected paragraphs starting with 第一条, 第二条, ...")
-    numbers = [n for n, _, _ in raw_articles]
-    if numbers != list(range(1, len(numbers) + 1)):
-        raise CorpusError(f"articles are not numbered 1..{len(numbers)} in order: {numbers}")
-    articles = []
-    for number, chap, paragraphs in raw_articles:
+        raise CorpusError("no articles found: expected paragraphs starting with 第一条, 第二条, ... "
+                          "(is this a regulation? a scanned PDF has no text to read)")
+    title = title or found_title
+    short = short or short_name(title)
+    law = "" if primary else short
+    warnings = _numbering_warnings([n for n, _, _, _ in raw_articles])
+    articles, seen = [], set()
+    for number, chap, sect, paragraphs in raw_articles:
         if not paragraphs[0]:
             raise CorpusError(f"{format_label(number)} has no text")
         context = _opening_phrase(paragraphs[0])
+        local = f"a{number}" + (f"d{len(articles)}" if number in seen else "")  # a repeated number stays apart
+        seen.add(number)
+        for i, para in enumerate(paragraphs, start=1):
+            if not para.rstrip().endswith(tuple("。；：！？")):
+                warnings.append(f"{clause_label(number, i, len(paragraphs))} ends mid-sentence: …{para[-12:]}")
         clauses = tuple(
             Clause(
-                id=f"a{number}p{i}",
+                id=f"{id}-{local}p{i}" if id and not primary else f"{local}p{i}",
                 article=number,
                 paragraph=i,
                 items=tuple(to_int(m.group(1)) for m in
                             (ITEM_HEAD.match(x) for x in para.split("\n")[1:]) if m),
-                label=clause_label(number, i, len(paragraphs)),
+                label=clause_label(number, i, len(paragraphs), law),
                 text=para,
                 context="" if i == 1 else context,
                 chapter=chap,
+                section=sect,
+                regulation=id,
+                regulation_title=title,
             )
             for i, para in enumerate(paragraphs, start=1)
         )
         articles.append(Article(number, clauses, chap))
-    preamble = Clause(id="preamble", article=PREAMBLE, paragraph=1, items=(), label=PREAMBLE_LABEL,
-                      text="\n".join(x for x in (title, adoption) if x)) if title or adoption else None
-    return Regulation(title=title, adoption=adoption, articles=tuple(articles),
+    preamble = Clause(id=f"{id}-preamble" if id and not primary else "preamble", article=PREAMBLE, paragraph=1,
+                      items=(), label=format_label(PREAMBLE, law=law),
+                      text="\n".join(x for x in (title, *notes) if x), regulation=id,
+                      regulation_title=title) if title or notes else None
+    dates = [iso_date(n) for n in notes if iso_date(n)]
+    adopted = next((iso_date(n) for n in notes if re.search(r"通过|公布|发布", n) and iso_date(n)),
+                   dates[0] if dates else "")
+    amended = tuple(d for n in notes if re.search(r"修订|修正|修改", n) for d in
+                    (iso_date(x.group(0)) for x in DATE.finditer(n)) if d and d != adopted)
+    return Regulation(title=title, adoption="\n".join(notes), articles=tuple(articles),
                       sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                      chapters=tuple(chapters), preamble=preamble)
+                      chapters=tuple(chapters), preamble=preamble, id=id, short=short,
+                      primary=primary, issuer=_issuer(notes), adopted=adopted, amended=amended,
+                      effective=effective or _effective(articles, adopted),
+                      version=max([adopted, *amended]) if adopted else "",
+                      sections=tuple(sections), warnings=tuple(warnings))
+
+
+def short_name(title: str) -> str:
+    """The name a law goes by: its title without 中华人民共和国 (中小企业促进法); a local regulation keeps
+    its title."""
+    return title.removeprefix(PRC) or title
+
+
+def _heading(kind: str, m: re.Match) -> str:
+    """第一章 总则 from 第一章 总　　则: spaces inside a heading's name are layout, not words."""
+    name = re.sub(r"\s+", "", m.group(2))
+    return f"第{m.group(1)}{kind} {name}".strip()
+
+
+def _balanced(note: str) -> str:
+    """A note with a stray closing bracket (…第802号修订）) loses it; a bracketed note stays whole."""
+    if note.endswith(("）", ")")) and not note.startswith(("（", "(")):
+        return note[:-1]
+    return note
+
+
+def _issuer(notes: list[str]) -> str:
+    """Who adopted or issued the text, from the first note: 全国人民代表大会常务委员会, 国务院, ..."""
+    for note in notes:
+        body = re.sub(r"第[^第届]{1,4}届", "", DATE.sub("", note).strip("（）() "))
+        if m := ISSUER.match(body.strip()):
+            return m.group(1)
+    return ""
+
+
+def _effective(articles: list[Article], adopted: str) -> str:
+    """The date the text says it takes effect (自2018年1月1日起施行), from its last articles."""
+    for art in reversed(articles[-3:]):
+        if m := EFFECTIVE.search(art.text):
+            return iso_date(m.group(1)) or adopted
+    return ""
+
+
+def _numbering_warnings(numbers: list[int]) -> list[str]:
+    """Gaps and repeats in article numbering, named by article: a file cut short or pasted twice."""
+    out = []
+    seen: set[int] = set()
+    for prev, n in zip([0, *numbers], numbers):
+        if n in seen:
+            out.append(f"{format_label(n)} appears more than once")
+        elif n != prev + 1 and n > prev:
+            missing = [format_label(x) for x in range(prev + 1, n)]
+            out.append(f"articles missing before {format_label(n)}: " + "、".join(missing[:5])
+                       + ("…" if len(missing) > 5 else ""))
+        elif n < prev:
+            out.append(f"{format_label(n)} comes after {format_label(prev)}")
+        seen.add(n)
+    return out
 
 
 def _takes_items(paragraph: str) -> bool:

@@ -28,6 +28,7 @@ import bm25s
 import numpy as np
 
 from .corpus import Clause, Regulation
+from .kb import KnowledgeBase, as_kb
 from .embed import Embedder, EmbedderUnavailable
 from .labels import NUM
 from .tokens import STOP_WORDS, USER_DICT, Tokenizer
@@ -51,7 +52,7 @@ class StaleIndex(RuntimeError):
 
 @dataclass
 class Index:
-    regulation: Regulation
+    regulation: KnowledgeBase     # every regulation indexed (`chatbot.kb`); .primary is the main one
     clauses: list[Clause]
     bm25: bm25s.BM25
     dense: object | None          # faiss.Index, or None for a BM25-only index
@@ -72,7 +73,7 @@ class Index:
         regulation's title (先进制造业, 条例) name the whole text, not a clause, so they do not count."""
         if self._texts is None:
             self._texts = [unicodedata.normalize("NFKC", c.search_text).lower() for c in self.clauses]
-            self._title_terms = set(self.tokenizer(self.regulation.title))
+            self._title_terms = {t for r in self.regulation.regulations for t in self.tokenizer(r.title)}
         terms = [t for t in self.tokenizer(question)
                  if len(t) >= 2 and t not in self._title_terms and not NUMBERING.fullmatch(t)]
         return rare_term_scores(terms, self._texts)
@@ -137,7 +138,7 @@ def content_digest(clauses: list[Clause]) -> str:
     return h.hexdigest()
 
 
-def calibrate_relevance(regulation: Regulation, dense, embedder: Embedder, gold_file: str | Path,
+def calibrate_relevance(regulation: KnowledgeBase, dense, embedder: Embedder, gold_file: str | Path,
                         margin: float = CALIBRATION_MARGIN) -> dict:
     """The relevance threshold for this embedder's cosine scale, from a gold question set.
 
@@ -149,7 +150,7 @@ def calibrate_relevance(regulation: Regulation, dense, embedder: Embedder, gold_
     from .gold import load_gold
     from .labels import article_refs
 
-    items = [g for g in load_gold(gold_file, len(regulation.articles))
+    items = [g for g in load_gold(gold_file, regulation)
              if not any(regulation.article(r.article) for r in article_refs(g.question))]
     vectors = embedder.encode_queries([g.question for g in items])
     best = dense.search(np.ascontiguousarray(vectors, dtype=np.float32), 1)[0][:, 0]
@@ -163,9 +164,9 @@ def calibrate_relevance(regulation: Regulation, dense, embedder: Embedder, gold_
             "out_of_scope": len(oos), "out_of_scope_refused": sum(b < threshold for b in oos)}
 
 
-def build(regulation: Regulation, directory: str | Path, embedder: Embedder | None,
+def build(regulation: Regulation | KnowledgeBase, directory: str | Path, embedder: Embedder | None,
           log=lambda msg: print(msg, file=sys.stderr), gold_file: str | Path | None = None) -> Index:
-    """Embed and index every clause, write `directory` atomically, and return the loaded index.
+    """Embed and index every clause of every regulation, write `directory` atomically, return the index.
 
     With `embedder=None`, or one that cannot load, the index is BM25 only and says so in its manifest.
     With a `gold_file`, the relevance gate is calibrated for the embedder (`calibrate_relevance`).
@@ -173,9 +174,10 @@ def build(regulation: Regulation, directory: str | Path, embedder: Embedder | No
     import faiss
 
     t0 = time.perf_counter()
+    regulation = as_kb(regulation)
     clauses = regulation.clauses
     texts = [c.search_text for c in clauses]
-    log(f"indexing {len(clauses)} clauses from {regulation.title} ...")
+    log(f"indexing {len(clauses)} clauses from {len(regulation.regulations)} regulation(s) ...")
     dense, model_name, dim = None, None, None
     if embedder is not None:
         try:
@@ -208,6 +210,7 @@ def build(regulation: Regulation, directory: str | Path, embedder: Embedder | No
         manifest = {
             "format": FORMAT,
             "title": regulation.title,
+            "regulations": {r.id: r.sha256 for r in regulation.regulations},
             "corpus_sha256": regulation.sha256,
             "content_sha256": content_digest(clauses),
             "embed_model": model_name,
@@ -233,7 +236,7 @@ def build(regulation: Regulation, directory: str | Path, embedder: Embedder | No
     return Index(regulation, clauses, bm, dense, model_name, manifest)
 
 
-def load(regulation: Regulation, directory: str | Path, embed_model: str | None,
+def load(regulation: Regulation | KnowledgeBase, directory: str | Path, embed_model: str | None,
          gold_file: str | Path | None = None) -> Index:
     """Load and verify an index; raise StaleIndex saying why it cannot be used.
 
@@ -242,6 +245,7 @@ def load(regulation: Regulation, directory: str | Path, embed_model: str | None,
     """
     import faiss
 
+    regulation = as_kb(regulation)
     d = Path(directory)
     mpath = d / "manifest.json"
     if not mpath.is_file():
@@ -287,7 +291,7 @@ def load(regulation: Regulation, directory: str | Path, embed_model: str | None,
                  manifest)
 
 
-def open_index(regulation: Regulation, directory: str | Path, embedder: Embedder | None,
+def open_index(regulation: Regulation | KnowledgeBase, directory: str | Path, embedder: Embedder | None,
                rebuild: bool = True, log=lambda msg: print(msg, file=sys.stderr),
                gold_file: str | Path | None = None) -> Index:
     """Load the index, rebuilding it when it is missing, stale or damaged (or refusing if rebuild=False)."""

@@ -7,6 +7,7 @@ and the label format exist once. A parsed label is a `Label`; it may name its re
     parse_label("第十条第二款") -> Label(article=10, paragraph=2)
     parse_label("【第１０条】") -> Label(article=10)
     parse_label("《标准化法》第10条") -> Label(article=10, regulation="标准化法")
+    parse_label("中小企业促进法第十条") -> Label(article=10, regulation="中小企业促进法")
     format_label(10, 2) -> "第十条第二款"
     parse_label("题注") -> Label(article=0)      (the title and adoption note: article number 0)
     article_refs("第十条第二款和第19条讲什么") -> [Label(10, 2), Label(19)]
@@ -30,9 +31,12 @@ NUM = f"[{NUMERAL_CHARS}0-9０-９]+"
 PREAMBLE = 0
 PREAMBLE_LABEL = "题注"
 _LAW = r"《(?P<law>[^《》]{1,40})》\s*"
+# a law named without 《》 right before the number, as labels of other laws than the primary are written:
+# 中小企业促进法第十条, 款项支付条例第八条第二款, 本条例第十条 (the name ends in 法, 条例, 规定 or 办法)
+_BARE_LAW = r"(?P<bare>[\u4e00-\u9fff]{1,30}?(?:法|条例|规定|办法))"
 # 第X条, optionally 第Y款 and 第Z项, or 题注, optionally after a law's title in 《》; spaces tolerated inside
 LABEL_PATTERN = re.compile(
-    rf"(?:{_LAW})?(?:第\s*(?P<a>{NUM})\s*条(?:\s*第\s*(?P<p>{NUM})\s*款)?(?:\s*第\s*(?P<i>{NUM})\s*项)?"
+    rf"(?:{_LAW}|{_BARE_LAW})?(?:第\s*(?P<a>{NUM})\s*条(?:\s*第\s*(?P<p>{NUM})\s*款)?(?:\s*第\s*(?P<i>{NUM})\s*项)?"
     rf"|(?P<pre>{PREAMBLE_LABEL}))")
 # a reference in a question: 第十条 / 第10条 (optionally 第二款), or a bare 十八条 at the start or after a
 # marker word (条例十八条, 看十八条); 一条/两条/几条 are counts, not article numbers
@@ -62,12 +66,13 @@ class Label:
         return f"《{self.regulation}》{self.text}" if self.regulation else self.text
 
 
-def format_label(article: int, paragraph: int | None = None, item: int | None = None) -> str:
+def format_label(article: int, paragraph: int | None = None, item: int | None = None, law: str = "") -> str:
     """The canonical label: format_label(10) -> 第十条, format_label(5, 2, 3) -> 第五条第二款第三项,
-    format_label(0) -> 题注."""
+    format_label(0) -> 题注; a law other than the primary names itself first:
+    format_label(10, law="中小企业促进法") -> 中小企业促进法第十条."""
     if article == PREAMBLE:
-        return PREAMBLE_LABEL
-    out = f"第{to_chinese(article)}条"
+        return law + PREAMBLE_LABEL
+    out = f"{law}第{to_chinese(article)}条"
     if paragraph:
         out += f"第{to_chinese(paragraph)}款"
     if item:
@@ -76,7 +81,7 @@ def format_label(article: int, paragraph: int | None = None, item: int | None = 
 
 
 def _label(m: re.Match) -> Label | None:
-    law = m.group("law")
+    law = m.group("law") or m.group("bare")
     if m.group("pre"):
         return Label(PREAMBLE, regulation=law.strip() if law else None)
     try:
@@ -113,7 +118,12 @@ def article_refs(question: str) -> list[Label]:
 
     article_refs("十八条说了什么") -> [Label(18)];  article_refs("哪一条规定了用地") -> []
     """
-    refs: list[Label] = []
+    return [ref for _, ref in article_refs_at(question)]
+
+
+def article_refs_at(question: str) -> list[tuple[int, Label]]:
+    """`article_refs` with where each reference starts in the question (to tell whose law it is)."""
+    refs: list[tuple[int, Label]] = []
     for m in _QUESTION_REF.finditer(question):
         num = m.group("n1") or m.group("n2")
         if m.group("n2") and num in _COUNT_WORDS:
@@ -122,6 +132,6 @@ def article_refs(question: str) -> list[Label]:
             ref = Label(to_int(num), to_int(m.group("p")) if m.group("p") else None)
         except ValueError:
             continue
-        if ref not in refs:
-            refs.append(ref)
+        if ref not in [r for _, r in refs]:
+            refs.append((m.start(), ref))
     return refs

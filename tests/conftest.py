@@ -17,7 +17,8 @@ import pytest
 from chatbot.llm import LLM, LLMError
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS_FILE = next((ROOT / "corpus").glob("*.md"))
+CORPUS_DIR = ROOT / "corpus"
+CORPUS_FILE = CORPUS_DIR / "jiangxi-advanced-manufacturing-promotion-regulations-2024.md"  # the primary one
 
 
 def has_llama() -> bool:
@@ -66,7 +67,8 @@ def regulation():
 
 
 def _char_vocab() -> list[str]:
-    text = CORPUS_FILE.read_text(encoding="utf-8") + (ROOT / "eval" / "gold.jsonl").read_text(encoding="utf-8")
+    text = "".join(p.read_text(encoding="utf-8") for p in sorted(CORPUS_DIR.glob("*.md")))
+    text += "".join((ROOT / "eval" / g).read_text(encoding="utf-8") for g in ("gold.jsonl", "gold_related.jsonl"))
     chars = sorted({ch for ch in text if not ch.isspace()})
     return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars
 
@@ -104,6 +106,26 @@ def built_index(tmp_path_factory, regulation, tiny_embed_dir):
     d = tmp_path_factory.mktemp("index") / "index"
     embedder = Embedder(tiny_embed_dir)
     idx = build(regulation, d, embedder, log=lambda m: None)
+    return d, idx, embedder
+
+
+@pytest.fixture(scope="session")
+def kb():
+    """The shipped knowledge base: the primary regulation and the related laws, both payment versions."""
+    from chatbot.kb import load_kb
+
+    return load_kb(CORPUS_DIR)
+
+
+@pytest.fixture(scope="session")
+def kb_index(tmp_path_factory, kb, tiny_embed_dir):
+    """An index of the whole knowledge base built with the tiny model."""
+    from chatbot.embed import Embedder
+    from chatbot.index import build
+
+    d = tmp_path_factory.mktemp("kb-index") / "index"
+    embedder = Embedder(tiny_embed_dir)
+    idx = build(kb, d, embedder, log=lambda m: None)
     return d, idx, embedder
 
 

@@ -106,9 +106,31 @@ def test_text_without_articles_is_an_error():
         parse("# 标题\n\n这里没有条文。\n")
 
 
-def test_articles_out_of_order_is_an_error():
-    with pytest.raises(CorpusError, match="not numbered"):
-        parse("第一条 甲。\n\n第三条 乙。\n")
+def test_numbering_gaps_repeats_and_cut_paragraphs_are_warnings_naming_the_articles():
+    reg = parse("示例条例\n（2023年1月1日通过）\n第一条 甲。\n第三条 乙。\n第三条 丙。\n第四条 丁，戊\n")
+    assert [a.number for a in reg.articles] == [1, 3, 3, 4]
+    assert reg.warnings == ("articles missing before 第三条: 第二条", "第三条 appears more than once",
+                            "第四条 ends mid-sentence: …丁，戊")
+    # the repeated number keeps its own clause id, and lookup finds the first
+    assert len({c.id for c in reg.clauses}) == len(reg.clauses)
+    assert reg.article(3).text == "乙。"
+
+
+def test_metadata_from_the_notes_under_the_title():
+    text = ("# 中华人民共和国示例法\n\n1993年2月22日 第七届全国人民代表大会常务委员会第三十次会议通过\n\n"
+            "2018年12月29日 第十三届全国人民代表大会常务委员会第七次会议第一次修正\n\n"
+            "## 第一章　总　　则\n\n### 第一节 一般规定\n\n第一条　为了示例，制定本法。\n\n"
+            "第二条 本法自1993年9月1日起施行。\n")
+    reg = parse(text, id="example-law", primary=False)
+    assert (reg.title, reg.short, reg.issuer) == ("中华人民共和国示例法", "示例法", "全国人民代表大会常务委员会")
+    assert (reg.adopted, reg.amended, reg.version, reg.effective) == ("1993-02-22", ("2018-12-29",),
+                                                                      "2018-12-29", "1993-09-01")
+    assert reg.chapters == ("第一章 总则",) and reg.sections == ("第一章 总则/第一节 一般规定",)
+    first = reg.clauses[1]
+    # a law other than the primary names itself in its labels and ids
+    assert (first.label, first.id, first.regulation, first.section) == (
+        "示例法第一条", "example-law-a1p1", "example-law", "第一节 一般规定")
+    assert reg.preamble.label == "示例法题注" and reg.resolve("示例法第二条").text == "本法自1993年9月1日起施行。"
 
 
 def test_missing_file_says_what_to_do(tmp_path):

@@ -2,6 +2,8 @@
 retriever against its ablations and a naive RAG baseline) and answer metrics, plus the two runs the
 command line and the web app start (`run_retrieval_eval`, `run_answer_eval`).
 
+Articles are counted with their law: an article of the primary regulation is its number, one of another
+law "<regulation id>:<number>" (`article_key`), so citing 第十条 of the wrong law is a miss.
 Retrieval metrics are computed at article level, on in-scope questions (gold articles non-empty):
     Hit@1     the first article retrieved is a gold article
     Recall@k  share of gold articles among the first k distinct articles retrieved
@@ -27,6 +29,7 @@ from ..citations import (BRACKETS, SENTENCE, is_bare_answer, is_supported, is_su
                          restates)
 from ..config import Settings
 from ..corpus import Clause, Regulation
+from ..kb import as_kb
 from ..index import build_bm25, build_dense
 from ..gold import GoldItem, load_gold
 from ..labels import NUM
@@ -45,6 +48,21 @@ def dedupe(seq) -> list:
             seen.add(x)
             out.append(x)
     return out
+
+
+def article_key(regulation: str, article: int, primary: str = ""):
+    """How an article is counted: article_key("", 10) -> 10 (the primary regulation's), 
+    article_key("sme-promotion-law-2017", 10) -> "sme-promotion-law-2017:10"."""
+    return article if regulation in ("", primary) else f"{regulation}:{article}"
+
+
+def gold_keys(item: GoldItem, primary: str = "") -> set:
+    return {article_key(r, a, primary) for r, a in item.gold(primary)}
+
+
+def key_regulation(key, primary: str) -> str:
+    """The regulation id of an article key."""
+    return key.rsplit(":", 1)[0] if isinstance(key, str) else primary
 
 
 def article_metrics(gold: tuple[int, ...], ranked: list[int]) -> dict[str, float]:
@@ -72,10 +90,11 @@ def mean_metrics(rows: list[dict[str, float]]) -> dict[str, float]:
 
 # --- retrievers compared ------------------------------------------------------------------------
 
-def naive_chunks(source_text: str, regulation: Regulation, size: int = 250, overlap: int = 50):
+def naive_chunks(source_text: str, regulation: Regulation | None = None, size: int = 250, overlap: int = 50,
+                 key=lambda n: n):
     """Fixed-size character chunks of the raw source (what common RAG tools do by default), each with the
-    articles it overlaps, found by the article heads in the raw text."""
-    heads = [(m.start(), to_int(m.group(1))) for m in re.finditer(rf"第({NUM})条", source_text)
+    articles it overlaps (as `key(number)`), found by the article heads in the raw text."""
+    heads = [(m.start(), key(to_int(m.group(1)))) for m in re.finditer(rf"第({NUM})条", source_text)
              if m.start() == 0 or source_text[m.start() - 1] in "\n*"]
     chunks = []
     step = size - overlap
@@ -94,9 +113,13 @@ class Variants:
     (article lookup, fusion, query expansion, user dictionary, article context) so its gain shows.
     """
 
-    def __init__(self, retriever: Retriever, source_text: str):
+    def __init__(self, retriever: Retriever, source_texts: dict[str, str] | str):
         index, embedder = retriever.index, retriever.embedder
-        reg = index.regulation
+        kb = index.regulation
+        primary = kb.primary.id
+        if isinstance(source_texts, str):
+            source_texts = {primary: source_texts}
+        current = [r for r in kb.current]
         self.product = retriever
         s = retriever.settings
         no_lookup = Retriever(index, embedder, s, lookup=False)
@@ -109,16 +132,18 @@ class Variants:
         no_dict = Retriever(no_dict_index, embedder, s)
         n = len(index.clauses)
         search = lambda r, **kw: lambda q, qv: [  # noqa: E731
-            a.article for a in r.search(q, k=n, query_vector=qv, **kw).articles()]
+            article_key(a.regulation, a.article, primary) for a in r.search(q, k=n, query_vector=qv, **kw).articles()]
         self.rankers = {}
         if embedder is not None:
             ctx = [c.text_with_context for c in index.clauses]
             ctx_index = replace(index, bm25=build_bm25(ctx, index.tokenizer),
                                 dense=build_dense(embedder.encode_documents(ctx)))
             other = "rrf" if retriever.fusion == "linear" else "linear"
-            art_vecs = embedder.encode_documents([a.text for a in reg.articles])
-            art_nums = [a.number for a in reg.articles]
-            naive = naive_chunks(source_text, reg)
+            arts = [(r.id, a) for r in current for a in r.articles]
+            art_vecs = embedder.encode_documents([a.text for _, a in arts])
+            art_nums = [article_key(r, a.number, primary) for r, a in arts]
+            naive = [c for r in current if r.id in source_texts
+                     for c in naive_chunks(source_texts[r.id], key=lambda x, r=r: article_key(r.id, x, primary))]
             naive_vecs = embedder.encode_documents([t for t, _ in naive])
             self.rankers |= {
                 "hybrid": search(retriever),
@@ -148,9 +173,15 @@ class Variants:
         return self.rankers[name](question, qv)
 
 
-def evaluate_retrieval(gold: list[GoldItem], retriever: Retriever, source_text: str, progress=None) -> dict:
-    """Metrics for every variant, overall and by question type, and the product's retrieval latency."""
+def evaluate_retrieval(gold: list[GoldItem], retriever: Retriever, source_text: dict[str, str] | str,
+                       progress=None) -> dict:
+    """Metrics for every variant, overall, by question type and by regulation, and the product's retrieval
+    latency. `source_text`: the raw text of each regulation (by id), for the naive baseline.
+
+    Regulation accuracy: the first hit is from the question's law (either law, for a two-law question);
+    version questions (type "version") count as current when their first hit is from the gold version."""
     variants = Variants(retriever, source_text)
+    primary = retriever.index.regulation.primary.id
     index, embedder = retriever.index, retriever.embedder
     in_scope = [g for g in gold if g.in_scope]
     latencies: list[float] = []
@@ -159,18 +190,25 @@ def evaluate_retrieval(gold: list[GoldItem], retriever: Retriever, source_text: 
     steps = progress(in_scope) if progress else in_scope
     for g in steps:
         t0 = time.perf_counter()
-        variants.product.search(g.question, k=5)  # the timed path: query embedding (if any) + searches
+        r = variants.product.search(g.question, k=5)  # the timed path: query embedding (if any) + searches
         latencies.append(time.perf_counter() - t0)
         qv = embedder.encode_queries([g.question])[0] if embedder is not None else None
-        row = {"id": g.id, "type": g.type, "question": g.question, "gold": list(g.articles)}
+        keys = gold_keys(g, primary)
+        top = (r.hits[0].clause.regulation or primary) if r.hits else None
+        regs = {key_regulation(k, primary) for k in keys}
+        row = {"id": g.id, "type": g.type, "question": g.question, "gold": sorted(keys, key=str),
+               "regulation": g.regulation or primary, "top_regulation": top, "regulation_correct": top in regs}
         for name in variants.names:
             ranked = variants.rank(name, g.question, qv)
-            m = article_metrics(g.articles, ranked)
-            per_variant[name].append(m | {"type": g.type})
+            m = article_metrics(keys, ranked)
+            per_variant[name].append(m | {"type": g.type, "regulation": g.regulation or primary})
             if name == variants.names[0]:
                 row |= {"ranked": ranked[:5], **m}
         questions.append(row)
     types = sorted({g.type for g in in_scope})
+    laws = list(dict.fromkeys(q["regulation"] for q in questions))
+    share = lambda xs: round(sum(xs) / len(xs), 4) if xs else None  # noqa: E731
+    versions = [q for q in questions if q["type"] == "version"]
     report = {
         "gold_questions": len(gold),
         "in_scope": len(in_scope),
@@ -179,6 +217,12 @@ def evaluate_retrieval(gold: list[GoldItem], retriever: Retriever, source_text: 
         "variants": {name: mean_metrics(rows) for name, rows in per_variant.items()},
         "by_type": {name: {t: mean_metrics([r for r in rows if r["type"] == t]) for t in types}
                     for name, rows in per_variant.items()},
+        "by_regulation": {name: {law: mean_metrics([r for r in rows if r["regulation"] == law]) for law in laws}
+                          for name, rows in per_variant.items()},
+        "regulation_accuracy": share([q["regulation_correct"] for q in questions]),
+        "regulation_accuracy_by_regulation": {law: share([q["regulation_correct"] for q in questions
+                                                          if q["regulation"] == law]) for law in laws},
+        "version_questions_right_version": share([q["top_regulation"] == q["regulation"] for q in versions]),
         "latency_ms": {"median": round(statistics.median(latencies) * 1000, 1),
                        "p95": round(float(np.percentile(latencies, 95)) * 1000, 1),
                        "mode": variants.product.mode},
@@ -194,6 +238,16 @@ def retrieval_markdown(report: dict) -> str:
              "| retriever | Hit@1 | Recall@3 | Recall@5 | MRR |", "|---|---|---|---|---|"]
     for name, m in report["variants"].items():
         lines.append(f"| {name} | {m['hit@1']:.3f} | {m['recall@3']:.3f} | {m['recall@5']:.3f} | {m['mrr']:.3f} |")
+    if report.get("regulation_accuracy") is not None and len(report.get("regulation_accuracy_by_regulation", {})) > 1:
+        lines.append(f"\nRegulation accuracy of the first hit: {report['regulation_accuracy']:.3f}"
+                     + (f"; version questions answered from the right version: "
+                        f"{report['version_questions_right_version']:.3f}"
+                        if report.get("version_questions_right_version") is not None else "") + ".\n")
+        lines.append("| regulation | n | regulation accuracy | Hit@1 | Recall@5 | MRR |")
+        lines.append("|---|---|---|---|---|---|")
+        for law, m in report["by_regulation"][next(iter(report["variants"]))].items():
+            lines.append(f"| {law} | {m['n']} | {report['regulation_accuracy_by_regulation'][law]:.3f} | "
+                         f"{m['hit@1']:.3f} | {m['recall@5']:.3f} | {m['mrr']:.3f} |")
     lat = report["latency_ms"]
     lines.append(f"\nMedian retrieval latency ({lat['mode']}, query embedding + search, models loaded): "
                  f"{lat['median']} ms (p95 {lat['p95']} ms).\n")
@@ -219,12 +273,13 @@ def _squash(text: str) -> str:
     return "".join(text.split())
 
 
-def gold_clauses(item: GoldItem, regulation: Regulation) -> set[str]:
+def gold_clauses(item: GoldItem, regulation) -> set[str]:
     """Clause ids that hold the gold answer: clauses of the gold articles containing a key point
     (all clauses of a gold article none of whose clauses holds one)."""
     out: set[str] = set()
-    for a in item.articles:
-        art = regulation.article(a)
+    kb = as_kb(regulation)
+    for r, a in item.gold(kb.primary.id):
+        art = kb.article(a, r)
         hit = {c.id for c in art.clauses if any(_squash(k) in _squash(c.text) for k in item.key_points)}
         out |= hit or {c.id for c in art.clauses}
     return out
@@ -236,7 +291,8 @@ def answer_scores(item: GoldItem, answer, regulation: Regulation) -> dict:
     In scope: citation precision/recall at article and clause level, key-point coverage, wrong refusal.
     Out of scope: whether it was refused.
     """
-    cited_arts = {c.article for c in answer.citations}
+    primary = as_kb(regulation).primary.id
+    cited_arts = {article_key(c.regulation, c.article, primary) for c in answer.citations}
     cited_ids = {c.id for c in answer.citations}
     row: dict = {"in_scope": item.in_scope, "refused": answer.refused,
                  "valid_citation": bool(answer.citations) and all(regulation.resolve(c.label) for c in answer.citations),
@@ -247,7 +303,7 @@ def answer_scores(item: GoldItem, answer, regulation: Regulation) -> dict:
     if not item.in_scope:
         row["correct"] = answer.refused
         return row
-    gold_a, gold_c = set(item.articles), gold_clauses(item, regulation)
+    gold_a, gold_c = gold_keys(item, primary), gold_clauses(item, regulation)
     text = _squash(answer.text)
     row |= {
         "wrong_refusal": answer.refused,
@@ -396,13 +452,20 @@ def refusal_curve(rows: list[dict], thresholds=None) -> list[dict]:
 def evaluate_answers(gold: list[GoldItem], assistant, progress=None) -> tuple[dict, list[dict]]:
     """Answer every gold question; return (metrics, per-question rows for answers.jsonl)."""
     reg = assistant.regulation
+    primary = reg.primary.id
     rows = []
     for item in (progress(gold) if progress else gold):
         ans = assistant.ask(item.question)
         scores = answer_scores(item, ans, reg) | reader_scores(item, ans, reg, assistant.settings.max_answer_chars)
-        ranked = [a.article for a in group_by_article(ans.hits)]
-        retrieval = article_metrics(item.articles, ranked) if item.in_scope else None
-        rows.append({"id": item.id, "type": item.type, "question": item.question, "gold": list(item.articles),
+        ranked = [article_key(a.regulation, a.article, primary) for a in group_by_article(ans.hits)]
+        gold_a = gold_keys(item, primary)
+        retrieval = article_metrics(gold_a, ranked) if item.in_scope else None
+        cited_laws = {c.regulation or primary for c in ans.citations}
+        rows.append({"id": item.id, "type": item.type, "question": item.question, "gold": sorted(gold_a, key=str),
+                     "regulation": item.regulation or primary,
+                     "cites_gold_regulation": (bool(cited_laws) and cited_laws <= {key_regulation(k, primary)
+                                                                                   for k in gold_a})
+                     if item.in_scope and not ans.refused else None,
                      "key_points": list(item.key_points), **ans.to_json(), **scores, "retrieval": retrieval,
                      "retrieved_articles": ranked[:5], "scope_gap": out_of_scope(ans.standalone) is not None,
                      "lookup": bool(ans.hits and ans.hits[0].lookup)})
@@ -413,6 +476,13 @@ def evaluate_answers(gold: list[GoldItem], assistant, progress=None) -> tuple[di
     metrics["by_type"] = {t: aggregate_answers([r for r in rows if r["type"] == t]) |
                           {"retrieval": mean_metrics([r["retrieval"] for r in ins if r["type"] == t])}
                           for t in types}
+    laws = list(dict.fromkeys(r["regulation"] for r in rows if r["in_scope"]))
+    if len(reg.regulations) > 1:
+        metrics["by_regulation"] = {law: aggregate_answers([r for r in rows if r["regulation"] == law and r["in_scope"]])
+                                    for law in laws}
+        metrics["cites_only_gold_regulations"] = _mean(_f(r["cites_gold_regulation"]) for r in ins)
+        metrics["version_questions_right_version"] = _mean(
+            _f(r["cites_gold_regulation"]) for r in ins if r["type"] == "version")
     metrics["recall_by_article"] = {
         a: round(sum(r["retrieval"]["recall@5"] for r in ins if a in r["gold"]) /
                  max(1, sum(a in r["gold"] for r in ins)), 4)
@@ -431,14 +501,15 @@ def evaluate_answers(gold: list[GoldItem], assistant, progress=None) -> tuple[di
 def run_retrieval_eval(settings: Settings, gold_path: str | Path, out: Path, progress=None) -> str:
     """Retrieval metrics of every variant on a gold file; writes retrieval.json and retrieval.md into
     `out` and returns the markdown. Raises GoldError for a malformed file, OSError when `out` is unwritable."""
-    from ..corpus import find_corpus, load
+    from ..kb import read_source
     from ..retrieve import open_retriever
     from .report import atomic_write
 
-    path = find_corpus(settings.corpus)
-    gold = load_gold(gold_path, len(load(path).articles))
     retriever, _ = open_retriever(settings)
-    report = evaluate_retrieval(gold, retriever, path.read_text(encoding="utf-8"), progress=progress)
+    kb = retriever.index.regulation
+    gold = load_gold(gold_path, kb)
+    texts = {r.id: read_source(kb.directory / r.source) for r in kb.current if kb.directory and r.source}
+    report = evaluate_retrieval(gold, retriever, texts, progress=progress)
     md = retrieval_markdown(report)
     atomic_write(out / "retrieval.json", json.dumps(report, ensure_ascii=False, indent=2))
     atomic_write(out / "retrieval.md", md)
@@ -464,7 +535,7 @@ def run_answer_eval(assistant, gold_path: str | Path, out: Path, limit: int = 0,
 
     from .report import write_report
 
-    gold = load_gold(gold_path, len(assistant.regulation.articles))
+    gold = load_gold(gold_path, assistant.regulation)
     if limit > 0:
         gold = gold[:limit]
     metrics, rows = evaluate_answers(gold, assistant, progress=progress)

@@ -1,0 +1,470 @@
+"""Read a regulation from a PDF, a Word .docx or a text file into plain text for `chatbot.corpus.parse`.
+
+The type is told by content, never by file name: a PDF starts with %PDF-, a .docx is a zip holding
+word/document.xml, anything else must be UTF-8 (with or without BOM) or GB18030 text, the encoding
+official Chinese downloads often use; markdown is text. Every format then gets the same repairs:
+
+    fold_compat_chars("第⼀条 ⼈⺠政府") -> "第一条 人民政府"   (Kangxi radicals emitted by PDF fonts)
+    tidy_line("第一章　总　　则") -> "第一章 总则";  tidy_line("第一条　为了") -> "第一条 为了"
+    drop_table_of_contents(["标题", "目录", "第一章 总则", "第一章 总则", ...]) -> ["标题", "第一章 总则", ...]
+
+A PDF has no paragraphs, only positioned lines, so `pdf_text` also removes page numbers and running
+headers and rejoins the lines of each paragraph (see `join_pdf_lines`).
+
+Left to others: the 第X条 grammar and sentence repair (`chatbot.corpus`), OCR of scanned PDFs, old
+binary .doc files, and Word's automatic numbering (a 第X条 that Word generates is not in the text).
+Nothing here runs code from a document: pypdf reads the text layer only, and python-docx parses XML
+without resolving entities.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .labels import NUM
+
+MAX_PAGES = 500                  # a PDF longer than this is refused; the longest codes run to ~300 pages
+MAX_FILE_BYTES = 200 * 2**20     # any input larger than this is refused before it is read
+MAX_UNZIPPED = 200 * 2**20       # a .docx that would unpack to more than this is refused
+MAX_RATIO = 100                  # ...as is a member compressed more than this (Word XML is ~10:1)
+_RATIO_FLOOR = 2**20             # members under 1 MiB cannot hurt, whatever their ratio
+
+SUPPORTED = "a PDF with a text layer, a Word .docx, or UTF-8/GB18030 text (.txt/.md)"
+
+
+class FormatError(ValueError):
+    """The file cannot be read as a regulation; the message says what to do instead."""
+
+
+# --- characters ------------------------------------------------------------------------------------
+
+# Kangxi radicals (U+2F00-2FDF) and compatibility ideographs (U+F900-FAFF, U+2F800-2FA1F) have NFKC
+# mappings to the ordinary character; fonts share one glyph for both, so PDF text layers emit ⼀ for 一.
+# NFKC is applied to these characters only: on the whole text it would turn （，：；） into ASCII.
+_COMPAT = re.compile("[\u2e80-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f]")
+# CJK Radicals Supplement (U+2E80-2EFF) has no NFKC mapping: each radical below maps to the character
+# a simplified-Chinese font draws with the same glyph (taken from Noto CJK SC's cmap, in line with
+# Unicode's EquivalentUnifiedIdeograph.txt). ⼾ is here because NFKC gives the traditional 戶 where an
+# SC font's glyph, and the text, is 户.
+_RADICALS = dict(zip(
+    "⺂⺃⺅⺉⺋⺎⺏⺐⺒⺓⺔⺕⺖⺘⺙⺛⺞⺠⺡⺣⺤⺦⺨⺫⺭⺯⺰⺱⺲⺳⺹⺺⺾⻁⻂⻃⻄⻅⻆⻈⻉⻋⻌⻐⻑⻒⻓⻔⻖⻘⻙⻚⻛⻜⻝⻟⻠⻢⻣⻤⻥⻦⻧⻨⻩⻪⻫⻬⻮⻯⻰⻱⻲⼾",
+    "乛乚亻刂㔾兀尣尢巳幺彑彐忄扌攵旡歺民氵灬爫丬犭罒礻糹纟罓罒㓁耂肀艹虎衤覀西见角讠贝车辶钅長镸长门阝青韦页风飞食飠饣马骨鬼鱼鸟卤麦黄黾斉齐齿竜龙龜亀户",
+    strict=True))
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_SPACES = dict.fromkeys(map(ord, "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+                                 "\u200a\u202f\u205f"), " ")
+_NEWLINES = re.compile("\r\n|[\r\u2028\u2029\x0b\x0c\x85]")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def fold_compat_chars(text: str) -> str:
+    """fold_compat_chars("⼈⺠政府，⽇期：") -> "人民政府，日期：" (punctuation untouched)."""
+    return _COMPAT.sub(lambda m: _RADICALS.get(m[0]) or unicodedata.normalize("NFKC", m[0]), text)
+
+
+# --- lines -----------------------------------------------------------------------------------------
+
+_HEAD = re.compile(rf"^第\s*({NUM})\s*(条|章|节)")
+_BARE_HEAD = re.compile(rf"第{NUM}[条章节]")
+_ITEM = re.compile(rf"^[（(]{NUM}[）)]")
+_TOC = re.compile(r"目\s*[录次]")
+_TERMINAL = re.compile(r"[。；：！？;:!?][”’」』）)]*$")
+_TITLE_END = re.compile(r"(条例|办法|规定|法|细则|规则|决定|通过|修订|修正|公布)$")  # a title or an adoption note
+
+
+def tidy_line(line: str) -> str:
+    """Strip a line (and a markdown heading's #) and tidy the spaces in a heading; other lines keep theirs.
+
+    tidy_line("第一章　总　　则") -> "第一章 总则";  tidy_line("第 一 条　为了") -> "第一条 为了"
+    tidy_line("目　　录") -> "目录"
+    """
+    s = re.sub(r"^#{1,6}\s+", "", line.strip())  # a markdown heading: 第一章 is a heading already
+    if m := _HEAD.match(s):
+        num, kind, rest = m.group(1), m.group(2), s[m.end():].strip()
+        if kind != "条":  # a heading: 第一章 总则, no spaces inside its name
+            rest = re.sub(r"\s+", "", rest)
+        return f"第{num}{kind} {rest}".rstrip()
+    return "目录" if _TOC.fullmatch(s) else s
+
+
+def _is_head(line: str) -> bool:
+    """Article, chapter, section or item start, or a 目录 line: these begin a line of their own."""
+    return bool(_HEAD.match(line) or _ITEM.match(line) or line == "目录")
+
+
+def _is_article(line: str) -> bool:
+    return bool((m := _HEAD.match(line)) and m.group(2) == "条")
+
+
+def _is_heading_like(line: str, front: bool = True) -> bool:
+    """Chapter and section heads, and in the front matter the title and adoption note, end without
+    punctuation by design. After the first article a line ending in 法 is just a sentence cut short."""
+    head = _HEAD.match(line)
+    return bool((head and head.group(2) != "条") or line == "目录" or (front and not head and (
+        re.fullmatch(r"（[^（）]*）", line) or (len(line) <= 60 and _TITLE_END.search(line)))))
+
+
+def _join_heads(lines: list[str]) -> list[str]:
+    """A bare 第X条 or 第X章 on its own line takes the next line as its text or name.
+
+    _join_heads(["第一章", "总则", "第一条", "为了…。"]) -> ["第一章 总则", "第一条 为了…。"]
+    """
+    out: list[str] = []
+    for line in lines:
+        bare = out and _BARE_HEAD.fullmatch(out[-1])
+        if bare and not _is_head(line) and (out[-1].endswith("条") or len(line) <= 20):
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+    return out
+
+
+def drop_table_of_contents(lines: list[str]) -> list[str]:
+    """Remove a 目录 block: from the 目录 line up to the second time the first chapter heading occurs.
+
+    A title or adoption note between the last listed chapter and the real text is kept (some
+    downloads put the 目录 before the title). Without a 目录 line before the first article, or
+    without the chapter occurring twice, nothing is removed.
+    """
+    start = next((i for i, x in enumerate(lines) if x == "目录"), None)
+    first_article = next((i for i, x in enumerate(lines) if _is_article(x)), len(lines))
+    if start is None or start > first_article:
+        return lines
+    chapters = [(i, m.group(1)) for i, x in enumerate(lines[start:], start)
+                if (m := _HEAD.match(x)) and m.group(2) == "章"]
+    if not chapters:
+        return lines
+    first = chapters[0][1]
+    again = next((i for i, n in chapters[1:] if n == first), None)
+    if again is None:
+        return lines
+    last_entry = max(i for i, x in enumerate(lines[:again]) if i >= start and _HEAD.match(x))
+    kept = [x for x in lines[last_entry + 1:again] if _is_heading_like(x) and not _HEAD.match(x)]
+    return lines[:start] + kept + lines[again:]
+
+
+def normalize_text(text: str) -> str:
+    """The repairs every format gets; the result has one non-empty line per paragraph or heading."""
+    text = _NEWLINES.sub("\n", text).translate(_ZERO_WIDTH).translate(_SPACES)
+    lines = [tidy_line(x) for x in fold_compat_chars(text).split("\n")]
+    lines = drop_table_of_contents(_join_heads([x for x in lines if x]))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+# --- text ------------------------------------------------------------------------------------------
+
+def decode_text(data: bytes, name: str = "the file") -> str:
+    """UTF-8 (BOM optional), else GB18030; UTF-16 only with its BOM. Binary content is refused."""
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = data.decode("utf-16")
+        else:
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError as e:
+                # a few bad bytes in otherwise valid UTF-8 is a damaged file, not GB18030: decoding it as
+                # GB18030 would succeed often enough to turn the whole text into mojibake
+                as_utf8 = data.decode("utf-8", "replace")
+                bad = as_utf8.count("\ufffd")
+                if sum(ord(c) > 127 for c in as_utf8) - bad > 100 * bad:
+                    raise FormatError(f"{name} is UTF-8 text with invalid bytes (the first at byte {e.start}); "
+                                      "download it again or repair it") from e
+                text = data.decode("gb18030")
+    except UnicodeDecodeError as e:
+        raise FormatError(f"{name} is not UTF-8 or GB18030 text (and not a PDF or .docx); convert it with "
+                          f"`iconv -f ENCODING -t UTF-8`, or provide {SUPPORTED}") from e
+    if bad := _CONTROL.search(text):
+        raise FormatError(f"{name} is not text: it contains control character {bad[0]!r} (binary data?); "
+                          f"provide {SUPPORTED}")
+    return text
+
+
+# --- docx ------------------------------------------------------------------------------------------
+
+def check_zip(archive: zipfile.ZipFile, name: str = "the file") -> None:
+    """Refuse unsafe member names, unusual compression and zip bombs, by the sizes the archive declares."""
+    total, seen = 0, set()
+    for info in archive.infolist():
+        member = info.filename
+        if member in seen:
+            raise FormatError(f"{name}: zip member {member!r} occurs twice; refusing an ambiguous archive")
+        seen.add(member)
+        if member.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", member) or ".." in re.split(r"[/\\]", member):
+            raise FormatError(f"{name}: zip member {member!r} has an unsafe path; refusing the archive")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise FormatError(f"{name}: zip member {member!r} uses compression method {info.compress_type}, "
+                              "which Word never writes; open the document in Word and save it again")
+        total += info.file_size
+        if info.file_size > _RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise FormatError(f"{name}: zip member {member!r} would unpack {info.compress_size:,} bytes to "
+                              f"{info.file_size:,} (more than {MAX_RATIO}:1); refusing a possible zip bomb, "
+                              "save the document again from Word or as PDF")
+    if total > MAX_UNZIPPED:
+        raise FormatError(f"{name} would unpack to {total:,} bytes, over the limit of {MAX_UNZIPPED:,}; "
+                          "refusing a possible zip bomb, remove images or save it as PDF")
+
+
+def repack_zip(data: bytes, name: str = "the file") -> bytes:
+    """The archive checked by `check_zip` and copied uncompressed, for python-docx to open.
+
+    The declared sizes can lie: zipfile trims a member to its declared size, but reading a whole
+    member decompresses all of it first. Copying in 1 MiB reads bounds what is ever unpacked.
+    """
+    out = io.BytesIO()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+            check_zip(src, name)
+            if "word/document.xml" not in src.namelist():
+                raise FormatError(f"{name} is a zip archive but not a Word .docx (no word/document.xml); "
+                                  f"provide {SUPPORTED}")
+            for info in (x for x in src.infolist() if not x.is_dir()):
+                with src.open(info) as member, dst.open(info.filename, "w") as copy:
+                    while chunk := member.read(2**20):
+                        copy.write(chunk)
+    except (zipfile.BadZipFile, EOFError, OSError) as e:  # bad CRC, truncated or damaged archive
+        raise FormatError(f"{name} is a damaged zip archive ({e}); open it in Word and save it again") from e
+    return out.getvalue()
+
+
+def docx_text(data: bytes, name: str = "the file") -> str:
+    """The paragraphs of a .docx in document order, one per line; single-column tables included.
+
+    paragraph.text joins the runs, so "第一条" and "　为了…" in separate runs come out as one line.
+    Tables with several columns (fee schedules, layout grids) are left out: their cells have no
+    reading order a parser could rely on.
+    """
+    package = repack_zip(data, name)
+    import docx  # python-docx, loaded on first use
+
+    try:
+        return "\n".join(_block_lines(docx.Document(io.BytesIO(package))))
+    except Exception as e:  # any failure inside the package means the file cannot be read
+        raise FormatError(f"{name} could not be read as a Word .docx ({type(e).__name__}: {e}); "
+                          "open it in Word and save it again, or save it as PDF") from e
+
+
+def _block_lines(container, depth: int = 0) -> list[str]:
+    """Lines of a document body or table cell: paragraphs, and the cells of single-column tables."""
+    from docx.text.paragraph import Paragraph
+
+    lines: list[str] = []
+    for block in container.iter_inner_content():
+        if isinstance(block, Paragraph):
+            lines.append(block.text)
+        elif depth < 3 and len(block.columns) == 1:
+            cells = {id(c._tc): c for row in block.rows for c in row.cells}  # a merged cell repeats
+            for cell in cells.values():
+                lines += _block_lines(cell, depth + 1)
+    return lines
+
+
+# --- pdf -------------------------------------------------------------------------------------------
+
+_EDGE = 3  # running headers and footers are among the first and last three lines of a page
+_PAGE_NUMBER = re.compile(
+    r"[-—–－·•~\s]*\d+[-—–－·•~\s]*"                         # 3, - 3 -, — 3 —
+    r"|第\s*[\d一二三四五六七八九十百零〇]+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?"  # 第3页, 第 3 页 共 10 页
+    r"|共\s*\d+\s*页\s*[,，]?\s*第\s*\d+\s*页"                # 共10页 第3页
+    r"|\d+\s*/\s*\d+"                                         # 3/10
+    r"|(?i:page)\s*\d+(?:\s*(?i:of|/)\s*\d+)?")               # Page 3 of 10
+
+
+@dataclass(frozen=True)
+class PdfLine:
+    """One visual line of a PDF page."""
+
+    text: str
+    lead: int | None  # columns of space before the line in layout mode; None: position unknown
+
+
+def pdf_text(data: bytes, name: str = "the file", max_pages: int = MAX_PAGES) -> str:
+    """The text layer of a PDF without page furniture, one paragraph per line."""
+    from pypdf import PdfReader  # loaded on first use
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not _decrypts_without_password(reader):
+            raise FormatError(f"{name} is an encrypted (password-protected) PDF; open it with its password "
+                              "and save or print an unprotected copy")
+        n = len(reader.pages)
+        if n > max_pages:
+            raise FormatError(f"{name} has {n} pages, more than the limit of {max_pages}; split it, or "
+                              "raise max_pages if it really is one regulation")
+        pages = [_page_lines(page) for page in reader.pages]
+    except FormatError:
+        raise
+    except Exception as e:  # pypdf raises many types on damaged files; all mean the same to the user
+        raise FormatError(f"{name} is a damaged PDF ({type(e).__name__}: {e}); download it again, "
+                          "or open it in a PDF viewer and save a new copy") from e
+    lines = [x for page in strip_page_furniture(pages) for x in page]
+    if not any(re.search(r"\w", x.text) for x in lines):  # page numbers alone do not make a text layer
+        raise FormatError(f"{name} has no text layer (a scanned PDF?); run OCR first, e.g. "
+                          "`ocrmypdf -l chi_sim in.pdf out.pdf`, or provide the text")
+    return "\n".join(join_pdf_lines(lines))
+
+
+def _decrypts_without_password(reader) -> bool:
+    """Many official PDFs carry only an owner password (no copying): an empty user password opens them."""
+    try:
+        return bool(reader.decrypt(""))
+    except Exception:  # e.g. pypdf's DependencyError: AES needs the cryptography package
+        return False
+
+
+def _page_lines(page) -> list[PdfLine]:
+    """Lines of one page with their indentation, from pypdf's layout mode (x positions as columns).
+
+    Layout mode fails on some fonts; such a page falls back to plain extraction, without positions.
+    """
+    try:
+        raw = page.extract_text(extraction_mode="layout", layout_mode_space_vertically=False)
+        known = True
+    except Exception:
+        raw, known = page.extract_text(), False
+    rows = [fold_compat_chars(x.translate(_ZERO_WIDTH).translate(_SPACES)).rstrip()
+            for x in _NEWLINES.sub("\n", raw).split("\n")]
+    return [PdfLine(_squeeze(x), len(x) - len(x.lstrip()) if known else None) for x in rows if x.strip()]
+
+
+def _squeeze(line: str) -> str:
+    """Layout mode pads with spaces to mimic positions; between CJK characters they are not text.
+
+    _squeeze("  江 西  省  ABC  公司") -> "江西省 ABC公司"
+    """
+    cjk = r"[\u2e80-\u9fff\uf900-\uffef\u3000-\u303f]"
+    line = re.sub(rf"(?<={cjk})\s+(?={cjk})", "", line.strip())
+    return re.sub(r"\s{2,}", " ", line)
+
+
+def _key(text: str) -> str:
+    """Lines that differ only in digits and spaces repeat: "第 3 页" and "第 4 页" share a key."""
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
+
+
+def strip_page_furniture(pages: list[list[PdfLine]]) -> list[list[PdfLine]]:
+    """Drop page numbers and running headers/footers from the top and bottom lines of each page.
+
+    A header or footer is a short line (digits aside) at the same edge on more than half of the pages,
+    two at least. Each is removed once per page, so a title under a header with the same words stays;
+    on the first page a title that is not also a header there is kept (often that page has no header).
+    """
+    def repeated(side: slice) -> set[str]:
+        counts = Counter(k for page in pages for k in {_key(x.text) for x in page[side]})
+        return {k for k, c in counts.items() if c >= 2 and 2 * c > len(pages) and len(k) <= 40}
+
+    top, bottom = repeated(slice(None, _EDGE)), repeated(slice(-_EDGE, None))
+    out = []
+    for number, page in enumerate(pages):
+        keys = [_key(x.text) for x in page]
+
+        def furniture(i: int, repeats: set[str], seen: set[str]) -> bool:
+            if keys[i] in seen or not (_PAGE_NUMBER.fullmatch(page[i].text) or keys[i] in repeats):
+                return False
+            seen.add(keys[i])
+            return not (number == 0 and _is_heading_like(page[i].text) and keys.count(keys[i]) == 1)
+
+        i, seen = 0, set()
+        while i < min(_EDGE, len(page)) and furniture(i, top, seen):
+            i += 1
+        j, seen = len(page), set()
+        while j > max(i, len(page) - _EDGE) and furniture(j - 1, bottom, seen):
+            j -= 1
+        out.append(page[i:j])
+    return out
+
+
+def join_pdf_lines(lines: list[PdfLine]) -> list[str]:
+    """Rejoin the visual lines of a PDF into paragraphs.
+
+    A line that does not end in 。；：！？ continues on the next one, unless it is a heading (title,
+    adoption note, 第X章). A line that does end so also continues when the document indents its
+    paragraphs (most article starts are indented) and the next line is neither indented nor a
+    第X条/（一） start. A wrapped line that starts with 第X条 after an unfinished sentence
+    ("依照本条例\n第三十条规定") is text, not an article.
+    """
+    # the body's left edge: pypdf puts each page's leftmost text at column 0, and continuation lines
+    # (not the most common lead: in a list of one-line paragraphs most lines are indented) are there
+    edge = min((x.lead for x in lines if x.lead is not None), default=0)
+
+    def indented(x: PdfLine) -> bool | None:
+        return None if x.lead is None else x.lead > edge
+
+    starts = [indented(x) for prev, x in zip(lines, lines[1:]) if _TERMINAL.search(prev.text) and _HEAD.match(x.text)]
+    indents = sum(1 for n in starts if n) > len(starts) / 2
+    out: list[str] = []
+    front = True  # before the first article
+    for line in lines:
+        prev = out[-1] if out else ""
+        new = (not prev or _is_heading_like(prev, front)
+               or _TERMINAL.search(prev) and (not indents or indented(line) is not False or _is_head(line.text)))
+        if new:
+            out.append(line.text)
+            front = front and not _is_article(line.text)
+        else:
+            space = " " if re.search(r"[A-Za-z0-9,.]$", prev) and re.match(r"[A-Za-z0-9]", line.text) else ""
+            out[-1] = prev + space + line.text
+    return out
+
+
+# --- entry points ----------------------------------------------------------------------------------
+
+_OTHER_TYPES = (
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Word .doc/.wps or an encrypted Office file: "
+                                          "save it as .docx or PDF without a password"),
+    (b"{\\rtf", "an RTF file: save it as .docx or PDF"),
+    (b"\x89PNG", "a PNG image: run OCR, or provide the text"),
+    (b"\xff\xd8\xff", "a JPEG image: run OCR, or provide the text"),
+    (b"GIF8", "a GIF image: run OCR, or provide the text"),
+    (b"II*\x00", "a TIFF image: run OCR, or provide the text"),
+    (b"MM\x00*", "a TIFF image: run OCR, or provide the text"),
+)
+
+
+def detect_format(data: bytes, name: str = "the file") -> str:
+    """"pdf", "docx" (any zip: `repack_zip` checks it) or "text", from the first bytes; others are refused."""
+    if data[:1024].lstrip()[:5] == b"%PDF-":
+        return "pdf"
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "docx"
+    for magic, what in _OTHER_TYPES:
+        if data.startswith(magic):
+            raise FormatError(f"{name} is an unsupported file type, {what}")
+    if data[:200].lstrip().lower().startswith((b"<!doctype html", b"<html")):
+        raise FormatError(f"{name} is an unsupported file type, an HTML page: save its text as .txt, "
+                          "or print it to PDF")
+    return "text"
+
+
+def read_bytes_document(data: bytes, name: str = "the file", max_pages: int = MAX_PAGES) -> str:
+    """The regulation in `data` as normalized text for `corpus.parse`; `name` only labels errors."""
+    if len(data) > MAX_FILE_BYTES:
+        raise FormatError(f"{name} is {len(data) / 2**20:.0f} MiB, over the {MAX_FILE_BYTES // 2**20} MiB limit")
+    kind = detect_format(data, name)
+    if kind == "pdf":
+        raw = pdf_text(data, name, max_pages)
+    elif kind == "docx":
+        raw = docx_text(data, name)
+    else:
+        raw = decode_text(data, name)
+    text = normalize_text(raw)
+    if not text.strip():
+        raise FormatError(f"{name} contains no text; provide {SUPPORTED}")
+    return text
+
+
+def read_document(path: str | Path, max_pages: int = MAX_PAGES) -> str:
+    """Read a regulation file (PDF, .docx, text) as normalized text ready for `corpus.parse`."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise FormatError(f"{p} is over the {MAX_FILE_BYTES // 2**20} MiB limit")
+        data = p.read_bytes()
+    except OSError as e:
+        raise FormatError(f"cannot read {p}: {e.strerror or e}; check the path and its permissions") from e
+    return read_bytes_document(data, str(p), max_pages)

@@ -1,0 +1,267 @@
+"""Reading regulations from .docx, PDF and text files (`chatbot.formats`), every input built here in tmp_path.
+
+The PDF is printed by Debian's chromium through Playwright, like the browser tests, from a small
+regulation whose paragraphs are known, so what comes back can be compared paragraph by paragraph.
+"""
+
+import html
+import io
+import random
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from chatbot import corpus
+from chatbot.formats import (FormatError, PdfLine, fold_compat_chars, join_pdf_lines, normalize_text, read_document,
+                             strip_page_furniture)
+from chatbot.labels import format_label
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+
+TITLE = "示例市先进制造业促进条例"
+ADOPTION = "（2024年3月26日示例市第十四届人民代表大会常务委员会第七次会议通过）"
+CHAPTERS = {1: "第一章　总　　则", 5: "第二章　产业发展"}  # chapter heading before article n, as printed
+# article number -> paragraphs; items on their own lines, as `Clause.text` holds them
+ARTICLES = {
+    1: ["为了促进先进制造业高质量发展，推动传统制造业改造升级，培育壮大新兴产业，根据有关法律、行政法规，"
+        "结合本市实际，制定本条例。"],
+    2: ["本条例适用于本市行政区域内促进先进制造业发展及其相关活动。"],
+    # with 20 characters a line, the first line ends at 。 inside the paragraph
+    3: ["本条例所称企业，指各类主体。企业应当依法经营，诚实守信，接受政府及其有关部门的监督管理。"],
+    4: ["市人民政府应当加强先进制造业促进工作的领导，建立健全统筹发展工作机制，协调解决发展中的重大问题。",
+        "市人民政府工业和信息化主管部门负责本行政区域内先进制造业促进的指导、协调、服务和管理等具体工作。"],
+    5: ["市人民政府应当制定先进制造业发展规划，明确发展的总体要求、主要目标和重点任务。",
+        "发展规划应当符合下列要求：\n（一）与本级国民经济和社会发展规划相衔接；\n"
+        "（二）统筹考虑资源禀赋和产业基础，科学确定发展重点，避免同质化竞争；\n（三）注重产业链上下游配套。"],
+    # the second line starts with 第三条, inside a sentence
+    6: ["享受扶持政策的企业依照本条例第三条规定，应当按照规定报送有关信息，并对信息的真实性负责。"],
+    7: ["本条例自2024年5月1日起施行。"],
+}
+NUMERALS = "零一二三四五六七八九"
+
+
+def expected_clauses() -> list[tuple[str, str]]:
+    return [(format_label(n, None if len(paras) == 1 else i), text)
+            for n, paras in ARTICLES.items() for i, text in enumerate(paras, start=1)]
+
+
+def parsed_clauses(reg: corpus.Regulation) -> list[tuple[str, str]]:
+    return [(c.label, c.text) for c in reg.clauses if c.article]
+
+
+# --- docx --------------------------------------------------------------------------------------------
+
+def test_docx_joins_runs_tidies_headings_and_drops_the_table_of_contents(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph(TITLE)
+    d.add_paragraph(ADOPTION)
+    d.add_paragraph("目　　录")
+    d.add_paragraph("第一章　总　　则………………1")
+    d.add_paragraph("第二章　附　　则………………2")
+    d.add_paragraph("第一章　总　　则")
+    p = d.add_paragraph()
+    p.add_run("第一条").bold = True  # the article number in a run of its own
+    p.add_run("　为了规范示例管理，\u200b制定本条例。")
+    p = d.add_paragraph()
+    p.add_run("第二条")
+    p.add_run("　本条例适用于本市。")
+    d.add_paragraph("\u3000\u3000市人民政府负责\u00a0实施。")
+    d.add_paragraph("第二章　附　　则")
+    layout = d.add_table(rows=1, cols=1)  # a one-column layout table: its text is kept
+    layout.cell(0, 0).text = "第三条　本条例自2025年1月1日起施行。"
+    fees = d.add_table(rows=1, cols=2)  # a grid: left out
+    fees.cell(0, 0).text, fees.cell(0, 1).text = "收费项目", "100元"
+    d.save(tmp_path / "reg.docx")
+
+    text = read_document(tmp_path / "reg.docx")
+    reg = corpus.parse(text)
+    assert (reg.title, reg.adoption) == (TITLE, ADOPTION)
+    assert reg.chapters == ("第一章 总则", "第二章 附则")  # once each: the 目录 entries are gone
+    assert "目录" not in text and "收费项目" not in text
+    assert parsed_clauses(reg) == [("第一条", "为了规范示例管理，制定本条例。"),
+                                   ("第二条第一款", "本条例适用于本市。"), ("第二条第二款", "市人民政府负责 实施。"),
+                                   ("第三条", "本条例自2025年1月1日起施行。")]
+
+
+# --- PDF ---------------------------------------------------------------------------------------------
+
+def source_html() -> str:
+    body = []
+    for n, paras in ARTICLES.items():
+        if n in CHAPTERS:
+            body.append(f"<h2>{CHAPTERS[n]}</h2>")
+        for i, para in enumerate(paras):
+            for k, line in enumerate(para.split("\n")):
+                head = f"第{NUMERALS[n]}条\u3000" if i == k == 0 else ""
+                body.append(f"<p>{html.escape(head + line)}</p>")
+    # 20em a line, paragraphs indented by two characters and justified, as official texts are printed
+    style = ("body{font:12pt/1.5 'Noto Serif CJK SC';width:20em;margin:0}"
+             "p{margin:0;text-indent:2em;text-align:justify} h1,h2,.c{font:inherit;text-align:center;margin:0}")
+    return (f"<html><head><meta charset='utf-8'><style>{style}</style></head><body>"
+            f"<h1>{TITLE}</h1><p class='c' style='text-indent:0'>{ADOPTION}</p>{''.join(body)}</body></html>")
+
+
+@pytest.fixture(scope="module")
+def browser_pdf(tmp_path_factory) -> Path:
+    """The regulation above printed to a narrow PDF with the title as running header and page numbers."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is missing: apt-get install chromium (.ci/run does this)")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    path = tmp_path_factory.mktemp("pdf") / "reg.pdf"
+    small = "font:9px 'Noto Sans CJK SC';width:100%;text-align:center"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = b.new_page()
+        page.set_content(source_html())
+        page.pdf(path=str(path), width="110mm", height="120mm", display_header_footer=True,
+                 header_template=f"<div style=\"{small}\">{TITLE}</div>",
+                 footer_template=f"<div style=\"{small}\">第 <span class='pageNumber'></span> 页 "
+                                 "共 <span class='totalPages'></span> 页</div>",
+                 margin={"top": "18mm", "bottom": "18mm", "left": "12mm", "right": "12mm"})
+        b.close()
+    return path
+
+
+def test_pdf_paragraphs_come_back_whole_without_headers_or_page_numbers(browser_pdf):
+    from pypdf import PdfReader
+
+    raw = [page.extract_text() for page in PdfReader(browser_pdf).pages]
+    # the layout exercises what the reader must repair (if chromium's layout changes, fix the test)
+    assert "⼀" in "".join(raw)  # the font's Kangxi radical one, to be folded back
+    raw = [fold_compat_chars(page) for page in raw]
+    assert len(raw) >= 3 and all(TITLE in page and "页 共" in page for page in raw)
+    lines = [x.strip() for page in raw for x in page.split("\n")]
+    assert "第三条\u2003本条例所称企业，指各类主体。" in lines  # ends in 。 mid-paragraph
+    assert any(x.startswith("第三条规定") for x in lines)      # a wrapped line that starts like an article
+
+    reg = corpus.parse(read_document(browser_pdf))
+    assert (reg.title, reg.adoption) == (TITLE, ADOPTION)
+    assert reg.chapters == ("第一章 总则", "第二章 产业发展")
+    assert parsed_clauses(reg) == expected_clauses()
+
+    with pytest.raises(FormatError, match=f"has {len(raw)} pages, more than the limit of 2"):
+        read_document(browser_pdf, max_pages=2)
+
+
+def test_page_numbers_and_running_headers_are_removed_once_per_page():
+    body = ["第一条 促进发展。", "县级以上人民政府负责", "组织实施。", "第二条 鼓励创新。", "第三条 加强保障。",
+            "第四条 优化服务。", "第五条 强化监督。", "第六条 依法追责。", "第七条 统筹协调。", "第八条 施行日期。"]
+    footers = ["- 1 -", "— 2 —", "第3页", "第 4 页 共 5 页", "5/5"]
+    pages = [["示例条例", "示例条例", "（通过）"] + body[:2] + [footers[0]]]  # page 1: the header, then the title
+    pages += [["示例条例"] + body[2 * i:2 * i + 2] + [footers[i]] for i in range(1, 5)]
+    kept = strip_page_furniture([[PdfLine(x, 0) for x in page] for page in pages])
+    assert [[x.text for x in page] for page in kept] == [["示例条例", "（通过）"] + body[:2]] + [
+        body[2 * i:2 * i + 2] for i in range(1, 5)]
+    # a first page without the header: its title, though it reads like the header, stays
+    kept = strip_page_furniture([[PdfLine(x, 0) for x in page] for page in [pages[0][1:]] + pages[1:]])
+    assert [x.text for x in kept[0]] == ["示例条例", "（通过）"] + body[:2]
+
+
+def test_pdf_lines_join_by_indentation_and_punctuation():
+    lines = [PdfLine("第一条 本条例所称企业，指各类主体。", 2),   # ends in 。 but the paragraph goes on
+             PdfLine("企业应当依法经营，依照本条例", 0),
+             PdfLine("第三条规定报送信息。", 0),                 # not an article: the sentence is unfinished
+             PdfLine("县级以上人民政府负责实施。", 2),           # indented: a new paragraph
+             PdfLine("第二条 本条例自公布之日起施行。", 2)]
+    assert join_pdf_lines(lines) == ["第一条 本条例所称企业，指各类主体。企业应当依法经营，依照本条例第三条规定报送信息。",
+                                     "县级以上人民政府负责实施。", "第二条 本条例自公布之日起施行。"]
+
+
+# --- text --------------------------------------------------------------------------------------------
+
+def test_kangxi_radicals_are_folded_and_full_width_punctuation_kept(tmp_path):
+    (tmp_path / "reg.txt").write_text("第⼀条　⼈⺠政府（以下简称“政府”）：⽇常⼯作；\r\n", encoding="utf-8")
+    assert read_document(tmp_path / "reg.txt") == "第一条 人民政府（以下简称“政府”）：日常工作；\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_text_in_utf8_or_gb18030_is_read(tmp_path, encoding):
+    source = f"{TITLE}\n第一章　总　　则\n第一条　为了促进发展，制定本条例。\n"
+    (tmp_path / "reg.txt").write_bytes(source.encode(encoding))
+    assert read_document(tmp_path / "reg.txt") == f"{TITLE}\n第一章 总则\n第一条 为了促进发展，制定本条例。\n"
+
+
+def test_a_chapter_list_without_a_contents_line_is_kept():
+    text = "条例\n第一章 总则\n第二章 附则\n第一章 总则\n第一条 为了。\n"
+    assert normalize_text(text) == text
+
+
+# --- refusals ----------------------------------------------------------------------------------------
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+def zip_bomb() -> bytes:
+    """A docx-like zip with a member that unpacks to 210 MiB of zeros from ~200 KiB."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+        with z.open("word/media/image1.png", "w", force_zip64=True) as f:
+            for _ in range(210):
+                f.write(bytes(2**20))
+    return out.getvalue()
+
+
+def blank_pdf(password: str | None = None) -> bytes:
+    from pypdf import PdfWriter
+
+    w = PdfWriter()
+    w.add_blank_page(200, 200)
+    if password:
+        w.encrypt(user_password=password, owner_password="owner", algorithm="RC4-128")
+    out = io.BytesIO()
+    w.write(out)
+    return out.getvalue()
+
+
+def image_pdf() -> bytes:
+    """A 'scanned' page: one image, no text layer."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", (400, 560), 255)
+    ImageDraw.Draw(img).rectangle((40, 40, 360, 80), fill=0)
+    out = io.BytesIO()
+    img.save(out, "PDF")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda: random.Random(0).randbytes(4096), "not UTF-8 or GB18030 text|not text"),
+    (lambda: "第一条　为了促进发展，制定本条例。".encode() * 20 + b"\xff", "UTF-8 text with invalid bytes"),
+    (lambda: zip_bytes({"readme.txt": b"hello"}), "not a Word .docx"),
+    (lambda: zip_bytes({"word/document.xml": b"<w/>", "../evil.txt": b"x"}), "unsafe path"),
+    (zip_bomb, r"more than 100:1\); refusing a possible zip bomb"),
+    (lambda: b"%PDF-1.7\n" + random.Random(1).randbytes(2048), "damaged PDF"),
+    (lambda: blank_pdf(password="secret"), "encrypted"),
+    (image_pdf, "no text layer"),
+    (lambda: b"\x89PNG\r\n\x1a\n" + bytes(64), "PNG image"),
+], ids=["binary", "damaged-utf8", "zip", "zip-slip", "zip-bomb", "corrupt-pdf", "encrypted-pdf", "scanned-pdf", "png"])
+def test_unreadable_inputs_are_refused_with_the_reason(tmp_path, make, problem):
+    path = tmp_path / "upload.txt"  # the name says text: only the content counts
+    path.write_bytes(make())
+    with pytest.raises(FormatError, match=problem):
+        read_document(path)
+
+
+def test_a_docx_that_unpacks_past_the_limit_is_refused(tmp_path, monkeypatch):
+    from chatbot import formats
+
+    monkeypatch.setattr(formats, "MAX_UNZIPPED", 4000)
+    (tmp_path / "big.docx").write_bytes(zip_bytes({"word/document.xml": random.Random(2).randbytes(5000)}))
+    with pytest.raises(FormatError, match="would unpack to 5,000 bytes, over the limit of 4,000; refusing a possible"):
+        read_document(tmp_path / "big.docx")
+
+
+def test_a_missing_file_is_a_format_error(tmp_path):
+    with pytest.raises(FormatError, match="cannot read"):
+        read_document(tmp_path / "nowhere.pdf")
