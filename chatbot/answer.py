@@ -320,6 +320,12 @@ class Assistant:
         top = r.hits[0].score
         chosen = [h.clause for h in r.hits[: self.settings.context_clauses]
                   if h.score >= self.settings.quote_ratio * top or h.lookup]
+        if r.scope is not None and r.scope.named and len(r.scope.ids) > 1:
+            # a question naming several laws: the best clause of each, so the answer can say which says what
+            for law in r.scope.ids:
+                best = next((h.clause for h in r.hits if (h.clause.regulation or law) == law), None)
+                if best is not None and best not in chosen:
+                    chosen.append(best)
         return chosen or [r.hits[0].clause]
 
     def _refusal(self, reason: str, r: Retrieval, timings: dict, t0: float, **base) -> Answer:

@@ -78,6 +78,11 @@ class Article:
         return format_label(self.number)
 
     @property
+    def regulation(self) -> str:
+        """The id of the regulation it belongs to."""
+        return self.clauses[0].regulation if self.clauses else ""
+
+    @property
     def text(self) -> str:
         return "\n".join(c.text for c in self.clauses)
 
@@ -102,6 +107,7 @@ class Regulation:
     sections: tuple[str, ...] = field(default=())  # 第一节 … headings, as "第二章 …/第一节 …"
     warnings: tuple[str, ...] = field(default=())  # numbering gaps or repeats, paragraphs cut mid-sentence
     source: str = ""               # the file it was read from, relative to the corpus folder
+    label_law: str = ""            # what its labels start with: "" (primary), 中小企业促进法, 2020年版款项支付条例
 
     @property
     def clauses(self) -> list[Clause]:
@@ -125,8 +131,9 @@ class Regulation:
 
     @property
     def law(self) -> str:
-        """What its labels start with: "" for the primary regulation, else its short name."""
-        return "" if self.primary else self.short
+        """What its labels start with: "" for the primary regulation, else its short name (with the year of
+        its version when a later one supersedes it)."""
+        return self.label_law
 
     def names(self, law: str) -> bool:
         """Whether a law named in a label or question is this regulation (`law_matches`); a generic
@@ -279,12 +286,13 @@ def iso_date(text: str) -> str:
 
 
 def parse(text: str, id: str = "", short: str = "", primary: bool = True, title: str = "",
-          effective: str = "") -> Regulation:
+          effective: str = "", law: str | None = None) -> Regulation:
     """Parse regulation text into a `Regulation`; raise CorpusError if it has no 第X条 articles.
 
     The title (first line) and the dated notes under it (adoption, revisions) come from the text unless
     given; a non-primary regulation (`primary=False`) writes its `short` name before its labels and its
-    clause ids. Numbering gaps or repeats and paragraphs cut mid-sentence become `warnings`.
+    clause ids (or `law`, when given: a superseded version names its year). Numbering gaps or repeats and
+    paragraphs cut mid-sentence become `warnings`.
     """
     lines = _logical_lines(text)
     found_title, chapter, section = "", "", ""
@@ -320,7 +328,7 @@ def parse(text: str, id: str = "", short: str = "", primary: bool = True, title:
                           "(is this a regulation? a scanned PDF has no text to read)")
     title = title or found_title
     short = short or short_name(title)
-    law = "" if primary else short
+    law = ("" if primary else short) if law is None else law
     warnings = _numbering_warnings([n for n, _, _, _ in raw_articles])
     articles, seen = [], set()
     for number, chap, sect, paragraphs in raw_articles:
@@ -365,7 +373,7 @@ def parse(text: str, id: str = "", short: str = "", primary: bool = True, title:
                       primary=primary, issuer=_issuer(notes), adopted=adopted, amended=amended,
                       effective=effective or _effective(articles, adopted),
                       version=max([adopted, *amended]) if adopted else "",
-                      sections=tuple(sections), warnings=tuple(warnings))
+                      sections=tuple(sections), warnings=tuple(warnings), label_law=law)
 
 
 def short_name(title: str) -> str:

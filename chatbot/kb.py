@@ -143,6 +143,9 @@ class KnowledgeBase:
             return None
         exact = [r for r in matches if law.endswith((r.short, r.title, r.title.removeprefix(PRC)))]
         pool = exact or matches
+        year = re.match(r"(\d{4})年版", law)
+        if year:  # 2020年版款项支付条例: the version of that year
+            pool = [r for r in pool if (r.version or r.effective)[:4] == year.group(1)] or pool
         if within and any(r.id == within for r in pool):
             return self.get(within)
         return next((r for r in pool if r.status == "current"), pool[0])
@@ -296,10 +299,10 @@ def entries(directory: Path) -> tuple[list[dict], str | None]:
     return out, data["primary"]
 
 
-def parse_entry(entry: dict, text: str, primary: bool) -> Regulation:
+def parse_entry(entry: dict, text: str, primary: bool, law: str | None = None) -> Regulation:
     """A registry entry's regulation: parsed from its text, with the entry's values where given."""
     reg = parse(text, id=entry["id"], short=entry.get("short", ""), primary=primary,
-                title=entry.get("title", ""), effective=entry.get("effective", ""))
+                title=entry.get("title", ""), effective=entry.get("effective", ""), law=law)
     return replace(reg, version=entry.get("version") or reg.version or reg.effective, source=entry["file"])
 
 
@@ -330,17 +333,23 @@ def load_kb(path: str | Path) -> KnowledgeBase:
     if len(set(ids)) != len(ids):
         raise KnowledgeBaseError(f"{p}/{REGISTRY} lists an id twice: {sorted({i for i in ids if ids.count(i) > 1})}")
     primary_id = primary_id if primary_id in ids else ids[0]
-    regs = []
+    regs, texts = [], {}
     for e in items:
         src = p / e["file"]
         if not src.is_file():
             raise KnowledgeBaseError(f"{p}/{REGISTRY} lists {e['file']}, which is not in {p}/; restore it "
                                      f"or run `python -m chatbot corpus remove {e['id']}`")
         try:
-            regs.append(parse_entry(e, read_source(src), primary=e["id"] == primary_id))
+            texts[e["id"]] = read_source(src)
+            regs.append(parse_entry(e, texts[e["id"]], primary=e["id"] == primary_id))
         except CorpusError as err:
             raise KnowledgeBaseError(f"{src}: {err}") from err
     regs = with_status(regs)
+    # a superseded version's labels name its year (2020年版款项支付条例第八条), apart from the current one's
+    regs = [r if r.status == "current" or r.primary else
+            replace(parse_entry(next(e for e in items if e["id"] == r.id), texts[r.id], primary=False,
+                                law=f"{(r.version or r.effective)[:4]}年版{r.short}"), status=r.status)
+            for r in regs]
     regs.sort(key=lambda r: (not r.primary, r.status != "current", ids.index(r.id)))
     return KnowledgeBase(regs, p)
 

@@ -32,8 +32,9 @@ PREAMBLE = 0
 PREAMBLE_LABEL = "题注"
 _LAW = r"《(?P<law>[^《》]{1,40})》\s*"
 # a law named without 《》 right before the number, as labels of other laws than the primary are written:
-# 中小企业促进法第十条, 款项支付条例第八条第二款, 本条例第十条 (the name ends in 法, 条例, 规定 or 办法)
-_BARE_LAW = r"(?P<bare>[\u4e00-\u9fff]{1,30}?(?:法|条例|规定|办法))"
+# 中小企业促进法第十条, 款项支付条例第八条第二款, 本条例第十条 (the name ends in 法, 条例, 规定 or 办法), and an
+# old version by its year: 2020年版款项支付条例第八条
+_BARE_LAW = r"(?P<bare>(?:\d{4}年版)?[\u4e00-\u9fff]{1,30}?(?:法|条例|规定|办法))"
 # 第X条, optionally 第Y款 and 第Z项, or 题注, optionally after a law's title in 《》; spaces tolerated inside
 LABEL_PATTERN = re.compile(
     rf"(?:{_LAW}|{_BARE_LAW})?(?:第\s*(?P<a>{NUM})\s*条(?:\s*第\s*(?P<p>{NUM})\s*款)?(?:\s*第\s*(?P<i>{NUM})\s*项)?"

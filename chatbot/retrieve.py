@@ -240,6 +240,13 @@ class Retriever:
         # candidates in fused order first, so that ties keep that order (sorted() is stable)
         score = {i: boost.get(i, float(fused[i])) for i in dict.fromkeys(order + sorted(boost))}
         ids = sorted(score, key=lambda i: -score[i])
+        if scope.named and len(scope.ids) > 1:
+            # a question naming several laws (本条例和中小企业促进法…) gets the best clause of each in the top k
+            firsts = [next((i for i in ids if (clauses[i].regulation or kb.primary.id) == law), None)
+                      for law in scope.ids]
+            extra = [i for i in firsts if i is not None and i not in ids[:k]]
+            top = [i for i in ids[:k] if i not in extra][:max(k - len(extra), 1)]
+            ids = sorted(top + extra[:k - 1], key=lambda i: -score[i])
         hits = [
             Hit(clause=clauses[i], score=round(score[i], 6),
                 dense_rank=dpos.get(i), bm25_rank=bpos.get(i),

@@ -1,0 +1,236 @@
+"""The knowledge base: several laws, one primary, versions, law-named labels, scoped retrieval, corpus add."""
+
+import json
+import shutil
+
+import pytest
+
+from chatbot.answer import KB_NOT_COVERED, Assistant
+from chatbot.citations import check_citations
+from chatbot.config import Settings
+from chatbot.corpus import CorpusError
+from chatbot.gold import GoldError, load_gold
+from chatbot.kb import KnowledgeBaseError, add_regulation, load_kb, remove_regulation, slug
+from chatbot.retrieve import Retriever
+from conftest import CORPUS_DIR, ROOT, FakeLLM
+from test_cli import run
+
+PRIMARY = "jiangxi-advanced-manufacturing-promotion-regulations-2024"
+SHIPPED = {PRIMARY, "sme-promotion-law-2017", "sme-payment-regulations-2025", "sme-payment-regulations-2020",
+           "sci-tech-achievements-transformation-law-2015", "sci-tech-progress-law-2021",
+           "standardization-law-2017", "product-quality-law-2018"}
+
+
+def test_shipped_laws_primary_first_and_the_2020_payment_text_superseded(kb):
+    assert {r.id for r in kb.regulations} == SHIPPED
+    assert kb.primary.id == PRIMARY and kb.title == "江西省先进制造业促进条例"
+    status = {r.id: r.status for r in kb.regulations}
+    assert status["sme-payment-regulations-2020"] == "superseded" and status["sme-payment-regulations-2025"] == "current"
+    assert [r.status for r in kb.regulations][-1] == "superseded"  # current ones first
+    assert len({c.id for c in kb.clauses}) == len(kb.clauses)
+    sme = kb.get("sme-promotion-law-2017")
+    assert (sme.short, sme.issuer, sme.adopted, sme.version, sme.effective) == (
+        "中小企业促进法", "全国人民代表大会常务委员会", "2002-06-29", "2017-09-01", "2018-01-01")
+    assert sme.chapters[1] == "第二章 财税支持" and len(sme.chapters) == 10
+
+
+def test_labels_name_their_law_except_the_primary(kb):
+    assert kb.resolve("第十条第一款").label == "第十条第一款"
+    assert kb.resolve("中小企业促进法第三十五条").label == "中小企业促进法第三十五条"
+    assert kb.resolve("《中华人民共和国标准化法》第二条").regulation == "standardization-law-2017"
+    assert kb.resolve("科技进步法第一条").regulation == "sci-tech-progress-law-2021"  # an abbreviation
+    # the same short name: the current version, unless the label names the old one's year
+    assert kb.resolve("款项支付条例第二条").regulation == "sme-payment-regulations-2025"
+    old = kb.resolve("2020年版款项支付条例第二条")
+    assert old.regulation == "sme-payment-regulations-2020" and old.label == "2020年版款项支付条例第二条"
+    assert kb.resolve("公司法第十条") is None and kb.resolve("中小企业促进法第九十九条") is None
+
+
+@pytest.mark.parametrize("question, ids", [
+    ("中小企业促进法第十条讲什么", ["sme-promotion-law-2017"]),
+    ("标准化法对企业标准有啥要求", ["standardization-law-2017"]),
+    ("这个条例第十条讲什么", [PRIMARY]),
+    ("修订前的款项支付条例怎么规定付款期限", ["sme-payment-regulations-2020"]),
+    ("2020年版款项支付条例对大企业付款期限怎么规定", ["sme-payment-regulations-2020"]),
+    ("款项支付条例修订后有什么变化", ["sme-payment-regulations-2025", "sme-payment-regulations-2020"]),
+])
+def test_a_question_naming_laws_is_kept_to_them(kb, question, ids):
+    scope = kb.scope(question)
+    assert sorted(scope.ids) == sorted(ids) and scope.named
+
+
+def test_by_default_every_current_law_and_no_superseded_one(kb):
+    scope = kb.scope("工厂做技术改造，政府能给什么支持？")
+    assert set(scope.ids) == SHIPPED - {"sme-payment-regulations-2020"} and not scope.named
+    assert kb.scope("技术改造", allowed=["standardization-law-2017"]).ids == ["standardization-law-2017"]
+
+
+@pytest.fixture(scope="module")
+def kb_retriever(kb_index):
+    _, idx, _ = kb_index
+    return Retriever(idx, None)  # BM25 only: deterministic
+
+
+def test_article_lookup_in_the_law_named_and_the_primary_by_default(kb_retriever):
+    r = kb_retriever.search("中小企业促进法第十条讲什么", k=3)
+    assert r.hits[0].lookup and r.hits[0].clause.regulation == "sme-promotion-law-2017" and r.hits[0].clause.article == 10
+    r = kb_retriever.search("标准化法第10条说了啥", k=3)
+    assert (r.hits[0].clause.regulation, r.hits[0].clause.article) == ("standardization-law-2017", 10)
+    r = kb_retriever.search("第十条讲什么", k=3)
+    assert (r.hits[0].clause.regulation, r.hits[0].clause.label) == (PRIMARY, "第十条第一款")
+    # in a conversation about a law, a bare 第十条 is that law's
+    r = kb_retriever.search("第十条讲什么", k=3, law="product-quality-law-2018")
+    assert r.hits[0].clause.label.startswith("产品质量法第十条")
+    r = kb_retriever.search("中小企业促进法第九十九条", k=3)
+    assert r.missing_refs and r.missing_refs[0].regulation == "sme-promotion-law-2017"
+
+
+def test_payment_questions_use_the_current_text_unless_the_old_one_is_asked_for(kb_retriever):
+    r = kb_retriever.search("大型企业从中小企业采购货物，付款期限最长是多少天？", k=10)
+    assert all(h.clause.regulation != "sme-payment-regulations-2020" for h in r.hits)
+    assert r.hits[0].clause.regulation == "sme-payment-regulations-2025"
+    r = kb_retriever.search("2020年版款项支付条例第八条", k=3)
+    assert r.hits[0].clause.label.startswith("2020年版款项支付条例第八条")
+
+
+def test_citations_resolve_per_law_and_reject_a_law_not_in_the_evidence(kb):
+    sme = kb.resolve("中小企业促进法第三十五条")
+    primary = kb.resolve("第十条第一款")
+    text = ("国家鼓励中小企业研究开发拥有自主知识产权的技术和产品。【第三十五条】"
+            "政府可以采取无偿补助方式支持技术改造。【第十条第一款】"
+            "公司法也有规定。【公司法第十条】")
+    c = check_citations(text, [sme, primary], kb)
+    # 【第三十五条】 names no law; the primary has no given article 35, the given law does
+    assert [x.label for x in c.cited] == ["中小企业促进法第三十五条", "第十条第一款"]
+    assert "【中小企业促进法第三十五条】" in c.text and "【公司法" not in c.text and c.removed == ["《公司法》第十条"]
+
+
+def make(kb_retriever, llm=None):
+    return Assistant(Settings(backend="extractive"), kb_retriever, llm, min_relevance=0.0)
+
+
+def test_an_answer_can_combine_two_laws_and_names_each(kb_retriever):
+    reply = ("国家鼓励中小企业研究开发拥有自主知识产权的技术和产品。【中小企业促进法第三十五条】"
+             "江西可以采取无偿补助等方式支持技术改造。【第十条第一款】")
+    ans = make(kb_retriever, FakeLLM(reply)).ask("中小企业促进法和本条例对知识产权和技术改造有什么规定？")
+    assert not ans.refused
+    assert {c.regulation for c in ans.citations} == {"sme-promotion-law-2017", PRIMARY}
+    assert "【中小企业促进法第三十五条】" in ans.text and "【第十条第一款】" in ans.text
+    out = ans.to_json()
+    assert {c["regulation_title"] for c in out["citations"]} == {"中华人民共和国中小企业促进法", "江西省先进制造业促进条例"}
+    assert all("regulation" in h for h in out["hits"])
+
+
+def test_the_primary_regulations_gaps_do_not_refuse_a_question_another_law_answers(kb_retriever):
+    assistant = make(kb_retriever)
+    # 罚款 is a gap of the primary regulation (it sets no penalties), not of the product quality law
+    ans = assistant.ask("违反产品质量法生产假冒伪劣产品，要被罚款吗？")
+    assert not ans.refused and ans.citations[0].regulation == "product-quality-law-2018"
+    ans = assistant.ask("违反本条例要罚多少钱？")
+    assert ans.refused and ans.text.startswith(KB_NOT_COVERED) and "本知识库收录" in ans.text
+    assert "《中华人民共和国标准化法》" in ans.text
+
+
+def test_gold_items_name_their_law_and_are_validated_against_the_knowledge_base(kb, tmp_path):
+    items = load_gold(ROOT / "eval" / "gold_related.jsonl", kb)
+    assert len(items) >= 90 and {g.regulation for g in items if g.in_scope} >= SHIPPED - {PRIMARY}
+    two = next(g for g in items if g.type == "two_law")
+    assert PRIMARY in {r for r, _ in two.gold(PRIMARY)} and len(two.gold(PRIMARY)) >= 2
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "1", "question": "q", "regulation": "no-such-law", "articles": [1],
+                               "key_points": [], "type": "x"}) + "\n"
+                   + json.dumps({"id": "2", "question": "q", "regulation": "standardization-law-2017",
+                                 "articles": [99], "key_points": [], "type": "x"}) + "\n", encoding="utf-8")
+    with pytest.raises(GoldError) as e:
+        load_gold(bad, kb)
+    assert "unknown regulation 'no-such-law'" in str(e.value) and "article 99 is not in standardization-law-2017" in str(e.value)
+
+
+# --- adding and removing ---------------------------------------------------------------------------
+
+LAW = ("中华人民共和国示例促进法\n\n2010年1月1日 第十一届全国人民代表大会常务委员会第十次会议通过\n\n"
+       "第一章 总则\n\n第一条 为了示例，制定本法。\n\n第二条 国家支持示例产业发展。\n\n"
+       "第三条 本法自2010年3月1日起施行。\n")
+
+
+@pytest.fixture
+def corpus_dir(tmp_path):
+    d = tmp_path / "corpus"
+    d.mkdir()
+    shutil.copy(CORPUS_DIR / f"{PRIMARY}.md", d)
+    return d
+
+
+def snapshot(d):
+    return {p.name: p.read_bytes() for p in sorted(d.iterdir())}
+
+
+def test_add_a_law_then_a_later_version_supersedes_it_and_remove(corpus_dir, tmp_path):
+    src = tmp_path / "example-law-2010.md"
+    src.write_text(LAW, encoding="utf-8")
+    added = add_regulation(corpus_dir, src, short="示例促进法")
+    assert added.to_json()["articles"] == 3 and added.regulation.label_law == "示例促进法"
+    kb = load_kb(corpus_dir)
+    assert kb.primary.id == slug(f"{PRIMARY}.md") and kb.get("example-law-2010").status == "current"
+    newer = tmp_path / "example-law-2020.md"
+    newer.write_text(LAW.replace("2010年1月1日", "2020年1月1日").replace("第十次会议通过", "第十次会议修订"),
+                     encoding="utf-8")
+    added = add_regulation(corpus_dir, newer, short="示例促进法")
+    assert added.superseded == ["example-law-2010"]
+    kb = load_kb(corpus_dir)
+    assert kb.get("example-law-2010").status == "superseded" and kb.get("example-law-2020").status == "current"
+    assert kb.resolve("示例促进法第二条").regulation == "example-law-2020"
+    assert (corpus_dir / "example-law-2010.md").is_file()  # the earlier file stays, browsable
+    remove_regulation(corpus_dir, "example-law-2010")
+    assert not (corpus_dir / "example-law-2010.md").exists() and load_kb(corpus_dir).get("example-law-2010") is None
+
+
+def test_a_failed_add_changes_nothing(corpus_dir, tmp_path):
+    before = snapshot(corpus_dir)
+    notlaw = tmp_path / "notes.md"
+    notlaw.write_text("# 会议纪要\n\n今天讨论了很多事情。\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="no articles"):
+        add_regulation(corpus_dir, notlaw)
+    assert snapshot(corpus_dir) == before
+    src = tmp_path / "example-law-2010.md"
+    src.write_text(LAW, encoding="utf-8")
+
+    def broken_rebuild(kb):
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        add_regulation(corpus_dir, src, rebuild=broken_rebuild)
+    assert snapshot(corpus_dir) == before
+    with pytest.raises(KnowledgeBaseError, match="primary"):
+        add_regulation(corpus_dir, src)
+        remove_regulation(corpus_dir, PRIMARY)
+
+
+def test_corpus_add_list_remove_from_the_command_line(corpus_dir, tmp_path):
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("中华人民共和国示例促进法")
+    doc.add_paragraph("2010年1月1日 第十一届全国人民代表大会常务委员会第十次会议通过")
+    p = doc.add_paragraph()
+    p.add_run("第一条")  # the article number in a run of its own, as Word often stores it
+    p.add_run("\u3000为了示例，制定本法。")
+    doc.add_paragraph("第二条 国家支持示例产业发展。")
+    doc.add_paragraph("第四条 本法自2010年3月1日起施行。")
+    path = tmp_path / "示例促进法.docx"
+    doc.save(path)
+    env = {"CHATBOT_CORPUS_DIR": str(corpus_dir), "CHATBOT_EMBED_MODEL": "none",
+           "CHATBOT_INDEX_DIR": str(tmp_path / "index")}
+    out = json.loads(run("corpus", "add", str(path), "--short", "示例促进法", "--json", env=env).stdout)
+    assert (out["id"], out["title"], out["articles"]) == ("示例促进法", "中华人民共和国示例促进法", 3)
+    assert out["warnings"] == ["articles missing before 第四条: 第三条"]
+    assert (corpus_dir / "示例促进法.docx").is_file() and (tmp_path / "index" / "manifest.json").is_file()
+    rows = [json.loads(x) for x in run("corpus", "list", "--json", env=env).stdout.splitlines()]
+    assert [r["id"] for r in rows] == [PRIMARY, "示例促进法"]
+    assert {"id", "title", "short", "version", "status", "articles"} <= set(rows[1])
+    got = json.loads(run("retrieve", "示例促进法第二条", "--json", env=env).stdout)
+    assert got["hits"][0]["label"] == "示例促进法第二条" and got["hits"][0]["regulation"] == "示例促进法"
+    p = run("corpus", "add", str(tmp_path / "missing.pdf"), env=env, check=False)
+    assert p.returncode == 2 and "no file" in p.stderr
+    run("corpus", "remove", "示例促进法", env=env)
+    assert [json.loads(x)["id"] for x in run("corpus", "list", "--json", env=env).stdout.splitlines()] == [PRIMARY]
