@@ -21,6 +21,7 @@ def parse_args(argv=None):
     p.add_argument("--model", help="LLM: hub id, local folder or .gguf file")
     p.add_argument("--embed-model", help="embedding model: hub id or local folder; 'none' for BM25 only")
     p.add_argument("--index-dir")
+    p.add_argument("--corpus-dir", help="knowledge base folder (default corpus/; CHATBOT_CORPUS_DIR)")
     p.add_argument("--feedback-file", help="JSONL file the feedback is appended to (default feedback/feedback.jsonl)")
     p.add_argument("--concurrency", type=int, help="requests served at once, the rest queue (default 4)")
     return p.parse_args(argv)
@@ -37,7 +38,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         settings = from_env(backend=args.backend, llm_model=args.model, embed_model=args.embed_model,
-                            index_dir=args.index_dir, host=args.host, port=args.port, feedback_file=args.feedback_file,
+                            index_dir=args.index_dir, corpus_dir=args.corpus_dir, host=args.host, port=args.port, feedback_file=args.feedback_file,
                             concurrency=args.concurrency)
     except SettingsError as e:
         print(f"error: {e}", file=sys.stderr)

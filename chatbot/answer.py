@@ -232,6 +232,8 @@ class Assistant:
         standalone = rewrite(q, hist)
         # the literal words stay in retrieval: a rewritten follow-up still contains them
         law = hist[-1].regulation if hist else None
+        if regulations is None and self.settings.regulations.strip():
+            regulations = [x.strip() for x in self.settings.regulations.split(",") if x.strip()]
         r = self.retriever.search(standalone, k=max(1, min(int(top_k or self.settings.top_k), MAX_TOP_K)),
                                   regulations=regulations, law=law)
         timings = {"retrieval": r.seconds}

@@ -32,6 +32,7 @@ class SettingsError(ValueError):
 class Settings:
     corpus_dir: str = str(ROOT / "corpus")   # the knowledge base folder (chatbot.kb), or one regulation file
     index_dir: str = str(ROOT / "index")     # built index; rebuilt from corpus/ when stale
+    regulations: str = ""                    # ids (comma-separated) answers may draw on; "" = every current one
     embed_model: str = "BAAI/bge-small-zh-v1.5"  # hub id or local sentence-transformers folder; "none" = BM25 only
     backend: str = "auto"                    # answer backend: one of BACKENDS; auto = openvino, else transformers
     llm_model: str = ""                      # hub id, local folder or .gguf file; "" = DEFAULT_MODELS[backend]

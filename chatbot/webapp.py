@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .answer import Answer, Assistant, InputError, turn_of
 from .corpus import Regulation
+from .kb import KnowledgeBase, as_kb
 from .labels import PREAMBLE, format_label, parse_label
 
 EXAMPLES = [
@@ -69,7 +70,16 @@ CSS = """
 .evidence td { vertical-align:top; padding:2px 6px; border-bottom:1px solid #eee; }
 .evidence td:first-child { white-space:nowrap; }
 .notice { background:#fff7e6; border:1px solid #f0c419; padding:6px 10px; border-radius:6px; }
-@media (max-width: 640px) { #clause-view, #regulation-view { max-height:300px; } }
+.law { margin:0 0 18px 0; } .law h3 { margin:6px 0 2px 0; } .law .meta { color:#555; font-size:0.9em; margin:0 0 6px 0; }
+.superseded h3 { color:#888; } .badge { font-size:0.75em; padding:0 6px; border-radius:8px; background:#eee; color:#666; }
+@media (max-width: 640px) {
+  #clause-view, #regulation-view { max-height:300px; }
+  /* a phone's first screen: the question box and the examples, not an empty chat panel */
+  #status-line, #laws-line { display:none; }
+  #intro p { font-size:0.85em; margin:0; }
+  #intro h1 { font-size:1.25em; margin:0 0 4px 0; }
+  #chat { height:200px !important; min-height:200px !important; }
+}
 """
 
 _MD_SPECIAL = set("\\`*_{}[]()#+-!|~<>&\"'=:")
@@ -98,7 +108,8 @@ def render_answer(ans: Answer) -> str:
     for p in parts:
         label = p[1:-1] if p.startswith("【") else None
         ref = parse_label(label) if label else None
-        base = format_label(ref.article, ref.paragraph) if ref else None  # an item's label shows its clause
+        # an item's label shows its clause
+        base = (ref.regulation or "") + format_label(ref.article, ref.paragraph) if ref else None
         clause = by_label.get(label) or by_label.get(base) if label else None
         out.append(chip(clause.id, label) if clause else safe_text(p))
     body = "".join(out)
@@ -108,10 +119,43 @@ def render_answer(ans: Answer) -> str:
     return body + notes
 
 
-def regulation_html(reg: Regulation, query: str = "", store: bool = False) -> str:
-    """The 题注 (title and adoption note) and the articles as HTML (escaped text). With a query, only
-    matching ones, matches marked."""
+def regulation_html(reg: Regulation | KnowledgeBase, query: str = "", store: bool = False,
+                    only: str | None = None) -> str:
+    """Every regulation (current ones first, superseded ones marked) with its metadata and chapters, then
+    its 题注 and articles, as HTML (escaped text); `only` keeps one regulation (an id). With a query, only
+    matching articles, matches marked. A knowledge base of one regulation shows just its text."""
+    kb = as_kb(reg)
     terms = [t for t in re.split(r"\s+", query.strip()) if t]
+    laws = [r for r in kb.regulations if only in (None, "", r.id)]
+    several = len(kb.regulations) > 1
+    sections = []
+    for law in laws:
+        blocks = _articles_html(law, terms)
+        if not blocks:
+            continue
+        if several:
+            meta = " · ".join(x for x in (law.issuer, f"{law.adopted} 通过" if law.adopted else "",
+                                          f"修订/修正 {'、'.join(law.amended)}" if law.amended else "",
+                                          f"{law.effective} 施行" if law.effective else "",
+                                          f"共{len(law.articles)}条") if x)
+            badge = ('<span class="badge">已被新版本取代</span>' if law.status == "superseded"
+                     else '<span class="badge">主条例</span>' if law.primary else "")
+            chapters = (f"<details><summary>章节（{len(law.chapters)}）</summary>"
+                        + "".join(f"<div>{html.escape(c)}</div>" for c in law.chapters) + "</details>"
+                        if law.chapters else "")
+            sections.append(f'<section class="law{" superseded" if law.status == "superseded" else ""}" '
+                            f'data-law="{html.escape(law.id)}"><h3>《{html.escape(law.title)}》 {badge}</h3>'
+                            f'<p class="meta">{html.escape(meta)}</p>{chapters}{"".join(blocks)}</section>')
+        else:
+            sections.append("".join(blocks))
+    if not sections:
+        return f"<p>没有找到包含「{html.escape(query)}」的条文。</p>"
+    attrs = ' id="reg-store" style="display:none"' if store else ""
+    return f"<div{attrs}>{''.join(sections)}</div>"
+
+
+def _articles_html(reg: Regulation, terms: list[str]) -> list[str]:
+    """The 题注 and the articles of one regulation that contain every term, as HTML blocks."""
     blocks = []
     preamble = [reg.article(PREAMBLE)] if reg.preamble else []
     for art in preamble + list(reg.articles):
@@ -124,12 +168,10 @@ def regulation_html(reg: Regulation, query: str = "", store: bool = False) -> st
                 text = text.replace(html.escape(t), f"<mark>{html.escape(t)}</mark>")
             head = f"<b>{html.escape(c.label)}</b> " if len(art.clauses) > 1 else ""
             clauses.append(f'<p class="clause" data-clause="{c.id}">{head}{text}</p>')
-        blocks.append(f'<div class="article" data-article="{art.number}"><h4>{html.escape(art.label)}'
+        label = format_label(art.number, law=reg.law)
+        blocks.append(f'<div class="article" data-article="{art.number}"><h4>{html.escape(label)}'
                       f'{" · " + html.escape(art.chapter) if art.chapter else ""}</h4>{"".join(clauses)}</div>')
-    if not blocks:
-        return f"<p>没有找到包含「{html.escape(query)}」的条文。</p>"
-    attrs = ' id="reg-store" style="display:none"' if store else ""
-    return f"<div{attrs}>{''.join(blocks)}</div>"
+    return blocks
 
 
 def evidence_html(ans: Answer | None) -> str:
@@ -188,12 +230,19 @@ class WebApp:
                 "添加模型：设置 <code>CHATBOT_EMBED_MODEL</code>（语义检索）和 <code>CHATBOT_LLM_MODEL</code>"
                 "（语言模型，可为本地文件夹或 .gguf 文件）后重启。</div>")
 
-    def respond(self, message: str, chat: list[dict], turns: list, records: list, top_k: int):
-        """Generator for the chat: yields (chat, turns, records, evidence_html, textbox value)."""
+    def laws_line(self) -> str:
+        """Which other laws the knowledge base holds, under the title ("" when it holds one)."""
+        kb = self.assistant.regulation
+        return f"本知识库还收录：{kb.laws_line()}，回答会注明出自哪部法规。" if kb.others else ""
+
+    def respond(self, message: str, chat: list[dict], turns: list, records: list, top_k: int,
+                laws: list[str] | None = None):
+        """Generator for the chat: yields (chat, turns, records, evidence_html, textbox value). `laws`: the
+        regulations (ids) the picker keeps retrieval to; None or empty means every current one."""
         chat = list(chat or [])
         turns, records = list(turns or []), list(records or [])
         try:
-            stream = self.assistant.stream(message, turns, top_k)
+            stream = self.assistant.stream(message, turns, top_k, regulations=list(laws) if laws else None)
             first = next(stream)
         except InputError as e:
             chat += [{"role": "user", "content": safe_text(str(message)[:200])},
@@ -266,13 +315,16 @@ class WebApp:
         summary, _, worst = markdown(run.metrics, run.rows).partition("## Worst cases")
         return summary, [str(f) for f in run.files if f.suffix == ".png"], "## Worst cases" + worst, str(run.archive)
 
-    def search(self, query: str) -> str:
-        return regulation_html(self.assistant.regulation, (query or "")[:100])
+    def search(self, query: str, law: str | None = None) -> str:
+        """The regulations browser: every regulation, or one (`law`, an id), filtered by `query`."""
+        return regulation_html(self.assistant.regulation, (query or "")[:100], only=law or None)
 
-    def api_ask(self, question: str) -> dict:
-        """For programs: one question in, the answer as JSON out (errors as {"error": ...})."""
+    def api_ask(self, question: str, regulations: str = "") -> dict:
+        """For programs: one question in, the answer as JSON out (errors as {"error": ...}).
+        `regulations`: comma-separated ids to keep retrieval to (default: every current one)."""
         try:
-            return self.assistant.ask(question).to_json()
+            laws = [x.strip() for x in regulations.split(",") if x.strip()] or None
+            return self.assistant.ask(question, regulations=laws).to_json()
         except InputError as e:
             return {"question": question, "error": str(e)}
 
@@ -288,8 +340,9 @@ def create_app(assistant: Assistant, feedback_path: str | Path):
     app = WebApp(assistant, feedback_path)
     reg = assistant.regulation
     with gr.Blocks(title=f"{reg.title} · 问答助手") as demo:
-        gr.Markdown(f"# {reg.title} · 问答助手\n用日常语言提问，回答只依据本条例并标注条款出处"
-                    f"（点击【条款】查看原文）。条例没有规定的事项（如具体金额、罚则、办理流程、其他地区政策）会如实说明。")
+        gr.Markdown(f"# {reg.title} · 问答助手\n用日常语言提问，回答只依据收录的法规并标注条款出处"
+                    f"（点击【条款】查看原文）。法规没有规定的事项会如实说明。", elem_id="intro")
+        gr.Markdown(app.laws_line(), elem_id="laws-line")
         gr.Markdown(app.status(), elem_id="status-line")
         gr.HTML(app.notices_markdown(), elem_id="notices")
         turns, records = gr.State([]), gr.State([])
@@ -311,6 +364,9 @@ def create_app(assistant: Assistant, feedback_path: str | Path):
                             down = gr.Button("👎 没帮助", elem_id="fb-down")
                         fb_status = gr.Markdown(elem_id="fb-status")
                         top_k = gr.Slider(1, 10, value=assistant.settings.top_k, step=1, label="检索条款数")
+                        laws = gr.CheckboxGroup([(r.title, r.id) for r in reg.current],
+                                                value=[r.id for r in reg.current], label="检索范围（法规）",
+                                                elem_id="laws", visible=len(reg.current) > 1)
                         gr.Markdown(app.status())
                 with gr.Column(scale=2, min_width=280):
                     gr.Markdown("### 条文原文")
@@ -319,9 +375,15 @@ def create_app(assistant: Assistant, feedback_path: str | Path):
                     evidence = gr.HTML(evidence_html(None), elem_id="evidence")
                     gr.HTML(regulation_html(reg, store=True))
         with gr.Tab("条例全文"):
-            query = gr.Textbox(label="搜索条文", placeholder="输入关键词，如：用地", elem_id="reg-search")
+            with gr.Row():
+                query = gr.Textbox(label="搜索条文", placeholder="输入关键词，如：用地", elem_id="reg-search", scale=3)
+                which = gr.Dropdown([("全部法规", "")] + [(("（旧版）" if r.status == "superseded" else "") + r.title, r.id)
+                                                      for r in reg.regulations],
+                                    value="", label="法规", elem_id="reg-law", scale=2,
+                                    visible=len(reg.regulations) > 1)
             view = gr.HTML(regulation_html(reg), elem_id="regulation-view")
-            query.change(app.search, query, view, show_progress="hidden")
+            query.change(app.search, [query, which], view, show_progress="hidden")
+            which.change(app.search, [query, which], view, show_progress="hidden")
 
         with gr.Tab("评测"):
             gr.Markdown("用标准问题集评测检索与回答（引用准确率、召回率、拒答、时延），生成可下载的报告。"
@@ -342,12 +404,13 @@ def create_app(assistant: Assistant, feedback_path: str | Path):
             run_btn.click(on_eval, [upload, limit], [summary, gallery, worst, download], api_visibility="private",
                           concurrency_limit=1)
 
-        def on_submit(message, chat_v, turns_v, records_v, k):
-            yield from app.respond(message, chat_v, turns_v, records_v, int(k))
+        def on_submit(message, chat_v, turns_v, records_v, k, laws_v):
+            chosen = laws_v if laws_v and len(laws_v) < len(reg.current) else None
+            yield from app.respond(message, chat_v, turns_v, records_v, int(k), chosen)
 
         outs = [chat, turns, records, evidence, box]
-        box.submit(on_submit, [box, chat, turns, records, top_k], outs, api_visibility="private")
-        send.click(on_submit, [box, chat, turns, records, top_k], outs, api_visibility="private")
+        box.submit(on_submit, [box, chat, turns, records, top_k, laws], outs, api_visibility="private")
+        send.click(on_submit, [box, chat, turns, records, top_k, laws], outs, api_visibility="private")
         clear.click(lambda: ([], [], [], evidence_html(None), ""), None, outs, api_visibility="private")
 
         def on_like(records_v, data):

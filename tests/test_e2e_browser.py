@@ -88,7 +88,26 @@ def test_answer_with_citation_chip_and_clause_view(server, browser):
     ask(page, "违反本条例要罚多少钱？")
     refusal = page.locator("#chat .refusal").last
     refusal.wait_for(timeout=30000)
-    assert "本条例未对此作出规定" in refusal.inner_text()
+    assert "本知识库收录的法规未对此作出规定" in refusal.inner_text()
+    page.close()
+
+
+def test_a_chip_of_another_law_opens_that_laws_text(server, browser):
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url)
+    ask(page, "中小企业促进法第三十五条讲什么？")
+    chip = page.locator("#chat a.cite").first
+    chip.wait_for(timeout=30000)
+    assert chip.inner_text() == "【中小企业促进法第三十五条】"
+    chip.click()
+    shown = page.locator("#clause-view .hl")
+    shown.wait_for(timeout=5000)
+    assert "自主知识产权" in shown.inner_text()
+    assert "中小企业促进法第三十五条" in page.locator("#clause-view h4").inner_text()
+    page.get_by_role("tab", name="条例全文").click()
+    view = page.locator("#regulation-view")
+    assert "《中华人民共和国中小企业促进法》" in view.inner_text() and "已被新版本取代" in view.inner_text()
     page.close()
 
 
@@ -109,6 +128,13 @@ def test_phone_width(server, browser):
     url, _ = server
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(url)
+    # the first screen shows the question box and the example questions, not just an empty chat panel
+    page.locator("#question textarea").wait_for(timeout=30000)
+    box = page.locator("#question textarea").bounding_box()
+    example = page.get_by_text("工厂做技术改造，政府能给什么支持？", exact=True).last.bounding_box()
+    assert box["y"] + box["height"] <= 844, f"question box ends at {box['y'] + box['height']:.0f}px"
+    assert example["y"] + example["height"] <= 844, f"first example ends at {example['y'] + example['height']:.0f}px"
+    page.screenshot(path=str(ARTIFACTS / "phone-first-screen.png"))
     ask(page, "链长制是什么？")
     page.locator("#chat a.cite").first.wait_for(timeout=30000)
     width = page.evaluate("document.documentElement.scrollWidth")

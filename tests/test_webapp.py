@@ -144,3 +144,37 @@ def test_streaming_with_a_real_tiny_model(built_index, tiny_qwen_dir, tmp_path):
     assert any(x.endswith("⏳") for x in shown[:-1])  # tokens shown while generating
     final = shown[-1]
     assert "⏳" not in final and 'class="cite"' in final  # then the verified answer, with chips
+
+
+@pytest.fixture
+def kb_app(kb_index, tmp_path):
+    _, idx, _ = kb_index
+    assistant = Assistant(Settings(backend="extractive"), Retriever(idx, None), None, min_relevance=0.0)
+    return WebApp(assistant, tmp_path / "feedback.jsonl")
+
+
+def test_the_browser_lists_every_law_current_first_with_metadata(kb_app, kb):
+    full = regulation_html(kb)
+    order = [full.index(f'data-law="{r.id}"') for r in kb.regulations]
+    assert order == sorted(order) and kb.regulations[-1].status == "superseded"
+    assert "已被新版本取代" in full and "主条例" in full and "全国人民代表大会常务委员会" in full
+    assert "2018-01-01 施行" in full and "第二章 财税支持" in full
+    one = kb_app.search("", "standardization-law-2017")
+    assert 'data-law="standardization-law-2017"' in one and 'data-law="sme-promotion-law-2017"' not in one
+    across = kb_app.search("保证金")
+    assert 'data-law="sme-payment-regulations-2025"' in across and "<mark>保证金</mark>" in across
+    assert 'data-law="jiangxi-advanced-manufacturing-promotion-regulations-2024"' not in across
+
+
+def test_a_chip_of_another_law_points_to_its_clause_in_the_store(kb_app, kb):
+    chat, *_ = last(kb_app.respond("中小企业促进法第三十五条讲什么", [], [], [], 5))
+    assert 'href="#clause-sme-promotion-law-2017-a35p1">【中小企业促进法第三十五条】</a>' in chat[1]["content"]
+    assert 'data-clause="sme-promotion-law-2017-a35p1"' in regulation_html(kb, store=True)
+    assert "《中华人民共和国中小企业促进法》" in kb_app.laws_line()
+
+
+def test_the_picker_keeps_retrieval_to_the_chosen_laws(kb_app):
+    *_, evidence, _ = last(kb_app.respond("产品质量有什么要求", [], [], [], 5, ["product-quality-law-2018"]))
+    assert evidence.count("产品质量法第") >= 3 and "【第" not in evidence
+    out = kb_app.api_ask("质量", "standardization-law-2017")
+    assert {h["regulation"] for h in out["hits"]} == {"standardization-law-2017"}
