@@ -121,6 +121,28 @@ def build_dense(vectors: np.ndarray):
     return idx
 
 
+def previous_vectors(directory: Path, embed_model: str) -> dict[str, np.ndarray]:
+    """The clause vectors of the index being replaced, by clause text, when it was built with the same
+    embedding model and is intact: adding one law then embeds that law's clauses only. Anything unreadable
+    means nothing is reused."""
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT or manifest.get("embed_model") != embed_model:
+            return {}
+        for name in ("chunks.jsonl", "dense.faiss"):
+            if _sha256(directory / name) != manifest["files"][name]:
+                return {}
+        import faiss
+
+        rows = [json.loads(x) for x in (directory / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if x]
+        dense = faiss.read_index(str(directory / "dense.faiss"))
+        vectors = dense.reconstruct_n(0, dense.ntotal)
+        texts = [Clause(**{**row, "items": tuple(row["items"])}).search_text for row in rows]
+        return dict(zip(texts, vectors)) if len(texts) == len(vectors) else {}
+    except Exception:  # noqa: BLE001 - a missing, old or damaged index: embed everything
+        return {}
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -181,9 +203,14 @@ def build(regulation: Regulation | KnowledgeBase, directory: str | Path, embedde
     dense, model_name, dim = None, None, None
     if embedder is not None:
         try:
-            vectors = embedder.encode_documents(texts, progress=True)
+            known = previous_vectors(Path(directory), embedder.name)
+            todo = list(dict.fromkeys(t for t in texts if t not in known))
+            if todo:
+                known |= dict(zip(todo, embedder.encode_documents(todo, progress=True)))
+            vectors = np.stack([known[t] for t in texts]).astype(np.float32)
             dense, model_name, dim = build_dense(vectors), embedder.name, int(vectors.shape[1])
-            log(f"  embedded with {embedder.name} (dim {dim})")
+            log(f"  embedded {len(todo)} clause texts with {embedder.name} (dim {dim}); "
+                f"{len(texts) - len(todo)} reused from the previous index")
         except EmbedderUnavailable as e:
             log(f"  {e}\n  building a BM25-only index")
     bm = build_bm25(texts, Tokenizer())

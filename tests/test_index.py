@@ -1,6 +1,7 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from chatbot import corpus
@@ -175,3 +176,27 @@ def test_relevance_gate_is_calibrated_for_the_embedder(tmp_path, regulation, bui
     other.write_text(gold.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     with pytest.raises(StaleIndex, match="calibrated"):
         load(regulation, tmp_path / "i", emb.name, gold_file=other)
+
+
+def test_a_rebuild_embeds_only_the_clauses_it_has_not_seen(index_copy, regulation, kb, tiny_embed_dir):
+    """Adding laws to a built index embeds their clauses only; the vectors reused equal fresh ones."""
+    from chatbot.embed import Embedder
+
+    class Counting(Embedder):
+        seen: list[str] = []
+
+        def encode_documents(self, texts, batch_size=16, progress=False):
+            Counting.seen += list(texts)
+            return super().encode_documents(texts, batch_size, progress)
+
+    target, _ = index_copy
+    embedder = Counting(tiny_embed_dir)
+    idx = build(kb, target, embedder, log=lambda m: None)  # index_copy holds the primary's vectors
+    primary_texts = {c.search_text for c in regulation.clauses}
+    assert not primary_texts & set(Counting.seen)
+    assert len(Counting.seen) == len({c.search_text for c in kb.clauses} - primary_texts)
+    fresh = Embedder(tiny_embed_dir).encode_documents([regulation.clauses[1].search_text])[0]
+    assert np.allclose(idx.dense.reconstruct(1), fresh, atol=1e-5)
+    Counting.seen = []
+    build(kb, target, embedder, log=lambda m: None)  # nothing new: nothing embedded
+    assert Counting.seen == []
