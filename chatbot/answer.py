@@ -322,8 +322,9 @@ class Assistant:
         top = r.hits[0].score
         chosen = [h.clause for h in r.hits[: self.settings.context_clauses]
                   if h.score >= self.settings.quote_ratio * top or h.lookup]
-        if r.scope is not None and r.scope.named and len(r.scope.ids) > 1:
-            # a question naming several laws: the best clause of each, so the answer can say which says what
+        if r.scope is not None and (r.scope.named or r.scope.versions) and len(r.scope.ids) > 1:
+            # a question naming several laws (or versions): the best clause of each, so the answer can say
+            # which says what (or what changed)
             for law in r.scope.ids:
                 best = next((h.clause for h in r.hits if (h.clause.regulation or law) == law), None)
                 if best is not None and best not in chosen:

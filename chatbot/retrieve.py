@@ -240,8 +240,9 @@ class Retriever:
         # candidates in fused order first, so that ties keep that order (sorted() is stable)
         score = {i: boost.get(i, float(fused[i])) for i in dict.fromkeys(order + sorted(boost))}
         ids = sorted(score, key=lambda i: -score[i])
-        if scope.named and len(scope.ids) > 1:
-            # a question naming several laws (本条例和中小企业促进法…) gets the best clause of each in the top k
+        if (scope.named or scope.versions) and len(scope.ids) > 1:
+            # a question naming several laws (本条例和中小企业促进法…), or asking what changed between versions,
+            # gets the best clause of each in the top k
             firsts = [next((i for i in ids if (clauses[i].regulation or kb.primary.id) == law), None)
                       for law in scope.ids]
             extra = [i for i in firsts if i is not None and i not in ids[:k]]

@@ -234,3 +234,9 @@ def test_corpus_add_list_remove_from_the_command_line(corpus_dir, tmp_path):
     assert p.returncode == 2 and "no file" in p.stderr
     run("corpus", "remove", "示例促进法", env=env)
     assert [json.loads(x)["id"] for x in run("corpus", "list", "--json", env=env).stdout.splitlines()] == [PRIMARY]
+
+
+def test_a_question_about_what_changed_gets_both_versions(kb_retriever):
+    r = kb_retriever.search("款项支付条例修订后，大型企业的付款期限有什么变化？", k=5)
+    assert {h.clause.regulation for h in r.hits} >= {"sme-payment-regulations-2025", "sme-payment-regulations-2020"}
+    assert any(h.clause.label.startswith("2020年版款项支付条例") for h in r.hits)
