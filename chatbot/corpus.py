@@ -275,6 +275,10 @@ def _is_heading_like(line: str) -> bool:
 
 DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 NOTE = re.compile(r"^[（(]?\s*\d{4}年\d{1,2}月\d{1,2}日")  # a note under the title starts with its date
+# a title: a law's name alone on its line (中华人民共和国中小企业促进法, 《江西省…条例》)
+TITLE = re.compile(r"^《?[\u4e00-\u9fff（）()〔〕0-9]{2,60}(?:法|条例|规定|办法|细则|规则|决定|准则)》?$")
+# a note's continuation line: 根据2009年8月27日…第二次修正
+DATED_NOTE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日.{0,80}(?:通过|公布|发布|修订|修正|施行)")
 EFFECTIVE = re.compile(r"自(\d{4}年\d{1,2}月\d{1,2}日|公布之日|发布之日)起施行")
 ISSUER = re.compile(r"^(?:中华人民共和国)?([\u4e00-\u9fff]*?(?:人民代表大会常务委员会|人民代表大会|国务院|人民政府))")
 
@@ -314,9 +318,12 @@ def parse(text: str, id: str = "", short: str = "", primary: bool = True, title:
         elif not raw_articles:
             if chapters:
                 continue  # between a table of contents and the first article
-            if not found_title:
+            if TITLE.match(line) and not notes:
+                found_title = line.strip("《》")  # the last title-like line before the notes: a decree
+                #                                    ("中华人民共和国主席令 第七十七号 …") may come first
+            elif not found_title:
                 found_title = line
-            elif NOTE.match(line) or re.fullmatch(r"（[^（）]*）", line):
+            elif NOTE.match(line) or re.fullmatch(r"（[^（）]*）", line) or (notes and DATED_NOTE.search(line)):
                 notes.append(_balanced(line))
             # other front matter (table of contents, preamble) is not part of any article
         elif ITEM_HEAD.match(line) and _takes_items(raw_articles[-1][3][-1]):

@@ -143,3 +143,14 @@ def test_non_utf8_file_is_reported(tmp_path):
     p.write_bytes("第一条 测试。".encode("gbk"))
     with pytest.raises(CorpusError, match="not UTF-8"):
         corpus.load(p)
+
+
+def test_the_title_after_a_decree_and_notes_over_several_lines():
+    text = ("中华人民共和国主席令\n第七十七号\n《中华人民共和国示例法》已由全国人民代表大会常务委员会通过，现予公布。\n"
+            "中华人民共和国示例法\n（2002年6月29日第九届全国人民代表大会常务委员会第二十八次会议通过\n"
+            "根据2017年9月1日第十二届全国人民代表大会常务委员会第二十九次会议修订）\n"
+            "第一条 为了示例，制定本法。\n第二条 本法自2018年1月1日起施行。\n")
+    reg = parse(text)
+    assert reg.title == "中华人民共和国示例法"
+    assert (reg.adopted, reg.amended, reg.effective) == ("2002-06-29", ("2017-09-01",), "2018-01-01")
+    assert reg.preamble.text.startswith("中华人民共和国示例法\n（2002年6月29日")
