@@ -115,3 +115,32 @@ def test_reader_scores_see_what_a_reader_sees(regulation):
     assert bad["echo"] and bad["cited_question"] and bad["refusal_phrase"] and bad["fallback"]
     # the echoed question shares its words with the clause: only the invented amount is unsupported
     assert bad["over_budget"] and bad["direct"] is False and (bad["cited_runs"], bad["supported_runs"]) == (2, 1)
+
+
+def test_articles_count_with_their_law_and_the_first_hit_s_law_is_scored(kb_index, kb, tmp_path):
+    from chatbot.retrieve import Retriever
+    from chatbot.tools.evaluate import article_key, answer_scores, evaluate_retrieval, gold_keys
+
+    primary = kb.primary.id
+    assert article_key(primary, 10, primary) == 10 and article_key("standardization-law-2017", 10, primary) == \
+        "standardization-law-2017:10"
+    rows = [{"id": "1", "question": "标准化法第十条讲什么", "regulation": "standardization-law-2017", "articles": [10],
+             "key_points": [], "type": "article_number"},
+            {"id": "2", "question": "第十条讲什么", "articles": [10], "key_points": [], "type": "article_number"},
+            {"id": "3", "question": "标准化法第十条讲什么", "regulation": "standardization-law-2017",
+             "articles": [11], "key_points": [], "type": "version"}]
+    gold = load_gold(_write(tmp_path, [json.dumps(r, ensure_ascii=False) for r in rows]), kb)
+    assert gold_keys(gold[0], primary) == {"standardization-law-2017:10"} and gold_keys(gold[1], primary) == {10}
+    _, idx, _ = kb_index
+    report = evaluate_retrieval(gold, Retriever(idx, None), {})
+    assert report["variants"]["bm25"]["hit@1"] == round(2 / 3, 4)   # the third names article 10, gold says 11
+    assert report["regulation_accuracy"] == 1.0 and report["version_questions_right_version"] == 1.0
+    assert report["by_regulation"]["bm25"]["standardization-law-2017"]["n"] == 2
+    # a citation of the right article number in the wrong law is a miss
+
+    class Cited:
+        citations = [kb.resolve("第十条第一款")]
+        refused, removed_citations, text = False, [], "……【第十条第一款】"
+
+    scores = answer_scores(gold[0], Cited, kb)
+    assert scores["precision"] == 0.0 and scores["recall"] == 0.0

@@ -139,6 +139,9 @@ def worst_cases(rows: list[dict]) -> dict[str, list[dict]]:
     }
 
 
+SKIP = ("by_type", "by_regulation", "refusal_curve", "recall_by_article")  # tables the comparison leaves out
+
+
 def markdown(metrics: dict, rows: list[dict]) -> str:
     m = metrics
     lines = ["# Evaluation report\n", f"Backend `{m['backend']}`, LLM `{m['llm_model']}`, embedder "
@@ -159,6 +162,15 @@ def markdown(metrics: dict, rows: list[dict]) -> str:
                      f"{_fmt(b['citation_precision'])} | {_fmt(b['citation_recall'])} | "
                      f"{_fmt(b['key_point_coverage'])} | {_fmt(b['out_of_scope_refused'])} | "
                      f"{_fmt(b['in_scope_wrongly_refused'])} |")
+    if m.get("by_regulation"):
+        lines += ["\n## By regulation (in-scope questions)\n",
+                  f"Answers citing only the gold questions' laws: {_fmt(m.get('cites_only_gold_regulations'))}; "
+                  f"version questions citing the right version: {_fmt(m.get('version_questions_right_version'))}.\n",
+                  "| regulation | n | cite P | cite R | key points | wrongly refused |", "|---|---|---|---|---|---|"]
+        for law, b in m["by_regulation"].items():
+            lines.append(f"| {law} | {b['questions']} | {_fmt(b['citation_precision'])} | "
+                         f"{_fmt(b['citation_recall'])} | {_fmt(b['key_point_coverage'])} | "
+                         f"{_fmt(b['in_scope_wrongly_refused'])} |")
     lines += ["\n## Refusal trade-off\n", "Refused if the scope rules fire or the best dense cosine is below the "
               "threshold (current setting: `min_relevance`); the last two columns use the threshold alone.\n",
               "| threshold | out-of-scope refused | in-scope wrongly refused | OOS refused (threshold alone) | "
@@ -288,8 +300,8 @@ def compare(a: str | Path, b: str | Path) -> str:
         return compare_retrieval(a, b)
     ma, ra = load_run(a)
     mb, rb = load_run(b)
-    fa, fb = _flat({k: v for k, v in ma.items() if k not in ("by_type", "refusal_curve", "recall_by_article")}), \
-        _flat({k: v for k, v in mb.items() if k not in ("by_type", "refusal_curve", "recall_by_article")})
+    fa, fb = _flat({k: v for k, v in ma.items() if k not in SKIP}), \
+        _flat({k: v for k, v in mb.items() if k not in SKIP})
     lines = [f"# Comparison\n\nA: `{a}` ({ma.get('backend')})  \nB: `{b}` ({mb.get('backend')})\n",
              "| metric | A | B | B − A |", "|---|---|---|---|"]
     for k in sorted(set(fa) | set(fb)):
