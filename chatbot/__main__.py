@@ -193,6 +193,14 @@ def cmd_eval(args) -> int:
         if args.retrieval_only:
             print(run_retrieval_eval(s, gold, out, progress=_progress()))
             print(f"wrote {out}/retrieval.json and retrieval.md", file=sys.stderr)
+            if args.against_corpus:
+                # the same questions on another knowledge base (e.g. the primary regulation alone), side by side
+                other = out / "against"
+                run_retrieval_eval(s.override(corpus_dir=args.against_corpus, index_dir=str(other / "index")),
+                                   gold, other, progress=_progress())
+                md = compare(str(other), str(out))
+                atomic_write(out / "against.md", md)
+                print(md)
             return 0
         run = run_answer_eval(_assistant(args), gold, out, progress=_progress())
     except GoldError as e:
@@ -521,6 +529,9 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--gold", help="gold JSONL file (default: the gold_file setting, eval/gold.jsonl)")
     sp.add_argument("--out", help="report folder (default eval/reports/<timestamp>/)")
     sp.add_argument("--retrieval-only", action="store_true", help="retrieval metrics only")
+    sp.add_argument("--against-corpus", metavar="DIR",
+                    help="with --retrieval-only: also evaluate on this knowledge base (e.g. the primary regulation "
+                    "alone) and show both side by side")
     sp.add_argument("--compare", nargs=2, metavar=("A", "B"), help="compare two report folders")
     common(sp)
     llm_opts(sp)

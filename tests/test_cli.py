@@ -2,12 +2,13 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import CORPUS_FILE, ROOT
 
 
 def run(*args, env=None, check=True):
@@ -72,7 +73,13 @@ def test_eval_retrieval_only_writes_reports(cli_env, tmp_path):
             {"id": "3", "question": "个人所得税税率", "articles": [], "key_points": [], "type": "out_of_scope"}]
     gold.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     out = tmp_path / "rep"
-    p = run("eval", "--retrieval-only", "--gold", str(gold), "--out", str(out), env=cli_env)
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(CORPUS_FILE, alone)
+    p = run("eval", "--retrieval-only", "--gold", str(gold), "--out", str(out), "--against-corpus", str(alone),
+            env=cli_env)
+    side = (out / "against.md").read_text(encoding="utf-8")
+    assert "| hybrid | hit@1 |" in side and str(out / "against") in side  # the primary alone (A) beside all laws (B)
     report = json.loads((out / "retrieval.json").read_text(encoding="utf-8"))
     assert report["in_scope"] == 2
     assert {"hybrid", "bm25", "naive: 250-char chunks, 50 overlap, dense"} <= set(report["variants"])
