@@ -240,3 +240,13 @@ def test_a_question_about_what_changed_gets_both_versions(kb_retriever):
     r = kb_retriever.search("款项支付条例修订后，大型企业的付款期限有什么变化？", k=5)
     assert {h.clause.regulation for h in r.hits} >= {"sme-payment-regulations-2025", "sme-payment-regulations-2020"}
     assert any(h.clause.label.startswith("2020年版款项支付条例") for h in r.hits)
+
+
+def test_answers_about_payment_cite_the_2025_text(kb_retriever):
+    assistant = make(kb_retriever)
+    for question in ("大型企业从中小企业采购货物，最迟多少天内要付款？", "款项支付条例对保证金有什么规定？",
+                     "机关事业单位拖欠中小企业款项，中小企业可以向哪里投诉？"):
+        ans = assistant.ask(question)
+        laws = {c.regulation for c in ans.citations}
+        assert "sme-payment-regulations-2025" in laws and "sme-payment-regulations-2020" not in laws, question
+        assert "2020年版" not in ans.text
