@@ -298,6 +298,9 @@ class Assistant:
         gap = out_of_scope(question)
         if gap and (gap.kind == "unrelated" or self._about_primary(r)):
             return f"本条例没有规定{gap.what}"
+        if gap and r.scope is not None and gap.holds_for(
+                c.text for c in self.retriever.index.clauses if (c.regulation or "") in r.scope.ids + [""]):
+            return f"收录的法规都没有涉及「{gap.match}」"
         if not r.hits:
             return "没有找到相关条文"
         if below_relevance(r.max_dense, r.hits[0].lookup, self.min_relevance):

@@ -51,15 +51,25 @@ RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少�
 ]
 
 
+# kinds named by a topic word (劳动合同, 罚款, 《公司法》) rather than by how the question asks (多少钱, 怎么办理):
+# in a knowledge base of several laws, such a gap holds for all of them when no clause in scope uses the word
+TOPIC_KINDS = ("penalty", "person", "other_law", "other_region", "tax_labor", "unrelated")
+
+
 @dataclass(frozen=True)
 class Gap:
     kind: str      # amount, penalty, procedure, person, tax_labor, other_region, other_law, unrelated
     what: str      # what the regulation does not set, for the refusal message
+    match: str = ""  # the words of the question that the rule matched
+
+    def holds_for(self, texts) -> bool:
+        """Whether a topic gap holds for clauses with these texts: none of them uses the matched words."""
+        return self.kind in TOPIC_KINDS and bool(self.match) and not any(self.match in t for t in texts)
 
 
 def out_of_scope(question: str) -> Gap | None:
     """The first kind of thing the question asks for that the regulation does not set, or None."""
     for kind, what, pattern in RULES:
-        if pattern.search(question):
-            return Gap(kind, what)
+        if m := pattern.search(question):
+            return Gap(kind, what, m.group(0).strip("《》"))
     return None

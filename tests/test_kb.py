@@ -129,6 +129,9 @@ def test_the_primary_regulations_gaps_do_not_refuse_a_question_another_law_answe
     ans = assistant.ask("违反本条例要罚多少钱？")
     assert ans.refused and ans.text.startswith(KB_NOT_COVERED) and "本知识库收录" in ans.text
     assert "《中华人民共和国标准化法》" in ans.text
+    # a topic no law in the knowledge base mentions is refused whichever law's clause retrieval found nearest
+    ans = assistant.ask("劳动合同约定的试用期最长能有多久？")
+    assert ans.refused and "收录的法规都没有涉及「劳动合同」" in ans.text
 
 
 def test_gold_items_name_their_law_and_are_validated_against_the_knowledge_base(kb, tmp_path):
