@@ -30,10 +30,13 @@ from .labels import Label, parse_label
 
 REGISTRY = "regulations.json"
 SOURCE_SUFFIXES = (".md", ".txt", ".docx", ".pdf")
-# a question about an old text: 2020年版, 修订前, 旧版; or about what changed between versions
-OLD_TEXT = re.compile(r"(?:(\d{4})年(?:版|版本|的版本|的?旧版|那版|的条例|的规定)|修订前|修改前|修正前|旧版|老版|原版|"
-                      r"原来的|以前的|之前的|过去的|修订之前|修改之前)")
-CHANGES = re.compile(r"修订后|修改后|新版|新旧|变化|改了什么|改了哪些|有什么不同|有何不同|有哪些不同|区别|差别|调整了")
+# a question about versions must say so (修订, 旧版, 2020年版, 新旧): everyday words such as 以前的 or 区别
+# alone (以前的欠款, 国家标准和行业标准的区别) are not about versions. Then it asks for the old text, or
+# for what changed
+VERSION_WORD = re.compile(r"修订|修改|修正|旧版|新版|老版|原版|年版|版本|新旧")
+OLD_TEXT = re.compile(r"(?:(\d{4})年(?:版|版本|的版本|修订的)|修订前|修改前|修正前|修订之前|修改之前|旧版|老版|原版|"
+                      r"原来的版本|以前的版本)")
+CHANGES = re.compile(r"变化|不同|区别|差别|差异|改了|改动|调整|变了|新旧|对比|相比")
 # 本条例, 这个条例, 该条例: in a question these mean the primary regulation
 THIS_REGULATION = re.compile(r"(?:本|这个|这部|该|此)条例")
 
@@ -212,8 +215,9 @@ class KnowledgeBase:
         both versions.
         """
         named = self.mentioned(question)
-        old = OLD_TEXT.search(question)
-        changes = CHANGES.search(question)
+        about_versions = VERSION_WORD.search(question)
+        old = about_versions and OLD_TEXT.search(question)
+        changes = about_versions and CHANGES.search(question)
         titles = {r.title for r in named} or {r.title for r in self.regulations
                                               if sum(x.title == r.title for x in self.regulations) > 1}
         if old or changes:
@@ -421,7 +425,7 @@ def add_regulation(directory: str | Path, source: str | Path, title: str = "", s
         raise KnowledgeBaseError(f"{src.name}: no adoption, amendment or effective date found in the text; "
                                  "pass --effective YYYY-MM-DD (or --version)")
     new_data = {"primary": reg_id if make_primary else (data["primary"] or primary_id),
-                "regulations": [*_listed(items), entry]}
+                "regulations": [*items, entry]}
     old_registry = (d / REGISTRY).read_bytes() if (d / REGISTRY).is_file() else None
     tmp = d / f".{src.name}.adding"
     try:
@@ -445,11 +449,6 @@ def add_regulation(directory: str | Path, source: str | Path, title: str = "", s
     return Added(added, kb, superseded)
 
 
-def _listed(items: list[dict]) -> list[dict]:
-    """Registry entries for every regulation in the folder (files the registry did not list included)."""
-    return [dict(e) for e in items]
-
-
 def remove_regulation(directory: str | Path, reg_id: str, rebuild=None) -> Regulation:
     """Remove a regulation (its file and registry entry) and call `rebuild(kb)`; put both back if that fails.
     The primary regulation cannot be removed while others remain."""
@@ -467,7 +466,7 @@ def remove_regulation(directory: str | Path, reg_id: str, rebuild=None) -> Regul
     kept = src.read_bytes()
     old_registry = (d / REGISTRY).read_bytes() if (d / REGISTRY).is_file() else None
     try:
-        write_registry(d, {"primary": primary_id, "regulations": [e for e in _listed(items) if e["id"] != reg_id]})
+        write_registry(d, {"primary": primary_id, "regulations": [e for e in items if e["id"] != reg_id]})
         src.unlink()
         kb = load_kb(d)
         if rebuild is not None:

@@ -253,3 +253,10 @@ def test_answers_about_payment_cite_the_2025_text(kb_retriever):
         laws = {c.regulation for c in ans.citations}
         assert "sme-payment-regulations-2025" in laws and "sme-payment-regulations-2020" not in laws, question
         assert "2020年版" not in ans.text
+
+
+@pytest.mark.parametrize("question", ["国家标准和行业标准有什么区别？", "以前的货款拖了半年不给怎么办？",
+                                      "之前签的合同约定了付款期限，有变化吗？"])
+def test_everyday_words_are_not_a_question_about_versions(kb, question):
+    scope = kb.scope(question)
+    assert not scope.versions and "sme-payment-regulations-2020" not in scope.ids
