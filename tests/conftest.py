@@ -97,16 +97,19 @@ def tiny_embed_dir(tmp_path_factory) -> str:
     return str(out)
 
 
-@pytest.fixture(scope="session")
-def built_index(tmp_path_factory, regulation, tiny_embed_dir):
-    """An index built with the tiny model; tests that modify an index copy it first."""
+def _tiny_index(tmp_path_factory, regulation, tiny_embed_dir, name: str):
     from chatbot.embed import Embedder
     from chatbot.index import build
 
-    d = tmp_path_factory.mktemp("index") / "index"
+    d = tmp_path_factory.mktemp(name) / "index"
     embedder = Embedder(tiny_embed_dir)
-    idx = build(regulation, d, embedder, log=lambda m: None)
-    return d, idx, embedder
+    return d, build(regulation, d, embedder, log=lambda m: None), embedder
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory, regulation, tiny_embed_dir):
+    """An index of the primary regulation built with the tiny model; tests that modify an index copy it first."""
+    return _tiny_index(tmp_path_factory, regulation, tiny_embed_dir, "index")
 
 
 @pytest.fixture(scope="session")
@@ -120,13 +123,7 @@ def kb():
 @pytest.fixture(scope="session")
 def kb_index(tmp_path_factory, kb, tiny_embed_dir):
     """An index of the whole knowledge base built with the tiny model."""
-    from chatbot.embed import Embedder
-    from chatbot.index import build
-
-    d = tmp_path_factory.mktemp("kb-index") / "index"
-    embedder = Embedder(tiny_embed_dir)
-    idx = build(kb, d, embedder, log=lambda m: None)
-    return d, idx, embedder
+    return _tiny_index(tmp_path_factory, kb, tiny_embed_dir, "kb-index")
 
 
 @pytest.fixture(scope="session")

@@ -68,17 +68,23 @@ def ask(page, question: str):
     page.click("#send")
 
 
-def test_answer_with_citation_chip_and_clause_view(server, browser):
-    url, _ = server
+def ask_and_open_chip(browser, url, question: str, label: str):
+    """Ask on a desktop-size page, check the first chip's label, click it; (page, highlighted clause)."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(url)
-    ask(page, "企业用地的亩产效益综合评价是怎么规定的？")
+    ask(page, question)
     chip = page.locator("#chat a.cite").first
     chip.wait_for(timeout=30000)
-    assert chip.inner_text() == "【第十八条】"
+    assert chip.inner_text() == label
     chip.click()
     shown = page.locator("#clause-view .hl")
     shown.wait_for(timeout=5000)
+    return page, shown
+
+
+def test_answer_with_citation_chip_and_clause_view(server, browser):
+    url, _ = server
+    page, shown = ask_and_open_chip(browser, url, "企业用地的亩产效益综合评价是怎么规定的？", "【第十八条】")
     assert "亩产效益综合评价" in shown.inner_text()
     assert page.url.rstrip("/") == url.rstrip("/")  # the conversation stayed on the page
     assert "第十八条" in page.locator("#evidence").inner_text()
@@ -94,15 +100,7 @@ def test_answer_with_citation_chip_and_clause_view(server, browser):
 
 def test_a_chip_of_another_law_opens_that_laws_text(server, browser):
     url, _ = server
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(url)
-    ask(page, "中小企业促进法第三十五条讲什么？")
-    chip = page.locator("#chat a.cite").first
-    chip.wait_for(timeout=30000)
-    assert chip.inner_text() == "【中小企业促进法第三十五条】"
-    chip.click()
-    shown = page.locator("#clause-view .hl")
-    shown.wait_for(timeout=5000)
+    page, shown = ask_and_open_chip(browser, url, "中小企业促进法第三十五条讲什么？", "【中小企业促进法第三十五条】")
     assert "自主知识产权" in shown.inner_text()
     assert "中小企业促进法第三十五条" in page.locator("#clause-view h4").inner_text()
     page.get_by_role("tab", name="条例全文").click()
