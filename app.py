@@ -22,7 +22,9 @@ def parse_args(argv=None):
     p.add_argument("--embed-model", help="embedding model: hub id or local folder; 'none' for BM25 only")
     p.add_argument("--index-dir")
     p.add_argument("--corpus-dir", help="knowledge base folder (default corpus/; CHATBOT_CORPUS_DIR)")
-    p.add_argument("--feedback-file", help="JSONL file the feedback is appended to (default feedback/feedback.jsonl)")
+    p.add_argument("--feedback-file", help="feedback JSONL of earlier versions, imported once (default "
+                   "feedback/feedback.jsonl); the feedback database is feedback.sqlite3 beside it")
+    p.add_argument("--feedback-db", help="the SQLite feedback database (default: feedback.sqlite3 beside --feedback-file)")
     p.add_argument("--concurrency", type=int, help="requests served at once, the rest queue (default 4)")
     return p.parse_args(argv)
 
@@ -39,6 +41,7 @@ def main(argv=None) -> int:
     try:
         settings = from_env(backend=args.backend, llm_model=args.model, embed_model=args.embed_model,
                             index_dir=args.index_dir, corpus_dir=args.corpus_dir, host=args.host, port=args.port, feedback_file=args.feedback_file,
+                            feedback_db=args.feedback_db,
                             concurrency=args.concurrency)
     except SettingsError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -48,7 +51,7 @@ def main(argv=None) -> int:
 
     print("loading models (once, at start-up) ...", file=sys.stderr, flush=True)
     assistant = Assistant.load(settings)
-    demo = create_app(assistant, settings.feedback_file)
+    demo = create_app(assistant, settings.feedback_db_path, legacy_feedback=settings.feedback_file)
     print(demo.webapp.status(), file=sys.stderr)
     warning = exposure_warning(settings.host)
     if warning:

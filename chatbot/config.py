@@ -53,7 +53,10 @@ class Settings:
     port: int = 7860                         # web app port
     concurrency: int = 4                     # web requests served at once; the LLM still answers one at a time
     queue_size: int = 256                    # web requests waiting beyond that; more are turned away
-    feedback_file: str = str(ROOT / "feedback" / "feedback.jsonl")  # where the web app appends feedback
+    feedback_file: str = str(ROOT / "feedback" / "feedback.jsonl")  # feedback of earlier versions (JSONL),
+    #                                          imported into feedback_db once, on first start
+    feedback_db: str = ""                    # SQLite database of 👍/👎 and comments; "" = feedback.sqlite3 beside
+    #                                          feedback_file
     reports_dir: str = str(ROOT / "eval" / "reports")  # where evaluation runs write their reports
     gold_file: str = str(ROOT / "eval" / "gold.jsonl")  # the built-in gold question set
     log_questions: bool = False              # log question text to stderr (off: privacy by default)
@@ -84,6 +87,10 @@ class Settings:
     def model_for(self, backend: str) -> str:
         """The model a backend loads: the one given, else that backend's default hub id."""
         return self.llm_model or DEFAULT_MODELS.get(backend, "")
+
+    @property
+    def feedback_db_path(self) -> str:
+        return self.feedback_db or str(Path(self.feedback_file).with_name("feedback.sqlite3"))
 
     @property
     def dense_enabled(self) -> bool:

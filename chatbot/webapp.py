@@ -11,15 +11,13 @@ The callbacks are plain methods of `WebApp`, so they are tested without a browse
 from __future__ import annotations
 
 import html
-import json
-import os
 import re
-import threading
 import time
 from pathlib import Path
 
 from .answer import Answer, Assistant, InputError, turn_of
 from .corpus import Regulation
+from .feedback import FeedbackError, FeedbackStore
 from .kb import KnowledgeBase, as_kb
 from .labels import PREAMBLE, format_label, parse_label
 
@@ -186,29 +184,12 @@ def evidence_html(ans: Answer | None) -> str:
     return f'<table class="evidence"><tr><th>条款</th><th>得分</th><th>内容</th></tr>{"".join(rows)}</table>'
 
 
-class FeedbackLog:
-    """Append-only JSONL of user feedback; each record is flushed and synced before returning."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._lock = threading.Lock()
-
-    def append(self, record: dict) -> None:
-        line = json.dumps(record, ensure_ascii=False) + "\n"
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write(line)
-                f.flush()
-                os.fsync(f.fileno())
-
-
 class WebApp:
     """The callbacks behind the UI, free of Gradio so they can be tested directly."""
 
-    def __init__(self, assistant: Assistant, feedback_path: str | Path):
+    def __init__(self, assistant: Assistant, feedback_path: str | Path, legacy_feedback: str | Path | None = None):
         self.assistant = assistant
-        self.feedback = FeedbackLog(feedback_path)
+        self.feedback = FeedbackStore(feedback_path, legacy=legacy_feedback)
 
     def status(self) -> str:
         a = self.assistant
@@ -281,8 +262,8 @@ class WebApp:
                  "comment": (comment or "").strip()[:2000], **rec}
         try:
             self.feedback.append(entry)
-        except OSError as e:
-            return f"反馈未能保存（{e.strerror or e}）。请检查反馈文件 {self.feedback.path} 所在目录是否可写。"
+        except (OSError, FeedbackError) as e:
+            return f"反馈未能保存（{getattr(e, 'strerror', None) or e}）。请检查反馈数据库 {self.feedback.path} 所在目录是否可写。"
         return "感谢反馈，已记录。"
 
     def api_chat(self, message: str, turns: list):
@@ -334,10 +315,10 @@ def _chain(first, rest):
     yield from rest
 
 
-def create_app(assistant: Assistant, feedback_path: str | Path):
+def create_app(assistant: Assistant, feedback_path: str | Path, legacy_feedback: str | Path | None = None):
     import gradio as gr
 
-    app = WebApp(assistant, feedback_path)
+    app = WebApp(assistant, feedback_path, legacy_feedback)
     reg = assistant.regulation
     with gr.Blocks(title=f"{reg.title} · 问答助手") as demo:
         gr.Markdown(f"# {reg.title} · 问答助手\n用日常语言提问，回答只依据收录的法规并标注条款出处"

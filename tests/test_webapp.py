@@ -6,6 +6,7 @@ import pytest
 
 from chatbot.answer import Assistant
 from chatbot.config import Settings
+from chatbot.feedback import FeedbackStore
 from chatbot.retrieve import Retriever
 from chatbot.webapp import WebApp, create_app, regulation_html, render_answer, safe_text
 
@@ -14,7 +15,7 @@ from chatbot.webapp import WebApp, create_app, regulation_html, render_answer, s
 def app(built_index, tmp_path):
     _, idx, _ = built_index
     assistant = Assistant(Settings(backend="extractive"), Retriever(idx, None), None, min_relevance=0.0)
-    return WebApp(assistant, tmp_path / "fb" / "feedback.jsonl")
+    return WebApp(assistant, tmp_path / "fb" / "feedback.sqlite3")
 
 
 def last(gen):
@@ -75,16 +76,17 @@ def test_feedback_is_appended_and_survives(app):
     _, _, records, _, _ = last(app.respond("链长制是什么", [], [], [], 5))
     assert "感谢" in app.record_feedback(records, 1, True)
     assert "感谢" in app.record_feedback(records, None, False, "  想看更多例子 ")
-    lines = [json.loads(x) for x in app.feedback.path.read_text(encoding="utf-8").splitlines()]
+    lines = app.feedback.records()[::-1]  # oldest first
     assert [x["rating"] for x in lines] == ["helpful", "not_helpful"]
     assert lines[1]["comment"] == "想看更多例子" and lines[0]["question"] == "链长制是什么"
-    assert set(lines[0]) == {"time", "rating", "comment", "question", "answer", "citations", "refused"}
+    assert set(lines[0]) == {"id", "time", "rating", "comment", "question", "answer", "citations", "refused"}
+    assert lines[0]["citations"] == ["第八条第一款"]
 
 
 def test_feedback_failure_is_reported_not_raised(app, tmp_path):
     blocker = tmp_path / "file-not-dir"
     blocker.write_text("x")
-    app.feedback.path = blocker / "feedback.jsonl"  # its parent is a file: cannot be created
+    app.feedback = FeedbackStore(blocker / "feedback.sqlite3")  # its parent is a file: cannot be created
     _, _, records, _, _ = last(app.respond("链长制是什么", [], [], [], 5))
     msg = app.record_feedback(records, None, True)
     assert "未能保存" in msg and "可写" in msg
@@ -150,7 +152,7 @@ def test_streaming_with_a_real_tiny_model(built_index, tiny_qwen_dir, tmp_path):
 def kb_app(kb_index, tmp_path):
     _, idx, _ = kb_index
     assistant = Assistant(Settings(backend="extractive"), Retriever(idx, None), None, min_relevance=0.0)
-    return WebApp(assistant, tmp_path / "feedback.jsonl")
+    return WebApp(assistant, tmp_path / "feedback.sqlite3")
 
 
 def test_the_browser_lists_every_law_current_first_with_metadata(kb_app, kb):
