@@ -422,8 +422,8 @@ def add_regulation(directory: str | Path, source: str | Path, title: str = "", s
     if not reg.title:
         raise KnowledgeBaseError(f"{src.name}: no title found on its first line; pass --title")
     if not reg.version and not reg.effective:
-        raise KnowledgeBaseError(f"{src.name}: no adoption, amendment or effective date found in the text; "
-                                 "pass --effective YYYY-MM-DD (or --version)")
+        reg = replace(reg, warnings=(*reg.warnings, "no adoption, amendment or effective date found in the text: "
+                                     "pass --version YYYY-MM-DD so that versions of this title are ordered"))
     new_data = {"primary": reg_id if make_primary else (data["primary"] or primary_id),
                 "regulations": [*items, entry]}
     old_registry = (d / REGISTRY).read_bytes() if (d / REGISTRY).is_file() else None
@@ -443,7 +443,7 @@ def add_regulation(directory: str | Path, source: str | Path, title: str = "", s
         else:
             (d / REGISTRY).write_bytes(old_registry)
         raise
-    added = kb.get(reg_id)
+    added = replace(kb.get(reg_id), warnings=reg.warnings)
     superseded = [r.id for r in kb.regulations if r.title == added.title and r.status == "superseded"
                   and added.status == "current"]
     return Added(added, kb, superseded)

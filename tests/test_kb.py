@@ -260,3 +260,11 @@ def test_answers_about_payment_cite_the_2025_text(kb_retriever):
 def test_everyday_words_are_not_a_question_about_versions(kb, question):
     scope = kb.scope(question)
     assert not scope.versions and "sme-payment-regulations-2020" not in scope.ids
+
+
+def test_a_law_without_dates_is_added_with_a_warning(corpus_dir, tmp_path):
+    src = tmp_path / "undated.txt"
+    src.write_text("示例管理办法\n第一条 为了示例，制定本办法。\n第二条 本办法由市政府负责解释。\n", encoding="utf-8")
+    added = add_regulation(corpus_dir, src)
+    assert added.regulation.title == "示例管理办法" and added.regulation.status == "current"
+    assert any("--version" in w for w in added.to_json()["warnings"])
