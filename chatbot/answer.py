@@ -348,7 +348,8 @@ class Assistant:
     def _extractive(self, given: list[Clause], timings: dict, t0: float, **base) -> Answer:
         """Quote the evidence clauses, each with its label."""
         body = "\n".join(f"{c.text}【{c.label}】" for c in given)
-        text = f"条例的相关规定如下：\n{body}\n{basis_list(given)}"
+        intro = "条例的相关规定如下：" if all(self.regulation.of(c).primary for c in given) else "相关法规的规定如下："
+        text = f"{intro}\n{body}\n{basis_list(given)}"
         timings["total"] = time.perf_counter() - t0
         timings.setdefault("first_token", timings["total"])
         return Answer(text=text, citations=given, refused=False, timings=timings, **base)
