@@ -1,4 +1,5 @@
-"""Policy Q&A over the Jiangxi Province Advanced Manufacturing Promotion Regulations (2024).
+"""Policy Q&A over the Jiangxi Province Advanced Manufacturing Promotion Regulations (2024) and a
+knowledge base of related laws.
 
 The public names below are imported on first use, so `import chatbot` stays cheap: the tokenizer, BM25
 and numpy load only when retrieval is used.
@@ -10,6 +11,7 @@ _PUBLIC = {
     "Settings": "config", "from_env": "config",
     "Article": "corpus", "Clause": "corpus", "Regulation": "corpus",
     "load_regulation": ("corpus", "load"), "parse_regulation": ("corpus", "parse"),
+    "KnowledgeBase": "kb", "load_kb": "kb", "read_document": "formats",
     "Label": "labels", "parse_label": "labels", "format_label": "labels",
     "Hit": "retrieve", "Retrieval": "retrieve", "Retriever": "retrieve", "open_retriever": "retrieve",
     "Answer": "answer", "Assistant": "answer",

@@ -6,6 +6,10 @@ first; everything else is ranked by fusing the two retrievers (`Settings.fusion`
 of normalized scores, or reciprocal rank fusion). Hits carry the clause, the fused score and each
 retriever's rank and score, so callers (answers, UI, evaluation) never re-parse text. Finding article
 references in a question is `chatbot.labels`; answer generation is left to `chatbot.answer`.
+
+Over a knowledge base of several laws (`chatbot.kb`), a question is searched in the laws it names (or all
+current ones, or those a caller chose), an article it names is looked up in the law named before it, and
+the primary regulation is preferred among close matches (`PRIMARY_BONUS`).
 """
 
 from __future__ import annotations
