@@ -14,6 +14,7 @@ the primary regulation is preferred among close matches (`PRIMARY_BONUS`).
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -49,6 +50,31 @@ EXACT_WEIGHT = 0.2  # RARE_MAX_DF lives with the scoring, in chatbot.index
 #   primary regulation's words, and on the other laws BM25 alone ranks well below dense retrieval).
 PRIMARY_BONUS = 0.2
 OTHER_DENSE_WEIGHT = 0.9
+
+
+# a question about when (or at which meeting) a law was adopted or amended, or when it takes effect: its
+# 题注 (the notes under the title) and its article saying 自…起施行 are looked up like a named article
+_WHEN = r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|第几次|哪次|哪一次|哪个会|从哪"
+_ADOPTED = r"通过(?!验收|审|评|认定|申请|考核)|颁布|公布|修订|修正|会议"
+ASKS_ADOPTION = re.compile(rf"(?:{_WHEN})[^，。？?]{{0,8}}(?:{_ADOPTED})|(?:{_ADOPTED})[^，。？?]{{0,6}}?"
+                           r"(?:时间|日期|是哪|是什么时候|是何时|是在|在哪)")
+ASKS_EFFECTIVE = re.compile(rf"(?:{_WHEN})[^，。？?]{{0,8}}(?:施行|实施|生效)|(?:施行|实施|生效)[^，。？?]{{0,6}}?"
+                            r"(?:时间|日期|是哪|是什么时候|是何时)")
+TAKES_EFFECT = re.compile(r"自[^，。]{2,16}起施行")
+
+
+def date_refs(question: str, reg) -> list[int]:
+    """Articles of `reg` answering a question about its dates: 0 (the 题注: adoption and amendments) for
+    「什么时候通过的」「第几次会议通过」, the article saying 自…起施行 for 「从哪天开始施行」.
+
+    date_refs("条例是什么时候通过、什么时候施行的？", jiangxi) -> [0, 26];  ("通过什么方式支持？") -> []
+    """
+    out = []
+    if ASKS_ADOPTION.search(question) and reg.preamble is not None:
+        out.append(PREAMBLE)
+    if ASKS_EFFECTIVE.search(question):
+        out += [a.number for a in reversed(reg.articles) if TAKES_EFFECT.search(a.text)][:1]
+    return out
 
 
 def rrf(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
@@ -233,6 +259,11 @@ class Retriever:
                 # 第零条 names no article (article 0 is how the preamble is numbered, not a citable 第X条)
                 if ref.article == PREAMBLE or reg.article(ref.article) is None:
                     missing.append(ref)
+        if self.lookup and not refs:
+            # 什么时候通过的 / 从哪天起施行: the 题注 and the 施行 article of the law asked about
+            laws = [kb.get(i) for i in scope.ids] if scope.named else [kb.get(law) if law and kb.get(law) else kb.primary]
+            for reg in [r for r in laws if r is not None][:2]:
+                refs += [Label(n, regulation=reg.id or None) for n in date_refs(question, reg)]
         boost: dict[int, float] = {}
         for j, ref in enumerate(r for r in refs if r not in missing):
             for i, c in enumerate(clauses):

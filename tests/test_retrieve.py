@@ -141,3 +141,21 @@ def test_article_zero_names_no_article(built_index):
     _, idx, _ = built_index
     r = Retriever(idx, None).search("第零条讲什么", k=3)
     assert r.missing_refs == [Label(0)] and not any(h.lookup for h in r.hits)
+
+
+@pytest.mark.parametrize("question, first", [
+    ("省人大常委会是在第几次会议上通过这个条例的？", "题注"),
+    ("条例从哪一天开始正式实施？", "第二十六条"),
+    ("这部条例的生效日期是哪年哪月哪日？", "第二十六条"),
+])
+def test_questions_about_dates_look_up_the_notes_and_the_effective_article(retriever, question, first):
+    r = retriever.search(question, k=3)
+    assert r.hits[0].lookup and r.hits[0].clause.label == first
+
+
+def test_date_refs_by_hand(regulation):
+    from chatbot.retrieve import date_refs
+
+    assert date_refs("条例是什么时候通过、什么时候施行的？", regulation) == [0, 26]
+    assert date_refs("政府通过什么方式支持技术改造？", regulation) == []
+    assert date_refs("技术改造项目什么时候能通过验收？", regulation) == []
