@@ -198,9 +198,11 @@ class KnowledgeBase:
         return out
 
     def without_names(self, question: str) -> str:
-        """The question with the law names taken out (科技进步法怎么规定… -> 怎么规定…): once retrieval is
-        kept to the law named, its name only matches every clause that repeats the title words."""
-        spans = self.mention_spans(question)
+        """The question with the names of other laws than the primary taken out (科技进步法怎么规定… ->
+        怎么规定…): once retrieval is kept to the law named, its name only matches every clause that repeats
+        the title words. The primary regulation's name stays: its retrieval was tuned with it, and 「为啥要
+        出这个条例」 without it says nothing."""
+        spans = [(a, b, regs) for a, b, regs in self.mention_spans(question) if not any(r.primary for r in regs)]
         out = question
         for start, end, _ in reversed(spans):
             out = out[:start] + out[end:]
@@ -237,7 +239,7 @@ class KnowledgeBase:
             ids = [r.id for r in named if r.status == "current"] or [named[0].id]
             return Scope(ids, named=True)
         ids = [r.id for r in self.current if allowed is None or r.id in allowed]
-        return Scope(ids or [r.id for r in self.current])
+        return Scope(ids or [r.id for r in self.current], regulation_word="条例" in question)
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,7 @@ class Scope:
     ids: list[str]
     named: bool = False        # the question named them
     versions: bool = False     # the question asked about an old text or what changed
+    regulation_word: bool = False  # it says 条例 without naming one: most likely the primary (the assistant's own)
 
 
 def _named_length(window: str, reg: Regulation) -> tuple[int, int]:

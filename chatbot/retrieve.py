@@ -50,6 +50,8 @@ EXACT_WEIGHT = 0.2  # RARE_MAX_DF lives with the scoring, in chatbot.index
 #   primary regulation's words, and on the other laws BM25 alone ranks well below dense retrieval).
 PRIMARY_BONUS = 0.2
 OTHER_DENSE_WEIGHT = 0.9
+# ... and twice that when the question says 条例 without naming one (条例支持吗, 条例里有说吗)
+REGULATION_WORD_BONUS = 0.4
 
 
 # a question about when (or at which meeting) a law was adopted or amended, or when it takes effect: its
@@ -241,7 +243,8 @@ class Retriever:
             fused = fused + EXACT_WEIGHT * float(fused.max()) * self.index.rare_term_scores(text)[sub]
         if self.primary_bonus and len(allowed) > 1 and len(fused) and fused.max() > 0:
             mine = np.array([(c.regulation or kb.primary.id) == kb.primary.id for c in clauses])
-            fused = fused + self.primary_bonus * float(fused.max()) * mine
+            bonus = max(self.primary_bonus, REGULATION_WORD_BONUS) if scope.regulation_word else self.primary_bonus
+            fused = fused + bonus * float(fused.max()) * mine
         order = [i for i in ranking(fused) if mode != "bm25" or bm[i] > 0]
         bpos = {i: r for r, i in enumerate(bm_rank, start=1)}
         dpos = {i: r for r, i in enumerate(dn_rank, start=1)}
