@@ -44,8 +44,8 @@ ORDER_STEP = 0.01
 # the held-out set unchanged; at 2-3 clauses a word already lifts wrong ones (README, "no rare-term match")
 EXACT_WEIGHT = 0.2  # RARE_MAX_DF lives with the scoring, in chatbot.index
 # Several laws in scope (README, "Knowledge base", for the sweep on the three gold sets):
-# - the primary regulation is what the assistant is for: its clauses get this share of the best fused score
-#   added, so that a question its text answers is not taken over by a national law saying something close;
+# - the primary regulation is what the assistant is for: its clauses' fused scores are raised by this share,
+#   so that a question its text answers is not taken over by a national law saying something close;
 # - the other laws' clauses weigh the dense score more (BM25's user dictionary and synonyms are the
 #   primary regulation's words, and on the other laws BM25 alone ranks well below dense retrieval).
 PRIMARY_BONUS = 0.2
@@ -244,7 +244,9 @@ class Retriever:
         if self.primary_bonus and len(allowed) > 1 and len(fused) and fused.max() > 0:
             mine = np.array([(c.regulation or kb.primary.id) == kb.primary.id for c in clauses])
             bonus = max(self.primary_bonus, REGULATION_WORD_BONUS) if scope.regulation_word else self.primary_bonus
-            fused = fused + bonus * float(fused.max()) * mine
+            # multiplied, not added: the primary regulation's clauses keep their ratios to each other, so the
+            # evidence chosen among them (within a share of the best) is what it would be for it alone
+            fused = fused * (1.0 + bonus * mine)
         order = [i for i in ranking(fused) if mode != "bm25" or bm[i] > 0]
         bpos = {i: r for r, i in enumerate(bm_rank, start=1)}
         dpos = {i: r for r, i in enumerate(dn_rank, start=1)}
