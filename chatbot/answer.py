@@ -298,8 +298,9 @@ class Assistant:
         gap = out_of_scope(question)
         if gap and (gap.kind == "unrelated" or self._about_primary(r)):
             return f"本条例没有规定{gap.what}"
+        index = self.retriever.index
         if gap and r.scope is not None and gap.holds_for(
-                c.text for c in self.retriever.index.clauses if (c.regulation or "") in r.scope.ids + [""]):
+                c.text for c, law in zip(index.clauses, index.laws) if law in r.scope.ids):
             return f"收录的法规都没有涉及「{gap.match}」"
         if not r.hits:
             return "没有找到相关条文"

@@ -61,6 +61,16 @@ class Index:
     tokenizer: Tokenizer = field(default_factory=Tokenizer)  # the one BM25 was built with; queries use it too
     _texts: list[str] | None = field(default=None, init=False, repr=False, compare=False)  # normalized, for exact terms
     _title_terms: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    _laws: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def laws(self) -> np.ndarray:
+        """The regulation id of every clause, in index order (a regulation parsed on its own: the primary's
+        id), computed once: retrieval selects the clauses of the laws in scope with it on every question."""
+        if self._laws is None:
+            primary = self.regulation.primary.id
+            self._laws = np.array([c.regulation or primary for c in self.clauses], dtype=object)
+        return self._laws
 
     def bm25_scores(self, question: str, expand: bool = True) -> np.ndarray:
         toks = self.tokenizer.query(question, expand)
@@ -134,13 +144,18 @@ def previous_vectors(directory: Path, embed_model: str) -> dict[str, np.ndarray]
                 return {}
         import faiss
 
-        rows = [json.loads(x) for x in (directory / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if x]
         dense = faiss.read_index(str(directory / "dense.faiss"))
         vectors = dense.reconstruct_n(0, dense.ntotal)
-        texts = [Clause(**{**row, "items": tuple(row["items"])}).search_text for row in rows]
+        texts = [c.search_text for c in read_chunks(directory)]
         return dict(zip(texts, vectors)) if len(texts) == len(vectors) else {}
     except Exception:  # noqa: BLE001 - a missing, old or damaged index: embed everything
         return {}
+
+
+def read_chunks(directory: Path) -> list[Clause]:
+    """The clauses of an index folder (chunks.jsonl), in index order."""
+    rows = [json.loads(x) for x in (directory / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    return [Clause(**{**row, "items": tuple(row["items"])}) for row in rows]
 
 
 def _sha256(path: Path) -> str:
@@ -299,8 +314,7 @@ def load(regulation: Regulation | KnowledgeBase, directory: str | Path, embed_mo
         p = d / name
         if not p.is_file() or _sha256(p) != digest:
             raise StaleIndex(f"index file {p} is missing or damaged")
-    rows = [json.loads(line) for line in (d / "chunks.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    clauses = [Clause(**{**row, "items": tuple(row["items"])}) for row in rows]
+    clauses = read_chunks(d)
     if clauses != regulation.clauses or manifest.get("chunks") != len(clauses):
         raise StaleIndex("index chunks do not match the parsed corpus (the parser changed?)")
     try:

@@ -205,8 +205,9 @@ class Retriever:
         scope = kb.scope(question, regulations)
         allowed = set(scope.ids)
         every = self.index.clauses
-        sub = [i for i, c in enumerate(every) if (c.regulation or kb.primary.id) in allowed]
+        sub = np.flatnonzero(np.isin(self.index.laws, list(allowed)))
         clauses = [every[i] for i in sub]
+        mine = self.index.laws[sub] == kb.primary.id  # the primary regulation's clauses among them
         # kept to the laws it names, a question is searched without their names (they match every clause
         # that repeats the title's words)
         text = kb.without_names(question) if scope.named else question
@@ -233,8 +234,7 @@ class Retriever:
         elif self.fusion == "linear":
             w = self.settings.dense_weight
             if len(allowed) > 1:
-                w = np.array([w if (c.regulation or kb.primary.id) == kb.primary.id else self.other_dense_weight
-                              for c in clauses])
+                w = np.where(mine, w, self.other_dense_weight)
             fused = linear_fusion(dn, bm, w)
         else:
             ranks = rrf([[str(i) for i in dn_rank], [str(i) for i in bm_rank]], k=self.settings.rrf_k)
@@ -242,7 +242,6 @@ class Retriever:
         if self.exact and mode != "dense" and len(fused) and fused.max() > 0:
             fused = fused + EXACT_WEIGHT * float(fused.max()) * self.index.rare_term_scores(text)[sub]
         if self.primary_bonus and len(allowed) > 1 and len(fused) and fused.max() > 0:
-            mine = np.array([(c.regulation or kb.primary.id) == kb.primary.id for c in clauses])
             bonus = max(self.primary_bonus, REGULATION_WORD_BONUS) if scope.regulation_word else self.primary_bonus
             # multiplied, not added: the primary regulation's clauses keep their ratios to each other, so the
             # evidence chosen among them (within a share of the best) is what it would be for it alone
@@ -283,8 +282,8 @@ class Retriever:
         if (scope.named or scope.versions) and len(scope.ids) > 1:
             # a question naming several laws (本条例和中小企业促进法…), or asking what changed between versions,
             # gets the best clause of each in the top k
-            firsts = [next((i for i in ids if (clauses[i].regulation or kb.primary.id) == law), None)
-                      for law in scope.ids]
+            laws = self.index.laws[sub]
+            firsts = [next((i for i in ids if laws[i] == law), None) for law in scope.ids]
             extra = [i for i in firsts if i is not None and i not in ids[:k]]
             top = [i for i in ids[:k] if i not in extra][:max(k - len(extra), 1)]
             ids = sorted(top + extra[:k - 1], key=lambda i: -score[i])
