@@ -1,7 +1,8 @@
 """Web app: python app.py [--host 127.0.0.1] [--port 7860] [--backend ...] [--model ...] [--embed-model ...]
 
 Loads the models once (with progress messages), then serves the chat UI and the API endpoints
-/ask and /chat (see README). Listens on localhost unless told otherwise.
+/ask and /chat (see README), and the 管理 pages at /admin when CHATBOT_ADMIN_USER and
+CHATBOT_ADMIN_PASSWORD_HASH are set (`chatbot.server`). Listens on localhost unless told otherwise.
 """
 
 from __future__ import annotations
@@ -46,19 +47,25 @@ def main(argv=None) -> int:
     except SettingsError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    from chatbot.server import build_server, check_admin_settings
+
+    problem = check_admin_settings(settings)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    import uvicorn
+
     from chatbot.answer import Assistant
-    from chatbot.webapp import CLIENT_JS, CSS, create_app
 
     print("loading models (once, at start-up) ...", file=sys.stderr, flush=True)
     assistant = Assistant.load(settings)
-    demo = create_app(assistant, settings.feedback_db_path, legacy_feedback=settings.feedback_file)
-    print(demo.webapp.status(), file=sys.stderr)
+    server = build_server(settings, assistant)
+    print(server.public.webapp.status(), file=sys.stderr)
     warning = exposure_warning(settings.host)
     if warning:
         print(warning, file=sys.stderr)
-    demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
-    demo.launch(server_name=settings.host, server_port=settings.port, css=CSS, head=CLIENT_JS, footer_links=["api"],
-                show_error=False, quiet=False)
+    print(f"* Running on http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
+    uvicorn.run(server.app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5)
     return 0
 
 

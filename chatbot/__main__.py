@@ -6,6 +6,7 @@
     chat      a conversation in the terminal eval      evaluation reports, retrieval-only, compare
     bench     LLM speed                      loadtest  concurrent users against the web app
     hostile   the hostile-input suite        export-model  an OpenVINO export folder (GGUF or hub model)
+    hash-password  the CHATBOT_ADMIN_PASSWORD_HASH for an administrator's password
 
 This module parses arguments and prints; each command calls the module that does the work.
 """
@@ -402,6 +403,32 @@ def cmd_loadtest(args) -> int:
     return 0 if report["errors"] == 0 and report["crossed"] == 0 else 1
 
 
+def cmd_hash_password(args) -> int:
+    """Print the scrypt hash of a password (asked twice at a terminal; one line on standard input otherwise)."""
+    import getpass
+
+    from .admin import AdminError, hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("admin password: ")
+        if getpass.getpass("again: ") != password:
+            print("error: the two passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 10:
+        print("error: use a password of at least 10 characters", file=sys.stderr)
+        return 2
+    try:
+        print(hash_password(password))
+    except AdminError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print("set it as CHATBOT_ADMIN_PASSWORD_HASH (and CHATBOT_ADMIN_USER), then start app.py; "
+          "the admin pages are at /admin", file=sys.stderr)
+    return 0
+
+
 def cmd_hostile(args) -> int:
     import os
 
@@ -519,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
     llm_opts(sp)
     sp.set_defaults(func=cmd_loadtest)
 
+    sp = sub.add_parser("hash-password", help="the CHATBOT_ADMIN_PASSWORD_HASH for a password (read from stdin)")
+    sp.set_defaults(func=cmd_hash_password)
     sp = sub.add_parser("hostile", help="hostile-input suite: a table of cases and outcomes")
     sp.add_argument("--cli", action="store_true", help="also run every case through the command line")
     common(sp)

@@ -201,6 +201,12 @@ class Assistant:
         notices += missing
         return cls(settings, retriever, llm, notices)
 
+    def with_index(self, index) -> "Assistant":
+        """The same assistant (settings, LLM, notices) answering from another index of the knowledge base."""
+        retriever = Retriever(index, self.retriever.embedder, self.settings)
+        given = self.min_relevance if self.relevance_source == "given" else None
+        return Assistant(self.settings, retriever, self.llm, self.notices, min_relevance=given)
+
     @property
     def backend(self) -> str:
         return self.llm.backend if self.llm is not None else "extractive"

@@ -57,6 +57,13 @@ class Settings:
     #                                          imported into feedback_db once, on first start
     feedback_db: str = ""                    # SQLite database of 👍/👎 and comments; "" = feedback.sqlite3 beside
     #                                          feedback_file
+    admin_user: str = ""                     # the administrator's login name; admin pages are off while empty
+    admin_password_hash: str = ""            # scrypt hash of their password (`python -m chatbot hash-password`)
+    admin_audit_log: str = str(ROOT / "admin" / "audit.jsonl")  # every admin action, one JSON line each
+    upload_max_mb: int = 20                  # largest regulation file an administrator may upload
+    upload_max_pages: int = 500              # longest PDF accepted (pages)
+    reload_seconds: float = 5.0              # how often the app checks whether another process rebuilt the
+    #                                          shared index (and then loads it); 0 = never
     reports_dir: str = str(ROOT / "eval" / "reports")  # where evaluation runs write their reports
     gold_file: str = str(ROOT / "eval" / "gold.jsonl")  # the built-in gold question set
     log_questions: bool = False              # log question text to stderr (off: privacy by default)
@@ -72,7 +79,7 @@ class Settings:
         if not 0.0 <= float(self.dense_weight) <= 1.0:
             raise SettingsError(f"dense_weight must be between 0 and 1, got {self.dense_weight!r}")
         for name in ("top_k", "context_clauses", "max_new_tokens", "max_answer_chars", "n_ctx", "rrf_k",
-                     "max_question_chars", "concurrency", "queue_size"):
+                     "max_question_chars", "concurrency", "queue_size", "upload_max_mb", "upload_max_pages"):
             if int(getattr(self, name)) < 1:
                 raise SettingsError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
 
@@ -81,6 +88,11 @@ class Settings:
                 float(self.min_relevance)
             except ValueError as e:
                 raise SettingsError(f"min_relevance must be a number or auto, got {self.min_relevance!r}") from e
+        if float(self.reload_seconds) < 0:
+            raise SettingsError(f"reload_seconds must be 0 (off) or more, got {self.reload_seconds!r}")
+        if bool(self.admin_user) != bool(self.admin_password_hash):
+            raise SettingsError("set both CHATBOT_ADMIN_USER and CHATBOT_ADMIN_PASSWORD_HASH to turn the admin "
+                                "pages on, or neither (make the hash with `python -m chatbot hash-password`)")
         if int(self.top_k) > MAX_TOP_K:
             raise SettingsError(f"top_k must be at most {MAX_TOP_K}, got {self.top_k!r}")
 
@@ -91,6 +103,10 @@ class Settings:
     @property
     def feedback_db_path(self) -> str:
         return self.feedback_db or str(Path(self.feedback_file).with_name("feedback.sqlite3"))
+
+    @property
+    def admin_enabled(self) -> bool:
+        return bool(self.admin_user and self.admin_password_hash)
 
     @property
     def dense_enabled(self) -> bool:

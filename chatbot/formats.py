@@ -423,6 +423,11 @@ _OTHER_TYPES = (
     (b"GIF8", "a GIF image: run OCR, or provide the text"),
     (b"II*\x00", "a TIFF image: run OCR, or provide the text"),
     (b"MM\x00*", "a TIFF image: run OCR, or provide the text"),
+    (b"MZ", "a Windows program"),
+    (b"\x7fELF", "a Linux program"),
+    (b"\x1f\x8b", "a gzip archive: unpack it and upload the regulation file inside"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive: unpack it and upload the regulation file inside"),
+    (b"Rar!", "a RAR archive: unpack it and upload the regulation file inside"),
 )
 
 

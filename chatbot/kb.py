@@ -390,16 +390,10 @@ def describe(reg: Regulation) -> dict:
             "file": reg.source}
 
 
-def add_regulation(directory: str | Path, source: str | Path, title: str = "", short: str = "",
-                   effective: str = "", version: str = "", reg_id: str = "", primary: bool = False,
-                   rebuild=None) -> Added:
-    """Copy a regulation file into the corpus folder, register it, and call `rebuild(kb)` (the index).
-
-    Everything is checked before anything changes: the file must read and parse (a file with no 第X条
-    structure is refused), have a title (from its first line or `title`), and not clash with an id or
-    file already there. If `rebuild` fails, the file and the registry are put back as they were, so a
-    failed add leaves the corpus (and, the index build being atomic, the index) untouched.
-    """
+def _plan_add(directory: str | Path, source: str | Path, title: str = "", short: str = "",
+              effective: str = "", version: str = "", reg_id: str = "", primary: bool = False):
+    """Every check of an add, changing nothing: (folder, source, target file, registry entry, parsed
+    regulation, the registry after the add)."""
     d = Path(directory)
     src = Path(source)
     if not src.is_file():
@@ -407,9 +401,8 @@ def add_regulation(directory: str | Path, source: str | Path, title: str = "", s
     for name, value in (("--effective", effective), ("--version", version)):
         if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise KnowledgeBaseError(f"{name} expects a date as YYYY-MM-DD, got {value!r}")
-    d.mkdir(parents=True, exist_ok=True)
     data = registry(d)
-    items, primary_id = entries(d)
+    items, primary_id = entries(d) if d.is_dir() else ([], None)
     reg_id = reg_id or slug(src.name)
     if any(e["id"] == reg_id for e in items):
         raise KnowledgeBaseError(f"{reg_id} is already in the knowledge base; remove it first "
@@ -429,6 +422,41 @@ def add_regulation(directory: str | Path, source: str | Path, title: str = "", s
                                      "pass --version YYYY-MM-DD so that versions of this title are ordered"))
     new_data = {"primary": reg_id if make_primary else (data["primary"] or primary_id),
                 "regulations": [*items, entry]}
+    return d, src, target, entry, reg, new_data
+
+
+def preview_add(directory: str | Path, source: str | Path, **options) -> dict:
+    """What `add_regulation` would add, changing nothing: the regulation as `describe` shows it, plus its
+    warnings, chapters, first articles, and the ids of the versions it would supersede (or that supersede
+    it). Raises KnowledgeBaseError/CorpusError as the add would."""
+    d, _, _, _, reg, _ = _plan_add(directory, source, **options)
+    existing = load_kb(d).regulations if d.is_dir() and entries(d)[0] else []
+    ranked = with_status([*existing, reg])
+    new = ranked[-1]
+    same = [r for r in ranked[:-1] if r.title == new.title]
+    return describe(new) | {
+        "warnings": list(reg.warnings),
+        "chapter_titles": list(reg.chapters),
+        "first_articles": [{"article": a.number, "label": a.label, "text": a.text} for a in reg.articles[:3]],
+        "supersedes": [r.id for r in same if new.status == "current" and r.status == "superseded"],
+        "superseded_by": [r.id for r in same if new.status == "superseded"],
+        "clauses": len(reg.clauses)}
+
+
+def add_regulation(directory: str | Path, source: str | Path, title: str = "", short: str = "",
+                   effective: str = "", version: str = "", reg_id: str = "", primary: bool = False,
+                   rebuild=None) -> Added:
+    """Copy a regulation file into the corpus folder, register it, and call `rebuild(kb)` (the index).
+
+    Everything is checked before anything changes: the file must read and parse (a file with no 第X条
+    structure is refused), have a title (from its first line or `title`), and not clash with an id or
+    file already there. If `rebuild` fails, the file and the registry are put back as they were, so a
+    failed add leaves the corpus (and, the index build being atomic, the index) untouched.
+    """
+    d, src, target, entry, reg, new_data = _plan_add(directory, source, title, short, effective, version,
+                                                     reg_id, primary)
+    reg_id = entry["id"]
+    d.mkdir(parents=True, exist_ok=True)
     old_registry = (d / REGISTRY).read_bytes() if (d / REGISTRY).is_file() else None
     tmp = d / f".{src.name}.adding"
     try:

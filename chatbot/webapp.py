@@ -19,6 +19,7 @@ from .answer import Answer, Assistant, InputError, turn_of
 from .corpus import Regulation
 from .feedback import FeedbackError, FeedbackStore
 from .kb import KnowledgeBase, as_kb
+from .live import LiveAssistant
 from .labels import PREAMBLE, format_label, parse_label
 
 EXAMPLES = [
@@ -187,9 +188,16 @@ def evidence_html(ans: Answer | None) -> str:
 class WebApp:
     """The callbacks behind the UI, free of Gradio so they can be tested directly."""
 
-    def __init__(self, assistant: Assistant, feedback_path: str | Path, legacy_feedback: str | Path | None = None):
-        self.assistant = assistant
+    def __init__(self, assistant: Assistant | LiveAssistant, feedback_path: str | Path,
+                 legacy_feedback: str | Path | None = None):
+        # the assistant in service; replaced whole when the index is rebuilt or reloaded (`chatbot.live`)
+        self.live = assistant if isinstance(assistant, LiveAssistant) else LiveAssistant(assistant)
         self.feedback = FeedbackStore(feedback_path, legacy=legacy_feedback)
+
+    @property
+    def assistant(self) -> Assistant:
+        """The assistant in service now; a request takes it once and keeps it to its end."""
+        return self.live.current
 
     def status(self) -> str:
         a = self.assistant
@@ -222,8 +230,9 @@ class WebApp:
         regulations (ids) the picker keeps retrieval to; None or empty means every current one."""
         chat = list(chat or [])
         turns, records = list(turns or []), list(records or [])
+        assistant = self.assistant
         try:
-            stream = self.assistant.stream(message, turns, top_k, regulations=list(laws) if laws else None)
+            stream = assistant.stream(message, turns, top_k, regulations=list(laws) if laws else None)
             first = next(stream)
         except InputError as e:
             chat += [{"role": "user", "content": safe_text(str(message)[:200])},
@@ -242,7 +251,7 @@ class WebApp:
             else:
                 answer = ev.answer
         chat[-1] = {"role": "assistant", "content": render_answer(answer)}
-        turns = (turns + [turn_of(answer)])[-self.assistant.settings.history_turns:]
+        turns = (turns + [turn_of(answer)])[-assistant.settings.history_turns:]
         records.append({"question": answer.question, "answer": answer.text,
                         "citations": [c.label for c in answer.citations], "refused": answer.refused})
         yield chat, turns, records, evidence_html(answer), ""
@@ -269,11 +278,12 @@ class WebApp:
     def api_chat(self, message: str, turns: list):
         """For programs holding a conversation: (answer JSON, updated history) per message."""
         turns = list(turns or [])
+        assistant = self.assistant
         try:
-            ans = self.assistant.ask(message, turns)
+            ans = assistant.ask(message, turns)
         except InputError as e:
             return {"question": message, "error": str(e)}, turns
-        return ans.to_json(), (turns + [turn_of(ans)])[-self.assistant.settings.history_turns:]
+        return ans.to_json(), (turns + [turn_of(ans)])[-assistant.settings.history_turns:]
 
     def run_eval(self, gold_file: str | None, limit: int, out_root: str | Path, progress=None):
         """Evaluate on the built-in gold set or an uploaded JSONL file (`chatbot.tools.evaluate` runs it).
@@ -300,6 +310,18 @@ class WebApp:
         """The regulations browser: every regulation, or one (`law`, an id), filtered by `query`."""
         return regulation_html(self.assistant.regulation, (query or "")[:100], only=law or None)
 
+    def page(self):
+        """What a page shows of the knowledge base, as it is now (a rebuild may have changed it since the app
+        started): the laws line, the picker of laws, the browser's law filter, the clause store, the browser."""
+        import gradio as gr
+
+        reg = self.assistant.regulation
+        return (self.laws_line(),
+                gr.update(choices=[(r.title, r.id) for r in reg.current], value=[r.id for r in reg.current],
+                          visible=len(reg.current) > 1),
+                gr.update(choices=law_choices(reg), value="", visible=len(reg.regulations) > 1),
+                regulation_html(reg, store=True), regulation_html(reg))
+
     def api_ask(self, question: str, regulations: str = "") -> dict:
         """For programs: one question in, the answer as JSON out (errors as {"error": ...}).
         `regulations`: comma-separated ids to keep retrieval to (default: every current one)."""
@@ -315,15 +337,20 @@ def _chain(first, rest):
     yield from rest
 
 
-def create_app(assistant: Assistant, feedback_path: str | Path, legacy_feedback: str | Path | None = None):
+def law_choices(reg: KnowledgeBase) -> list[tuple[str, str]]:
+    return [("全部法规", "")] + [(("（旧版）" if r.status == "superseded" else "") + r.title, r.id)
+                             for r in reg.regulations]
+
+
+def create_app(assistant: Assistant | LiveAssistant, feedback_path: str | Path, legacy_feedback: str | Path | None = None):
     import gradio as gr
 
     app = WebApp(assistant, feedback_path, legacy_feedback)
-    reg = assistant.regulation
+    reg = app.assistant.regulation
     with gr.Blocks(title=f"{reg.title} · 问答助手") as demo:
         gr.Markdown(f"# {reg.title} · 问答助手\n用日常语言提问，回答只依据收录的法规并标注条款出处"
                     f"（点击【条款】查看原文）。法规没有规定的事项会如实说明。", elem_id="intro")
-        gr.Markdown(app.laws_line(), elem_id="laws-line")
+        laws_line = gr.Markdown(app.laws_line(), elem_id="laws-line")
         gr.Markdown(app.status(), elem_id="status-line")
         gr.HTML(app.notices_markdown(), elem_id="notices")
         turns, records = gr.State([]), gr.State([])
@@ -344,7 +371,7 @@ def create_app(assistant: Assistant, feedback_path: str | Path, legacy_feedback:
                             up = gr.Button("👍 有帮助", elem_id="fb-up")
                             down = gr.Button("👎 没帮助", elem_id="fb-down")
                         fb_status = gr.Markdown(elem_id="fb-status")
-                        top_k = gr.Slider(1, 10, value=assistant.settings.top_k, step=1, label="检索条款数")
+                        top_k = gr.Slider(1, 10, value=app.assistant.settings.top_k, step=1, label="检索条款数")
                         laws = gr.CheckboxGroup([(r.title, r.id) for r in reg.current],
                                                 value=[r.id for r in reg.current], label="检索范围（法规）",
                                                 elem_id="laws", visible=len(reg.current) > 1)
@@ -354,13 +381,11 @@ def create_app(assistant: Assistant, feedback_path: str | Path, legacy_feedback:
                     gr.HTML("<p>点击回答中的【条款】，在这里查看该款在全条中的位置。</p>", elem_id="clause-view")
                     gr.Markdown("### 检索到的条款")
                     evidence = gr.HTML(evidence_html(None), elem_id="evidence")
-                    gr.HTML(regulation_html(reg, store=True))
+                    store = gr.HTML(regulation_html(reg, store=True))
         with gr.Tab("条例全文"):
             with gr.Row():
                 query = gr.Textbox(label="搜索条文", placeholder="输入关键词，如：用地", elem_id="reg-search", scale=3)
-                which = gr.Dropdown([("全部法规", "")] + [(("（旧版）" if r.status == "superseded" else "") + r.title, r.id)
-                                                      for r in reg.regulations],
-                                    value="", label="法规", elem_id="reg-law", scale=2,
+                which = gr.Dropdown(law_choices(reg), value="", label="法规", elem_id="reg-law", scale=2,
                                     visible=len(reg.regulations) > 1)
             view = gr.HTML(regulation_html(reg), elem_id="regulation-view")
             query.change(app.search, [query, which], view, show_progress="hidden")
@@ -380,13 +405,13 @@ def create_app(assistant: Assistant, feedback_path: str | Path, legacy_feedback:
 
             def on_eval(file_v, limit_v, progress=gr.Progress(track_tqdm=False)):
                 track = lambda xs: progress.tqdm(xs, desc="评测中")  # noqa: E731
-                return app.run_eval(file_v, int(limit_v or 0), assistant.settings.reports_dir, progress=track)
+                return app.run_eval(file_v, int(limit_v or 0), app.assistant.settings.reports_dir, progress=track)
 
             run_btn.click(on_eval, [upload, limit], [summary, gallery, worst, download], api_visibility="private",
                           concurrency_limit=1)
 
         def on_submit(message, chat_v, turns_v, records_v, k, laws_v):
-            chosen = laws_v if laws_v and len(laws_v) < len(reg.current) else None
+            chosen = laws_v if laws_v and len(laws_v) < len(app.assistant.regulation.current) else None
             yield from app.respond(message, chat_v, turns_v, records_v, int(k), chosen)
 
         outs = [chat, turns, records, evidence, box]
@@ -409,5 +434,8 @@ def create_app(assistant: Assistant, feedback_path: str | Path, legacy_feedback:
         # a conversation for programs: the session keeps its own history, as a browser tab does
         api_in, api_out = gr.Textbox(visible=False), gr.JSON(visible=False)
         gr.Button(visible=False).click(app.api_chat, [api_in, turns], [api_out, turns], api_name="chat")
+        # a page opened after a change of the knowledge base shows it as it is now
+        demo.load(app.page, None, [laws_line, laws, which, store, view], api_visibility="private",
+                  show_progress="hidden")
     demo.webapp = app
     return demo
