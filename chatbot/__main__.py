@@ -391,11 +391,12 @@ def cmd_loadtest(args) -> int:
 
     if not args.start and not args.url:
         raise SystemExit("give --url of a running app, or --start to start one here")
+    urls = [u.strip() for u in (args.url or "").split(",") if u.strip()]
     app = (started_app({"backend": args.backend, "model": args.model, "embed_model": args.embed_model},
-                       args.start_timeout) if args.start else nullcontext((args.url, args.pid)))
+                       args.start_timeout) if args.start else nullcontext((urls, args.pid)))
     try:
         with app as (url, pid):
-            report = run_load(url, args.users, args.questions, args.duration, pid)
+            report = run_load(url, args.users, args.questions, args.duration, pid, feedback=args.feedback)
     except (RuntimeError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2 if isinstance(e, ValueError) else 1
@@ -535,13 +536,16 @@ def main(argv: list[str] | None = None) -> int:
     sp.set_defaults(func=cmd_export_model)
 
     sp = sub.add_parser("loadtest", help="concurrent users against the web app on loopback (load and soak)")
-    sp.add_argument("--url", help="a running app, e.g. http://127.0.0.1:7860/")
+    sp.add_argument("--url", help="a running app, e.g. http://127.0.0.1:7860/; several app processes: "
+                    "comma-separated URLs, each user keeping to one")
     sp.add_argument("--pid", type=int, help="the app's process id, to report its memory")
     sp.add_argument("--start", action="store_true", help="start app.py on a free port for the test")
     sp.add_argument("--start-timeout", type=float, default=START_TIMEOUT_S, help="seconds the app may take to start")
     sp.add_argument("--users", type=int, default=8)
     sp.add_argument("--questions", type=int, default=96, help="answers to ask for in total")
     sp.add_argument("--duration", type=float, default=DURATION_S, help="stop after this many seconds")
+    sp.add_argument("--feedback", action="store_true", help="rate every answer through /feedback and count "
+                    "the records acknowledged")
     common(sp)
     llm_opts(sp)
     sp.set_defaults(func=cmd_loadtest)

@@ -275,6 +275,23 @@ class WebApp:
             return f"反馈未能保存（{getattr(e, 'strerror', None) or e}）。请检查反馈数据库 {self.feedback.path} 所在目录是否可写。"
         return "感谢反馈，已记录。"
 
+    def api_feedback(self, rating: str, question: str, answer: str = "", citations: str = "",
+                     comment: str = "", refused: bool = False) -> dict:
+        """For programs: store 👍/👎 ("helpful"/"not_helpful", or "" for a comment alone) on an answer they got
+        from /ask or /chat; `citations` are the answer's labels, space-separated. Returns {"stored": id}."""
+        if rating not in ("helpful", "not_helpful", ""):
+            return {"error": "rating must be helpful, not_helpful or empty"}
+        if not (question or "").strip():
+            return {"error": "question is empty"}
+        entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rating": rating or None,
+                 "comment": (comment or "").strip()[:2000], "question": question.strip()[:2000],
+                 "answer": (answer or "")[:5000], "citations": (citations or "").split()[:50],
+                 "refused": bool(refused)}
+        try:
+            return {"stored": self.feedback.append(entry)}
+        except (OSError, FeedbackError) as e:
+            return {"error": f"feedback not stored: {e}"}
+
     def api_chat(self, message: str, turns: list):
         """For programs holding a conversation: (answer JSON, updated history) per message."""
         turns = list(turns or [])
@@ -431,6 +448,7 @@ def create_app(assistant: Assistant | LiveAssistant, feedback_path: str | Path, 
         down.click(lambda r, c: app.record_feedback(r, None, False, c), [records, comment], fb_status,
                    api_visibility="private")
         gr.api(app.api_ask, api_name="ask")
+        gr.api(app.api_feedback, api_name="feedback")
         # a conversation for programs: the session keeps its own history, as a browser tab does
         api_in, api_out = gr.Textbox(visible=False), gr.JSON(visible=False)
         gr.Button(visible=False).click(app.api_chat, [api_in, turns], [api_out, turns], api_name="chat")

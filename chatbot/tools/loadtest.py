@@ -6,6 +6,11 @@ sense with that user's own history. A follow-up whose rewritten question names a
 is a crossed conversation. Requests are bounded in count and in time; the run stops by itself.
 Reports completed answers, errors, crossed conversations, latency percentiles, throughput, and the
 server's memory growth (resident set size, when its pid is given or the server is started here).
+
+Several app processes (behind a load balancer, or given as several URLs) share the load: user n talks to
+URL n mod k for its whole conversation (as a load balancer with sticky sessions routes a browser tab).
+With `feedback=True` each user rates every answer through /feedback; the report counts the records the
+servers acknowledged, to be compared with what the shared feedback database holds.
 """
 
 from __future__ import annotations
@@ -90,13 +95,17 @@ def rss_mb(pid: int | None) -> float | None:
         return None
 
 
-def run_load(url: str, users: int, questions: int, duration: float, pid: int | None = None) -> dict:
+def run_load(url: str | list[str], users: int, questions: int, duration: float, pid: int | None = None,
+             feedback: bool = False) -> dict:
     """`users` concurrent sessions ask until `questions` answers in total or `duration` seconds pass."""
-    if not is_loopback(urlparse(url).hostname or ""):
-        raise ValueError(f"load tests run against this machine only (loopback); {url} is not")
+    urls = [url] if isinstance(url, str) else list(url)
+    for u in urls:
+        if not is_loopback(urlparse(u).hostname or ""):
+            raise ValueError(f"load tests run against this machine only (loopback); {u} is not")
     from gradio_client import Client
 
     res = Result()
+    stored: list[int] = []
     lock = threading.Lock()
     budget = [questions]
     deadline = time.monotonic() + duration
@@ -111,7 +120,7 @@ def run_load(url: str, users: int, questions: int, duration: float, pid: int | N
 
     def user(n: int):
         try:
-            client = Client(url, verbose=False)
+            client = Client(urls[n % len(urls)], verbose=False)
         except Exception as e:  # noqa: BLE001
             with lock:
                 res.errors.append(f"user {n}: cannot connect: {e}")
@@ -140,6 +149,19 @@ def run_load(url: str, users: int, questions: int, duration: float, pid: int | N
                         res.crossed.append(f"user {n} (article {expected}) got {out.get('standalone')!r}")
             if isinstance(out, dict) and out.get("citations"):
                 expected = out["citations"][0]["article"]
+            if feedback and isinstance(out, dict) and "error" not in out:
+                try:
+                    ack = client.predict("helpful" if turn % 2 else "not_helpful", f"[user {n}] {q}",
+                                         out.get("text", ""), " ".join(c["label"] for c in out.get("citations", [])),
+                                         "", bool(out.get("refused")), api_name="/feedback")
+                    with lock:
+                        if "stored" in ack:
+                            stored.append(ack["stored"])
+                        else:
+                            res.errors.append(f"user {n}: feedback: {ack.get('error')}")
+                except Exception as e:  # noqa: BLE001
+                    with lock:
+                        res.errors.append(f"user {n}: feedback: {type(e).__name__}: {e}")
             turn += 1
 
     t_start = time.perf_counter()
@@ -164,6 +186,10 @@ def run_load(url: str, users: int, questions: int, duration: float, pid: int | N
                    "growth_last_two_thirds": _r(mem[-1] - mem[third]) if mem[-1] and mem[third] else None},
         "error_samples": res.errors[:5], "crossed_samples": res.crossed[:5],
     }
+    if len(urls) > 1:
+        report["servers"] = len(urls)
+    if feedback:
+        report["feedback_stored"] = len(stored)
     return report
 
 
