@@ -25,7 +25,8 @@ def parse_args(argv=None):
     p.add_argument("--corpus-dir", help="knowledge base folder (default corpus/; CHATBOT_CORPUS_DIR)")
     p.add_argument("--feedback-file", help="feedback JSONL of earlier versions, imported once (default "
                    "feedback/feedback.jsonl); the feedback database is feedback.sqlite3 beside it")
-    p.add_argument("--feedback-db", help="the SQLite feedback database (default: feedback.sqlite3 beside --feedback-file)")
+    p.add_argument("--feedback-db", help="the feedback database: a SQLite file (default: feedback.sqlite3 beside "
+                   "--feedback-file) or a postgresql:// URL shared by app processes on several machines")
     p.add_argument("--concurrency", type=int, help="requests served at once, the rest queue (default 4)")
     return p.parse_args(argv)
 

@@ -438,7 +438,7 @@ def cmd_hostile(args) -> int:
 
     s = _settings(args)
     assistant = _assistant(args)
-    rows = run_api(assistant) + run_web(WebApp(assistant, Path(s.feedback_db_path).with_name("hostile-feedback.sqlite3")))
+    rows = run_api(assistant) + run_web(WebApp(assistant, Path(s.feedback_file).with_name("hostile-feedback.sqlite3")))
     if args.cli:
         env = dict(os.environ) | {"CHATBOT_BACKEND": assistant.backend, "CHATBOT_EMBED_MODEL": s.embed_model,
                                   "CHATBOT_INDEX_DIR": s.index_dir}

@@ -55,8 +55,9 @@ class Settings:
     queue_size: int = 256                    # web requests waiting beyond that; more are turned away
     feedback_file: str = str(ROOT / "feedback" / "feedback.jsonl")  # feedback of earlier versions (JSONL),
     #                                          imported into feedback_db once, on first start
-    feedback_db: str = ""                    # SQLite database of 👍/👎 and comments; "" = feedback.sqlite3 beside
-    #                                          feedback_file
+    feedback_db: str = ""                    # where 👍/👎 and comments go: a SQLite file ("" = feedback.sqlite3
+    #                                          beside feedback_file), or a postgresql://user:pass@host/db URL
+    #                                          that app processes on several machines share
     admin_user: str = ""                     # the administrator's login name; admin pages are off while empty
     admin_password_hash: str = ""            # scrypt hash of their password (`python -m chatbot hash-password`)
     admin_audit_log: str = str(ROOT / "admin" / "audit.jsonl")  # every admin action, one JSON line each

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .answer import Answer, Assistant, InputError, turn_of
 from .corpus import Regulation
-from .feedback import FeedbackError, FeedbackStore
+from .feedback import FeedbackError, open_feedback
 from .kb import KnowledgeBase, as_kb
 from .live import LiveAssistant
 from .labels import PREAMBLE, format_label, parse_label
@@ -188,11 +188,12 @@ def evidence_html(ans: Answer | None) -> str:
 class WebApp:
     """The callbacks behind the UI, free of Gradio so they can be tested directly."""
 
-    def __init__(self, assistant: Assistant | LiveAssistant, feedback_path: str | Path,
+    def __init__(self, assistant: Assistant | LiveAssistant, feedback_path: str | Path,  # or a postgresql:// URL
                  legacy_feedback: str | Path | None = None):
         # the assistant in service; replaced whole when the index is rebuilt or reloaded (`chatbot.live`)
         self.live = assistant if isinstance(assistant, LiveAssistant) else LiveAssistant(assistant)
-        self.feedback = FeedbackStore(feedback_path, legacy=legacy_feedback)
+        # SQLite on one machine, PostgreSQL (a postgresql:// URL) when app processes on several share it
+        self.feedback = open_feedback(feedback_path, legacy=legacy_feedback)
 
     @property
     def assistant(self) -> Assistant:
@@ -272,7 +273,7 @@ class WebApp:
         try:
             self.feedback.append(entry)
         except (OSError, FeedbackError) as e:
-            return f"反馈未能保存（{getattr(e, 'strerror', None) or e}）。请检查反馈数据库 {self.feedback.path} 所在目录是否可写。"
+            return f"反馈未能保存（{getattr(e, 'strerror', None) or e}）。请检查反馈数据库（{self.feedback.describe()}）是否可用。"
         return "感谢反馈，已记录。"
 
     def api_feedback(self, rating: str, question: str, answer: str = "", citations: str = "",

@@ -9,6 +9,7 @@ without downloading anything.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -153,3 +154,19 @@ def scripted_gguf(tmp_path_factory) -> str:
     from tiny_models import make_tiny_gguf, script_token
 
     return str(make_tiny_gguf(tmp_path_factory.mktemp("scripted-gguf") / "scripted.gguf", script=script_token()))
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL server for the session (`pg_cluster`); `.new_database()` gives a fresh URL."""
+    import pg_cluster
+
+    bindir = pg_cluster.find_bindir()
+    if bindir is None:
+        why = ("PostgreSQL server programs (initdb, pg_ctl, postgres) not found in /usr/lib/postgresql/*/bin "
+               "or on PATH; install Debian's postgresql package (.ci/run does)")
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{why}; under CI the PostgreSQL tests must run, not be skipped")
+        pytest.skip(why)
+    with pg_cluster.running(bindir) as cluster:
+        yield cluster

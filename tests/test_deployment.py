@@ -23,7 +23,7 @@ from test_admin import CORPUS, PASSWORD, PRIMARY, fast_hash, free_port, small_co
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_app(shared: Path, port: int, log: Path, admin: bool) -> subprocess.Popen:
+def start_app(shared: Path, port: int, log: Path, admin: bool, feedback_db: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | {
         "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "CHATBOT_RELOAD_SECONDS": "1",
         "CHATBOT_ADMIN_AUDIT_LOG": str(shared / "audit.jsonl")}
@@ -31,7 +31,7 @@ def start_app(shared: Path, port: int, log: Path, admin: bool) -> subprocess.Pop
         env |= {"CHATBOT_ADMIN_USER": "ops", "CHATBOT_ADMIN_PASSWORD_HASH": fast_hash()}
     return subprocess.Popen([sys.executable, "app.py", "--backend", "extractive", "--embed-model", "none",
                              "--port", str(port), "--corpus-dir", str(shared / "corpus"),
-                             "--index-dir", str(shared / "index"), "--feedback-db", str(shared / "feedback.sqlite3")],
+                             "--index-dir", str(shared / "index"), "--feedback-db", feedback_db],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
 
 
@@ -63,18 +63,32 @@ def wait_for(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.fixture
-def two_apps(tmp_path):
+def feedback_questions(feedback_db: str) -> list[str]:
+    if feedback_db.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(feedback_db) as con:
+            return [q for (q,) in con.execute("SELECT question FROM feedback")]
+    with sqlite3.connect(feedback_db) as con:
+        return [q for (q,) in con.execute("SELECT question FROM feedback")]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def two_apps(request, tmp_path):
+    """Two app processes over one corpus and index folder, sharing feedback in one SQLite file (one machine)
+    or one PostgreSQL database (what several machines would share)."""
     small_corpus(tmp_path)
+    feedback_db = (str(tmp_path / "feedback.sqlite3") if request.param == "sqlite"
+                   else request.getfixturevalue("pg_server").new_database())
     procs, urls = [], []
     try:
         for i, admin in enumerate((True, False)):  # the first builds the shared index, the second loads it
             port = free_port()
             log = tmp_path / f"app{i}.log"
-            procs.append(start_app(tmp_path, port, log, admin))
+            procs.append(start_app(tmp_path, port, log, admin, feedback_db))
             urls.append(f"http://127.0.0.1:{port}/")
             wait_up(procs[-1], urls[-1], log)
-        yield urls, tmp_path
+        yield urls, tmp_path, feedback_db
     finally:
         for p in procs:
             p.terminate()
@@ -88,7 +102,7 @@ def two_apps(tmp_path):
 def test_two_processes_share_the_knowledge_base_and_the_feedback(two_apps):
     from gradio_client import Client, handle_file
 
-    (a, b), shared = two_apps
+    (a, b), shared, feedback_db = two_apps
     question = "标准化法第二条讲什么？"
     assert PRIMARY in cites(b, question) or not cites(b, question)
     assert httpx.get(b + "admin/config").status_code == 404  # the admin pages run where they are configured
@@ -107,6 +121,5 @@ def test_two_processes_share_the_knowledge_base_and_the_feedback(two_apps):
     assert report["servers"] == 2 and report["errors"] == 0, report["error_samples"]
     assert report["crossed"] == 0, report["crossed_samples"]
     assert report["answers"] == 36 and report["feedback_stored"] == 36
-    with sqlite3.connect(shared / "feedback.sqlite3") as con:
-        rows = con.execute("SELECT question FROM feedback").fetchall()
-    assert len(rows) == 36 and len({q for (q,) in rows if q.startswith("[user ")}) > 6
+    questions = feedback_questions(feedback_db)
+    assert len(questions) == 36 and {q.split("]")[0] for q in questions} == {f"[user {n}" for n in range(6)}

@@ -170,3 +170,69 @@ def test_evaluation_tab_runs_and_offers_the_report(server, browser):
     _, tmp = server
     assert list((tmp / "reports").glob("*/report.html"))  # the run's report is on disk
     page.close()
+
+
+@pytest.fixture(scope="module")
+def admin_app(tmp_path_factory):
+    """app.py with an administrator configured, over a copy of the primary regulation alone."""
+    from test_admin import PASSWORD, fast_hash, small_corpus
+
+    tmp = tmp_path_factory.mktemp("admin-app")
+    small_corpus(tmp)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | {
+        "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "CHATBOT_ADMIN_USER": "ops",
+        "CHATBOT_ADMIN_PASSWORD_HASH": fast_hash(), "CHATBOT_ADMIN_AUDIT_LOG": str(tmp / "audit.jsonl")}
+    proc = subprocess.Popen([sys.executable, "app.py", "--backend", "extractive", "--embed-model", "none",
+                             "--port", str(port), "--corpus-dir", str(tmp / "corpus"), "--index-dir", str(tmp / "index"),
+                             "--feedback-file", str(tmp / "feedback.jsonl")],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "app.log", "w"))
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("app.py exited:\n" + (tmp / "app.log").read_text())
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    yield url, tmp, PASSWORD
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_admin_login_upload_preview_confirm_in_the_browser(admin_app, browser):
+    url, tmp, password = admin_app
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url + "admin/")
+    page.locator("input[type=password]").wait_for(timeout=30000)
+    page.locator("input").first.fill("ops")
+    page.fill("input[type=password]", "not the password")
+    page.get_by_role("button", name="Login").click()
+    page.get_by_text("Incorrect", exact=False).first.wait_for(timeout=10000)
+    page.locator("input").first.fill("ops")
+    page.fill("input[type=password]", password)
+    page.get_by_role("button", name="Login").click()
+    page.locator("#kb-list").wait_for(timeout=30000)
+    assert "jiangxi-advanced-manufacturing-promotion-regulations-2024" in page.locator("#kb-list").inner_text()
+
+    law = tmp / "中华人民共和国标准化法.md"
+    shutil.copy(ROOT / "corpus" / "standardization-law-2017.md", law)
+    page.locator("#kb-upload input[type=file]").set_input_files(str(law))
+    page.locator("#kb-upload").get_by_text("中华人民共和国标准化法.md").first.wait_for(timeout=15000)
+    page.click("#kb-preview-btn")
+    page.locator("#kb-preview").get_by_text("预览：《中华人民共和国标准化法》").wait_for(timeout=30000)
+    assert "45 条" in page.locator("#kb-preview").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "admin-preview.png"), full_page=True)
+    page.click("#kb-confirm")
+    page.locator('#kb-job[data-state="done"]').wait_for(timeout=120000)
+    page.locator("#kb-list").get_by_text("中华人民共和国标准化法").first.wait_for(timeout=10000)
+    page.screenshot(path=str(ARTIFACTS / "admin-done.png"), full_page=True)
+    page.close()
+
+    public = browser.new_page(viewport={"width": 1280, "height": 900})
+    public.goto(url)
+    public.locator("#laws-line").get_by_text("标准化法", exact=False).wait_for(timeout=30000)
+    public.close()
