@@ -155,7 +155,10 @@ def preview_markdown(staged: Staged) -> str:
     lines.append("")
     if p["warnings"]:
         lines += ["**解析提示（请核对后再确认）：**", ""] + [f"- {e(w)}" for w in p["warnings"]] + [""]
-    lines += ["**前几条：**", ""] + [f"> {e(a['label'])}　{e(a['text'][:200])}" for a in p["first_articles"]]
+    lines += ["**前几条：**", ""]
+    for a in p["first_articles"]:  # one quote per article, its paragraphs on lines of their own
+        body = a["text"][:300] + ("……" if len(a["text"]) > 300 else "")
+        lines += ["> " + e(a["label"]) + "　" + "\n> ".join(e(x) for x in body.split("\n")), ""]
     lines += ["", "确认无误后点“确认添加”；在此之前知识库没有任何改动。"]
     return "\n".join(lines)
 
