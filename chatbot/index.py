@@ -3,7 +3,8 @@
 Layout of index/ (all plain files; the manifest names a format version that `load` checks):
     manifest.json   format, corpus hash, embedding model, chunk count, sha256 of every other file
     chunks.jsonl    the clauses, one JSON object a line, in index order
-    dense.faiss     normalized embeddings of `Clause.search_text` (absent in BM25-only indexes)
+    dense.faiss     normalized embeddings of `Clause.search_text` (absent in BM25-only indexes): exact
+                    search up to EXACT_MAX clauses, an approximate HNSW graph beyond (`build_dense`)
     bm25/           bm25s index over `tokens.tokenize(Clause.search_text)`
 
 A stale index (other corpus, other embedding model, other format) or a broken one (missing or
@@ -31,6 +32,7 @@ from .corpus import Clause, Regulation
 from .kb import KnowledgeBase, as_kb
 from .embed import Embedder, EmbedderUnavailable
 from .labels import NUM
+from .substrings import SubstringIndex
 from .tokens import STOP_WORDS, USER_DICT, Tokenizer
 
 FORMAT = "regqa-index/2"  # 2: the preamble (题注) clause and the relevance calibration
@@ -40,6 +42,17 @@ FORMAT = "regqa-index/2"  # 2: the preamble (题注) clause and the relevance ca
 # embedders' cosine scales differ
 CALIBRATION_MARGIN = 0.2
 
+
+# Dense search is exact (every clause scored: IndexFlatIP) up to EXACT_MAX clauses and approximate beyond
+# (an HNSW graph, IndexHNSWFlat), with these parameters; the manifest records them ("dense_index") and
+# `read_dense` applies them again on load. Measured on 2 CPU cores with 768-dimension vectors
+# (`python -m chatbot bench --retrieval-scale`, eval/results/scale/): MEASURED
+EXACT_MAX = 50_000
+HNSW_M = 32                 # graph neighbours per clause
+HNSW_EF_CONSTRUCTION = 64   # candidate list while building
+HNSW_EF_SEARCH = 128        # candidate list while searching
+DENSE_CANDIDATES = 200      # clauses an approximate search scores per question; the others get MISSING
+MISSING = -1.0              # the dense score of a clause an approximate search did not reach (no cosine is lower)
 
 RARE_MAX_DF = 1  # a rare term is one that this many clauses use at most (swept: chatbot.retrieve, README)
 # 第十, 十条, 第十条: numbering, which article lookup handles; never a rare term
@@ -55,13 +68,16 @@ class Index:
     regulation: KnowledgeBase     # every regulation indexed (`chatbot.kb`); .primary is the main one
     clauses: list[Clause]
     bm25: bm25s.BM25
-    dense: object | None          # faiss.Index, or None for a BM25-only index
+    dense: object | None          # faiss.Index (exact or approximate: `build_dense`), or None for a BM25-only index
     embed_model: str | None       # the model the dense vectors came from
     manifest: dict
     tokenizer: Tokenizer = field(default_factory=Tokenizer)  # the one BM25 was built with; queries use it too
-    _texts: list[str] | None = field(default=None, init=False, repr=False, compare=False)  # normalized, for exact terms
+    _substrings: SubstringIndex | None = field(default=None, init=False, repr=False, compare=False)
     _title_terms: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
     _laws: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    _law_codes: tuple[np.ndarray, dict[str, int]] | None = field(default=None, init=False, repr=False,
+                                                                  compare=False)
+    _articles: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def laws(self) -> np.ndarray:
@@ -72,6 +88,27 @@ class Index:
             self._laws = np.array([c.regulation or primary for c in self.clauses], dtype=object)
         return self._laws
 
+    def law_mask(self, ids) -> np.ndarray:
+        """Which clauses belong to one of the regulations `ids` (a boolean per clause, in index order);
+        compares small integers, not strings, so that it stays fast over a million clauses."""
+        if self._law_codes is None:
+            names, codes = np.unique(self.laws.astype(str), return_inverse=True)
+            self._law_codes = (codes.astype(np.int32), {str(x): i for i, x in enumerate(names)})
+        codes, number = self._law_codes
+        return np.isin(codes, [number[i] for i in ids if i in number])
+
+    @property
+    def articles(self) -> np.ndarray:
+        """The article number of every clause, in index order (for article lookup)."""
+        if self._articles is None:
+            self._articles = np.fromiter((c.article for c in self.clauses), dtype=np.int64, count=len(self.clauses))
+        return self._articles
+
+    @property
+    def exact(self) -> bool:
+        """Whether dense search scores every clause (a flat index) rather than the nearest ones (HNSW)."""
+        return self.dense is not None and is_exact(self.dense)
+
     def bm25_scores(self, question: str, expand: bool = True) -> np.ndarray:
         toks = self.tokenizer.query(question, expand)
         if not toks:
@@ -81,37 +118,67 @@ class Index:
     def rare_term_scores(self, question: str) -> np.ndarray:
         """Rare question terms found verbatim in clauses (see `rare_term_scores` below). Terms of the
         regulation's title (先进制造业, 条例) name the whole text, not a clause, so they do not count."""
-        if self._texts is None:
-            self._texts = [unicodedata.normalize("NFKC", c.search_text).lower() for c in self.clauses]
-            self._title_terms = {t for r in self.regulation.regulations for t in self.tokenizer(r.title)}
+        found = self.substrings  # (also sets _title_terms)
         terms = [t for t in self.tokenizer(question)
                  if len(t) >= 2 and t not in self._title_terms and not NUMBERING.fullmatch(t)]
-        return rare_term_scores(terms, self._texts)
+        return rare_term_scores(terms, found)
 
-    def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        """Cosine similarity of one normalized query vector to every clause, in index order."""
+    @property
+    def substrings(self) -> SubstringIndex:
+        """The normalized clause texts, indexed for verbatim lookup; built on first use."""
+        if self._substrings is None:
+            self._title_terms = {t for r in self.regulation.regulations for t in self.tokenizer(r.title)}
+            self._substrings = SubstringIndex([unicodedata.normalize("NFKC", c.search_text).lower()
+                                               for c in self.clauses])
+        return self._substrings
+
+    def dense_scores(self, query_vector: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+        """Cosine similarity of one normalized query vector to the clauses, in index order. An exact index
+        scores every clause; an approximate one the DENSE_CANDIDATES nearest it finds (among the clauses
+        where the boolean mask `among` is true, when given), and gives the others MISSING."""
         assert self.dense is not None
-        scores, ids = self.dense.search(query_vector.reshape(1, -1), self.dense.ntotal)
-        out = np.full(len(self.clauses), -1.0, dtype=np.float32)
-        out[ids[0]] = scores[0]
+        import faiss
+
+        q = np.ascontiguousarray(query_vector, dtype=np.float32).reshape(-1)
+        n = self.dense.ntotal
+        if len(q) != self.dense.d:
+            raise ValueError(f"query vector has {len(q)} dimensions, the index {self.dense.d}")
+        if self.exact:
+            # the same kernel as IndexFlatIP.search, without ranking every clause
+            out = np.empty(n, dtype=np.float32)
+            faiss.fvec_inner_products_ny(faiss.swig_ptr(out), faiss.swig_ptr(q), self.dense.get_xb(), len(q), n)
+            return out
+        k = min(int((self.manifest.get("dense_index") or {}).get("candidates", DENSE_CANDIDATES)), n)
+        params = faiss.SearchParametersHNSW()
+        params.efSearch = max(self.dense.hnsw.efSearch, k)  # a search returns at most efSearch clauses
+        if among is not None:
+            bits = np.packbits(among, bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(among), faiss.swig_ptr(bits))
+            params.sel = selector  # params does not own it: `selector` and `bits` live until the search returns
+        scores, ids = self.dense.search(q.reshape(1, -1), k, params=params)
+        out = np.full(len(self.clauses), MISSING, dtype=np.float32)
+        found = ids[0] >= 0
+        out[ids[0][found]] = scores[0][found]
         return out
 
 
-def rare_term_scores(terms: list[str], texts: list[str], max_df: int = RARE_MAX_DF) -> np.ndarray:
+def rare_term_scores(terms: list[str], texts: list[str] | SubstringIndex, max_df: int = RARE_MAX_DF) -> np.ndarray:
     """Per text, the weight of the rarest question term it contains verbatim, 0 if none:
     max over terms t in the text of log(N / df_t) / log(N), for terms with 1 <= df_t <= max_df, where
     df_t is the number of texts containing t and N the number of texts (so a term in one text weighs 1).
+    `texts` may come indexed already (`SubstringIndex`), as `Index` keeps them.
 
     rare_term_scores(["家具", "产业"], ["现代家具产业", "产业集群", "产业链"], 1) -> [1.0, 0.0, 0.0]
     (家具 is in 1 of 3 texts: log(3/1)/log(3) = 1; 产业 is in all three: too common to count)
     """
-    n = len(texts)
+    found = texts if isinstance(texts, SubstringIndex) else SubstringIndex(texts)
+    n = len(found)
     out = np.zeros(n, dtype=np.float64)
     if n < 2:
         return out
     for t in dict.fromkeys(terms):
-        where = [i for i, x in enumerate(texts) if t in x]
-        if 1 <= len(where) <= max_df:
+        where = found.containing(t, most=max_df)
+        if where is not None and len(where) >= 1:
             out[where] = np.maximum(out[where], np.log(n / len(where)) / np.log(n))
     return out
 
@@ -123,12 +190,50 @@ def build_bm25(texts: list[str], tokenizer: Tokenizer) -> bm25s.BM25:
     return bm
 
 
-def build_dense(vectors: np.ndarray):
+def build_dense(vectors: np.ndarray, exact_max: int | None = None):
+    """A FAISS index of unit vectors (inner product = cosine): exact for up to `exact_max` vectors
+    (default EXACT_MAX), an HNSW graph beyond. `dense_params` describes it for the manifest."""
     import faiss
 
-    idx = faiss.IndexFlatIP(vectors.shape[1])
-    idx.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    if len(x) <= (EXACT_MAX if exact_max is None else exact_max):
+        idx = faiss.IndexFlatIP(x.shape[1])
+    else:
+        idx = faiss.IndexHNSWFlat(x.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        idx.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        idx.hnsw.efSearch = HNSW_EF_SEARCH
+    idx.add(x)
     return idx
+
+
+def is_exact(dense) -> bool:
+    import faiss
+
+    return isinstance(dense, faiss.IndexFlat)
+
+
+def dense_params(dense) -> dict:
+    """What the manifest records of a dense index (its "dense_index"), for `read_dense` to apply again:
+    {"kind": "flat"} or {"kind": "hnsw", "M", "ef_construction", "ef_search", "candidates"}, with the
+    clause count above which indexes are approximate ("exact_max")."""
+    if is_exact(dense):
+        return {"kind": "flat", "exact_max": EXACT_MAX}
+    return {"kind": "hnsw", "M": int(dense.hnsw.nb_neighbors(1)), "ef_construction": int(dense.hnsw.efConstruction),
+            "ef_search": int(dense.hnsw.efSearch), "candidates": DENSE_CANDIDATES, "exact_max": EXACT_MAX}
+
+
+def read_dense(path: Path, params: dict | None):
+    """Read dense.faiss and set its search parameters from the manifest's "dense_index" (FAISS does not
+    keep every one of them in the file); an index of another kind than the manifest says is stale."""
+    import faiss
+
+    dense = faiss.read_index(str(path))
+    kind = (params or {}).get("kind", "flat")  # indexes written before approximate search were all flat
+    if kind != ("flat" if is_exact(dense) else "hnsw" if hasattr(dense, "hnsw") else type(dense).__name__):
+        raise StaleIndex(f"{path} is a {type(dense).__name__}, not the {kind} index its manifest names")
+    if kind == "hnsw":
+        dense.hnsw.efSearch = int(params["ef_search"])
+    return dense
 
 
 def previous_vectors(directory: Path, embed_model: str) -> dict[str, np.ndarray]:
@@ -257,6 +362,7 @@ def build(regulation: Regulation | KnowledgeBase, directory: str | Path, embedde
             "content_sha256": content_digest(clauses),
             "embed_model": model_name,
             "dim": dim,
+            "dense_index": dense_params(dense) if dense is not None else None,
             "chunks": len(clauses),
             "relevance": relevance,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -285,8 +391,6 @@ def load(regulation: Regulation | KnowledgeBase, directory: str | Path, embed_mo
     `embed_model=None` accepts an index built with any model (or none) and uses only its BM25 part.
     With a `gold_file`, an index whose relevance gate was calibrated on another version of it is stale.
     """
-    import faiss
-
     regulation = as_kb(regulation)
     d = Path(directory)
     mpath = d / "manifest.json"
@@ -321,7 +425,7 @@ def load(regulation: Regulation | KnowledgeBase, directory: str | Path, embed_mo
         bm = bm25s.BM25.load(str(d / "bm25"), show_progress=False)
         dense = None
         if manifest.get("embed_model") and embed_model is not None:
-            dense = faiss.read_index(str(d / "dense.faiss"))
+            dense = read_dense(d / "dense.faiss", manifest.get("dense_index"))
             if dense.ntotal != len(clauses):
                 raise StaleIndex(f"dense index holds {dense.ntotal} vectors for {len(clauses)} chunks")
     except StaleIndex:

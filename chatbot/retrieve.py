@@ -23,7 +23,7 @@ import numpy as np
 from .config import Settings
 from .corpus import Clause
 from .embed import Embedder
-from .index import Index
+from .index import MISSING, Index
 from .kb import Scope
 from .labels import PREAMBLE, Label, article_refs_at
 
@@ -79,15 +79,16 @@ def date_refs(question: str, reg) -> list[int]:
     return out
 
 
-def rrf(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
-    """Reciprocal rank fusion: score(d) = sum_i 1 / (k + rank_i(d)), ranks starting at 1.
+def rrf(ranks: list[np.ndarray], k: int = RRF_K) -> np.ndarray:
+    """Reciprocal rank fusion: score(d) = sum_i 1 / (k + rank_i(d)), over the rankings that rank d (ranks
+    start at 1, one array per ranking, one entry per document; inf: this ranking leaves d out).
 
-    rrf([["a", "b"], ["b", "c"]], k=1) -> {"a": 0.5, "b": 0.5 + 1/3, "c": 1/3}  (up to float error)
+    rrf([[1, 2, inf], [inf, 1, 2]], k=1) -> [0.5, 1/3 + 0.5, 1/3]  (rankings [a, b] and [b, c])
     """
-    out: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, doc in enumerate(ranking, start=1):
-            out[doc] = out.get(doc, 0.0) + 1.0 / (k + rank)
+    out = np.zeros(len(ranks[0]) if ranks else 0, dtype=np.float64)
+    for r in ranks:
+        r = np.asarray(r, dtype=np.float64)
+        out += np.where(np.isfinite(r), 1.0 / (k + r), 0.0)
     return out
 
 
@@ -161,6 +162,56 @@ def ranking(scores: np.ndarray, positive_only: bool = False) -> list[int]:
     return [int(i) for i in order if not positive_only or scores[i] > 0]
 
 
+def ranks(scores: np.ndarray, ids: list[int], above: float | None = None) -> list[int | None]:
+    """The 1-based place of each of `ids` in the stable descending order of `scores` (as `ranking` gives
+    it), None for one scoring `above` or less; without sorting everything when there are few ids:
+    place(i) = #{j: s_j > s_i} + #{j < i: s_j == s_i} + 1.
+
+    ranks([0.2, 0.5, 0.2, 0.0], [0, 2, 3], above=0.0) -> [2, 3, None]
+    """
+    if len(ids) > 32:  # many: one sort is cheaper than a pass per id
+        places = rank_array(scores, above)
+        return [int(places[i]) if np.isfinite(places[i]) else None for i in ids]
+    out = []
+    for i in ids:
+        s = scores[i]
+        if above is not None and not s > above:
+            out.append(None)
+        else:
+            out.append(int(np.count_nonzero(scores > s) + np.count_nonzero(scores[:i] == s)) + 1)
+    return out
+
+
+def rank_array(scores: np.ndarray, above: float | None = None) -> np.ndarray:
+    """Every document's 1-based place in the stable descending order of `scores`; inf for one scoring
+    `above` or less (those come last, so the others' places are those of `ranking(scores, True)`).
+
+    rank_array([0.2, 0.5, 0.0], above=0.0) -> [2, 1, inf]
+    """
+    scores = np.asarray(scores)
+    out = np.empty(len(scores), dtype=np.float64)
+    out[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+    if above is not None:
+        out[~(scores > above)] = np.inf
+    return out
+
+
+def first_ranked(score: np.ndarray, keys: tuple[np.ndarray, ...], among: np.ndarray, m: int) -> list[int]:
+    """The first m of the documents where `among` is true, by descending `score`, ties broken by `keys`
+    (ascending, first key first), then by index; only the top of the order is sorted.
+
+    first_ranked([0.1, 0.9, 0.9, 0.5], (), [True, True, True, False], 2) -> [1, 2]
+    """
+    idx = np.flatnonzero(among)
+    if m <= 0:
+        return []
+    if m < len(idx):
+        v = score[idx]
+        idx = idx[v >= np.partition(v, len(v) - m)[len(v) - m]]  # the m best, and every tie of the m-th
+    order = np.lexsort((idx, *(k[idx] for k in reversed(keys)), -score[idx]))
+    return idx[order[:m]].tolist()
+
+
 class Retriever:
     """Ranks the clauses of one index. `embedder=None` (or an index with no vectors) means BM25 only.
 
@@ -205,28 +256,29 @@ class Retriever:
         scope = kb.scope(question, regulations)
         allowed = set(scope.ids)
         every = self.index.clauses
-        sub = np.flatnonzero(np.isin(self.index.laws, list(allowed)))
-        clauses = [every[i] for i in sub]
-        mine = self.index.laws[sub] == kb.primary.id  # the primary regulation's clauses among them
+        inside = self.index.law_mask(allowed)
+        sub = np.flatnonzero(inside)  # the clauses searched, in index order; position i below is clause sub[i]
+        part = sub if len(sub) < len(every) else slice(None)  # (no copies when every law is in scope)
+        mine = self.index.law_mask([kb.primary.id])[part]  # the primary regulation's clauses among them
         # kept to the laws it names, a question is searched without their names (they match every clause
         # that repeats the title's words)
         text = kb.without_names(question) if scope.named else question
         if text != question:
             query_vector = None
-        bm = (self.index.bm25_scores(text, expand=self.expand)[sub] if mode != "dense"
-              else np.zeros(len(clauses), np.float32))
+        bm = (self.index.bm25_scores(text, expand=self.expand)[part] if mode != "dense"
+              else np.zeros(len(sub), np.float32))
         dn = None
         notice = ""
         if mode != "bm25":
             try:
                 qv = query_vector if query_vector is not None else self.embedder.encode_queries([text])[0]
-                dn = self.index.dense_scores(qv)[sub]
+                dn = self.index.dense_scores(qv, among=None if isinstance(part, slice) else inside)[part]
             except Exception as e:  # noqa: BLE001 - a failing embedder must not take answers down
                 if mode == "dense":
                     raise
                 mode, notice = "bm25", f"语义检索出错，本次仅用关键词检索（{type(e).__name__}: {e}）"
-        bm_rank = ranking(bm, positive_only=True)
-        dn_rank = ranking(dn) if dn is not None else []
+        # an approximate index scores the nearest clauses only (the others are MISSING): they alone are ranked
+        dense_floor = None if dn is None or self.index.exact else MISSING
         if mode == "bm25":
             fused = bm / bm.max() if len(bm) and bm.max() > 0 else bm
         elif mode == "dense":
@@ -237,18 +289,14 @@ class Retriever:
                 w = np.where(mine, w, self.other_dense_weight)
             fused = linear_fusion(dn, bm, w)
         else:
-            ranks = rrf([[str(i) for i in dn_rank], [str(i) for i in bm_rank]], k=self.settings.rrf_k)
-            fused = np.array([ranks.get(str(i), 0.0) for i in range(len(clauses))])
+            fused = rrf([rank_array(dn, dense_floor), rank_array(bm, 0.0)], k=self.settings.rrf_k)
         if self.exact and mode != "dense" and len(fused) and fused.max() > 0:
-            fused = fused + EXACT_WEIGHT * float(fused.max()) * self.index.rare_term_scores(text)[sub]
+            fused = fused + EXACT_WEIGHT * float(fused.max()) * self.index.rare_term_scores(text)[part]
         if self.primary_bonus and len(allowed) > 1 and len(fused) and fused.max() > 0:
             bonus = max(self.primary_bonus, REGULATION_WORD_BONUS) if scope.regulation_word else self.primary_bonus
             # multiplied, not added: the primary regulation's clauses keep their ratios to each other, so the
             # evidence chosen among them (within a share of the best) is what it would be for it alone
             fused = fused * (1.0 + bonus * mine)
-        order = [i for i in ranking(fused) if mode != "bm25" or bm[i] > 0]
-        bpos = {i: r for r, i in enumerate(bm_rank, start=1)}
-        dpos = {i: r for r, i in enumerate(dn_rank, start=1)}
 
         refs, missing = [], []
         if self.lookup:
@@ -269,30 +317,45 @@ class Retriever:
             for reg in [r for r in laws if r is not None][:2]:
                 refs += [Label(n, regulation=reg.id or None) for n in date_refs(question, reg)]
         boost: dict[int, float] = {}
+        articles = self.index.articles[part]
         for j, ref in enumerate(r for r in refs if r not in missing):
-            for i, c in enumerate(clauses):
-                if c.article == ref.article and (c.regulation or None) == ref.regulation:
+            for i in np.flatnonzero(articles == ref.article).tolist():
+                c = every[sub[i]]
+                if (c.regulation or None) == ref.regulation:
                     # named articles first, in the order named; a named paragraph before its siblings
                     bonus = (LOOKUP_BONUS - j + (PARAGRAPH_BONUS if ref.paragraph == c.paragraph else 0.0)
                              - ORDER_STEP * c.paragraph)
                     boost[i] = max(boost.get(i, 0.0), bonus)
-        # candidates in fused order first, so that ties keep that order (sorted() is stable)
-        score = {i: boost.get(i, float(fused[i])) for i in dict.fromkeys(order + sorted(boost))}
-        ids = sorted(score, key=lambda i: -score[i])
+        # the order: by score (a looked-up clause's boost replaces its fused score), ties in fused order, then
+        # looked-up clauses that are not candidates (BM25 alone: no matching word), in index order
+        candidate = bm > 0 if mode == "bm25" else np.ones(len(sub), dtype=bool)
+        score = np.asarray(fused, dtype=np.float64).copy()
+        pool = candidate.copy()
+        late = np.zeros(len(sub), dtype=np.int8)
+        if boost:
+            looked = np.fromiter(boost, dtype=np.int64, count=len(boost))
+            score[looked] = np.fromiter(boost.values(), dtype=np.float64, count=len(boost))
+            pool[looked] = True
+            late[looked] = ~candidate[looked]
+        tie = np.where(late == 0, -np.asarray(fused, dtype=np.float64), 0.0)
+        ids = first_ranked(score, (late, tie), pool, k)
         if (scope.named or scope.versions) and len(scope.ids) > 1:
             # a question naming several laws (本条例和中小企业促进法…), or asking what changed between versions,
             # gets the best clause of each in the top k
-            laws = self.index.laws[sub]
-            firsts = [next((i for i in ids if laws[i] == law), None) for law in scope.ids]
+            firsts = [next(iter(first_ranked(score, (late, tie), pool & self.index.law_mask([law])[part], 1)), None)
+                      for law in scope.ids]
             extra = [i for i in firsts if i is not None and i not in ids[:k]]
             top = [i for i in ids[:k] if i not in extra][:max(k - len(extra), 1)]
-            ids = sorted(top + extra[:k - 1], key=lambda i: -score[i])
+            ids = sorted(top + extra[:k - 1], key=lambda i: -float(score[i]))
+        ids = ids[:k]
+        dense_places = ranks(dn, ids, dense_floor) if dn is not None else [None] * len(ids)
+        bm25_places = ranks(bm, ids, 0.0)
         hits = [
-            Hit(clause=clauses[i], score=round(score[i], 6),
-                dense_rank=dpos.get(i), bm25_rank=bpos.get(i),
-                dense_score=float(dn[i]) if dn is not None else None,
+            Hit(clause=every[sub[i]], score=round(float(score[i]), 6),
+                dense_rank=dr, bm25_rank=br,
+                dense_score=float(dn[i]) if dn is not None and dr is not None else None,
                 bm25_score=float(bm[i]) if mode != "dense" else None, lookup=i in boost)
-            for i in ids[:k]
+            for i, dr, br in zip(ids, dense_places, bm25_places)
         ]
         return Retrieval(question, hits, refs, missing, mode, time.perf_counter() - t0,
                          max_dense=float(dn.max()) if dn is not None and len(dn) else None, notice=notice,

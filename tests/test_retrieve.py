@@ -6,10 +6,11 @@ from chatbot.retrieve import Hit, Retriever, group_by_article, linear_fusion, rr
 
 
 def test_rrf_hand_example():
-    # a: 1/(1+1); b: 1/(1+2) + 1/(1+1); c: 1/(1+2)
-    got = rrf([["a", "b"], ["b", "c"]], k=1)
-    assert got == pytest.approx({"a": 0.5, "b": 1 / 3 + 0.5, "c": 1 / 3})
-    assert rrf([["x"]], k=60) == pytest.approx({"x": 1 / 61})
+    # rankings [a, b] and [b, c] as places (inf: left out). a: 1/(1+1); b: 1/(1+2) + 1/(1+1); c: 1/(1+2)
+    inf = float("inf")
+    got = rrf([[1, 2, inf], [inf, 1, 2]], k=1)
+    assert got.tolist() == pytest.approx([0.5, 1 / 3 + 0.5, 1 / 3])
+    assert rrf([[1]], k=60).tolist() == pytest.approx([1 / 61])
 
 
 def test_linear_fusion_hand_example():
