@@ -325,7 +325,7 @@ class Maintainer:
             job.stage, job.progress = "切换到新索引", 0.98
             self.swap(built["index"])
             job.state, job.stage, job.progress = "done", "完成", 1.0
-            job.message = f"{job.action} {job.target}: the new index is in service"
+            job.message = f"{job.action} {job.target}: done, the new index is in service"
             self.audit.append(job.user, job.action, job.target, digest, outcome="done",
                               seconds=round(time.time() - job.started, 1))
         except Exception as e:  # noqa: BLE001 - any failure: the corpus and index were put back

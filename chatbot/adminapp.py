@@ -87,11 +87,13 @@ class AdminPages:
         if job is None:
             return "<p>没有进行中的更改。</p>"
         j = job.to_json()
-        state = {"running": "进行中", "done": "已完成", "failed": "失败，知识库和索引保持原样"}[j["state"]]
+        state = {"running": f"进行中（{j['stage']}，已用 {j['seconds']:.0f} 秒）",
+                 "done": f"已完成，新索引已启用（用时 {j['seconds']:.0f} 秒）",
+                 "failed": "失败，知识库和索引保持原样"}[j["state"]]
         action = {"add": "添加", "remove": "删除"}[j["action"]]
-        msg = f"<br><small>{html.escape(j['message'][:300])}</small>" if j["message"] else ""
-        return (f'<div id="kb-job" data-state="{j["state"]}"><b>{action} {html.escape(j["target"])}</b>：{state}'
-                f'（{html.escape(j["stage"])}，{j["seconds"]:.0f} 秒）<br>'
+        msg = f"<br><small>{html.escape(j['message'][:300])}</small>" if j["message"] and j["state"] != "done" else ""
+        return (f'<div id="kb-job" data-state="{j["state"]}"><b>{action} {html.escape(j["target"])}</b>：'
+                f'{html.escape(state)}<br>'
                 f'<progress value="{j["progress"]:.2f}" max="1" style="width:100%"></progress>{msg}</div>')
 
     # --- feedback -------------------------------------------------------------------------------
@@ -210,13 +212,13 @@ def create_admin_app(pages: AdminPages):
                               api_name="preview")
             @signed_in
             def on_confirm(st, request: gr.Request):
-                return pages.confirm(st, _user(request)), None
+                return pages.confirm(st, _user(request)), None, ""
 
             @signed_in
             def on_remove(reg_id, ok, request: gr.Request):
                 return pages.remove(reg_id, ok, _user(request))
 
-            confirm_btn.click(on_confirm, [staged], [status, staged], api_name="confirm")
+            confirm_btn.click(on_confirm, [staged], [status, staged, preview], api_name="confirm")
             cancel_btn.click(pages.cancel, [staged], [status, staged], api_name="cancel")
             remove_btn.click(on_remove, [victim, sure], status, api_name="remove")
             timer = gr.Timer(1.0)

@@ -365,7 +365,8 @@ def test_upload_preview_confirm_and_the_public_answers_from_the_new_law(admin_se
     public = Client(url + "/", verbose=False)
     before = public.predict("标准化法第二条讲什么？", "", api_name="/ask")
     assert all(c["regulation"] == PRIMARY for c in before["citations"])
-    status = client.predict(api_name="/confirm")
+    status, cleared = client.predict(api_name="/confirm")
+    assert cleared == ""  # the preview of what was confirmed is cleared
     assert "后台重建索引" in status, status
     job = server.admin.admin_pages.maintainer.wait(120)
     assert job.state == "done", job.message

@@ -112,7 +112,7 @@ def test_two_processes_share_the_knowledge_base_and_the_feedback(two_apps):
     law.parent.mkdir()
     shutil.copy(CORPUS / "standardization-law-2017.md", law)
     assert "中华人民共和国标准化法" in admin.predict(handle_file(str(law)), "", "", "", "", api_name="/preview")
-    assert "后台重建索引" in admin.predict(api_name="/confirm")
+    assert "后台重建索引" in admin.predict(api_name="/confirm")[0]
     wait_for(lambda: "标准化法" in cites(a, question), 120, "the admin's process to answer from the new law")
     # the other process notices the new manifest and loads the index the first one built
     wait_for(lambda: "标准化法" in cites(b, question), 30, "the second process to reload the shared index")
