@@ -68,6 +68,7 @@ class KnowledgeBase:
     regulations: list[Regulation]            # the primary first, then by title and version
     directory: Path | None = None
     _by_id: dict[str, Regulation] = field(default_factory=dict, init=False, repr=False)
+    _name_index: "NameIndex | None" = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         self._by_id = {r.id: r for r in self.regulations}
@@ -182,10 +183,12 @@ class KnowledgeBase:
     def mention_spans(self, question: str) -> list[tuple[int, int, list[Regulation]]]:
         """(start, end, regulations) for each law name in a question (本条例 included)."""
         out: list[tuple[int, int, list[Regulation]]] = []
+        if self._name_index is None:
+            self._name_index = NameIndex(self.regulations)
         for m in re.finditer(r"法|条例|规定|办法", question):
             window = question[max(0, m.start() - 16):m.end()]
             best, length, regs = 0, 0, []
-            for r in self.regulations:
+            for r in self._name_index.candidates(window):
                 n, size = _named_length(window, r)
                 if n > best:
                     best, length, regs = n, size, [r]
@@ -249,6 +252,46 @@ class Scope:
     named: bool = False        # the question named them
     versions: bool = False     # the question asked about an old text or what changed
     regulation_word: bool = False  # it says 条例 without naming one: most likely the primary (the assistant's own)
+
+
+class NameIndex:
+    """Which regulations a law name ending a question window could name, without trying every one: with
+    thousands of laws, `_named_length` runs only on these. A regulation can be named (a) by a name of its
+    own (title, title without 中华人民共和国, short name) that ends the window, or (b) by an abbreviation
+    that ends like its title (法, 条例, 规定, 办法) with at least the two characters before that ending
+    taken from its title (`corpus.law_matches`). So the candidates are the regulations with a name equal
+    to a tail of the window, plus those whose title has that ending and contains both characters. Returned
+    in knowledge-base order, so ties come out as a scan of every regulation would give them.
+
+    candidates("依据中小企业促进法") over the shipped laws -> 中小企业促进法 and 促进科技成果转化法 (both end in 法
+    and hold 促 and 进), not 标准化法
+    """
+
+    ENDINGS = ("法", "条例", "规定", "办法")
+
+    def __init__(self, regulations: list[Regulation]):
+        self.regulations = regulations
+        self.by_name: dict[str, set[int]] = {}
+        self.by_char: dict[tuple[str, str], set[int]] = {}
+        for i, r in enumerate(regulations):
+            for name in {r.title, r.title.removeprefix(PRC), r.short} - {""}:
+                self.by_name.setdefault(name, set()).add(i)
+            ending = next((e for e in self.ENDINGS if r.title.endswith(e)), None)
+            if ending:
+                for ch in set(r.title):
+                    self.by_char.setdefault((ending, ch), set()).add(i)
+        self.longest = max((len(n) for n in self.by_name), default=0)
+
+    def candidates(self, window: str) -> list[Regulation]:
+        found: set[int] = set()
+        for size in range(1, min(len(window), self.longest) + 1):
+            found |= self.by_name.get(window[-size:], set())
+        for ending in self.ENDINGS:
+            before = window[:-len(ending)] if window.endswith(ending) else ""
+            if len(before) >= 2:
+                found |= (self.by_char.get((ending, before[-1]), set())
+                          & self.by_char.get((ending, before[-2]), set()))
+        return [self.regulations[i] for i in sorted(found)]
 
 
 def _named_length(window: str, reg: Regulation) -> tuple[int, int]:

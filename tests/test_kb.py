@@ -268,3 +268,42 @@ def test_a_law_without_dates_is_added_with_a_warning(corpus_dir, tmp_path):
     added = add_regulation(corpus_dir, src)
     assert added.regulation.title == "示例管理办法" and added.regulation.status == "current"
     assert any("--version" in w for w in added.to_json()["warnings"])
+
+
+def test_name_index_finds_what_a_scan_of_every_law_finds(kb):
+    """`mention_spans` tries only the candidates of `NameIndex`; with 2,000 more (made-up) laws the
+    answers are those of trying every regulation, and a name still picks its own law."""
+    import random
+    import re
+    from dataclasses import replace
+
+    from chatbot.kb import THIS_REGULATION, KnowledgeBase, NameIndex, _named_length
+
+    def scan(base, question):
+        out = []
+        for m in re.finditer(r"法|条例|规定|办法", question):
+            window = question[max(0, m.start() - 16):m.end()]
+            scored = [(_named_length(window, r), r.id) for r in base.regulations]
+            best = max((n for (n, _), _ in scored), default=0)
+            if best:
+                size = next(s for (n, s), _ in scored if n == best)
+                out.append((m.end() - size, m.end(), [i for (n, _), i in scored if n == best]))
+            elif t := THIS_REGULATION.search(window[-6:]):
+                out.append((m.end() - len(t.group(0)), m.end(), [base.primary.id]))
+        return out
+
+    rng = random.Random(7)
+    chars = sorted(set("".join(r.title for r in kb.regulations)))
+    fake = [replace(kb.regulations[1], id=f"made-up-{i}", short="",
+                    title="".join(rng.choice(chars) for _ in range(rng.randint(4, 12))) + rng.choice(NameIndex.ENDINGS))
+            for i in range(2000)]
+    big = KnowledgeBase(kb.regulations + fake)
+    questions = ["科技进步法怎么规定科研人员的待遇？", "根据本条例第十条，技术改造有什么支持？", "依照公司法和标准化法",
+                 "2020年版款项支付条例第八条", "产品质量法第四十九条规定的罚款是多少", "违反本法规定怎么办",
+                 "中华人民共和国中小企业促进法第十条", "这个条例和促进科技成果转化法有什么关系"]
+    for q in questions:
+        assert [(a, b, [r.id for r in regs]) for a, b, regs in big.mention_spans(q)] == scan(big, q), q
+    assert [r.id for r in big.mentioned("中小企业促进法第十条讲什么")] == ["sme-promotion-law-2017"]
+    # candidates: titles ending in 法 that hold both 促 and 进; not the 标准化法 or the 产品质量法
+    ids = [r.id for r in NameIndex(kb.regulations).candidates("依据中小企业促进法")]
+    assert ids == ["sme-promotion-law-2017", "sci-tech-achievements-transformation-law-2015"]
