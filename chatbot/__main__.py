@@ -324,6 +324,10 @@ def cmd_bench(args) -> int:
     from .tools.bench import context_sweep, default_models, markdown, plot, run_bench, sweep_markdown
 
     s = _settings(args)
+    if args.retrieval_scale:
+        from .tools import scale
+
+        return scale.main(args.retrieval_scale, args.out, s, log=lambda m: print(m, file=sys.stderr))
     models = args.models or default_models()
     if not models:
         print("error: no GGUF models given and none in ~/.cache/regqa-models; run "
@@ -511,7 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     llm_opts(sp)
     sp.set_defaults(func=cmd_chat)
 
-    sp = sub.add_parser("bench", help="LLM speed and memory: the same GGUF through every backend, side by side")
+    sp = sub.add_parser("bench", help="LLM speed and memory: the same GGUF through every backend, side by side; "
+                        "with --retrieval-scale, retrieval on synthetic knowledge bases of up to a million clauses")
     sp.add_argument("--models", nargs="*", help=".gguf files (default: the offline models if present)")
     sp.add_argument("--backends", default="transformers,openvino,llama.cpp")
     sp.add_argument("--export-dir", default="~/.cache/regqa-models",
@@ -522,6 +527,9 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--max-new-tokens", type=int, default=64)
     sp.add_argument("--out", help="folder for bench.json and bench.md")
     sp.add_argument("--context-sweep", action="store_true", help="also time prompts of 1, 2, 4, 6 clauses")
+    sp.add_argument("--retrieval-scale", metavar="SIZES",
+                    help="instead: time retrieval on synthetic knowledge bases of these clause counts, e.g. "
+                    "10000,100000,1000000 (--out defaults to eval/results/scale/)")
     common(sp)
     sp.set_defaults(func=cmd_bench)
 

@@ -1,7 +1,8 @@
 """Build, save and load the search index: dense vectors in FAISS plus BM25 over jieba tokens.
 
 Layout of index/ (all plain files; the manifest names a format version that `load` checks):
-    manifest.json   format, corpus hash, embedding model, chunk count, sha256 of every other file
+    manifest.json   format, corpus hash, embedding model, chunk count, the dense index's kind and search
+                    parameters ("dense_index"), sha256 of every other file
     chunks.jsonl    the clauses, one JSON object a line, in index order
     dense.faiss     normalized embeddings of `Clause.search_text` (absent in BM25-only indexes): exact
                     search up to EXACT_MAX clauses, an approximate HNSW graph beyond (`build_dense`)
@@ -9,6 +10,7 @@ Layout of index/ (all plain files; the manifest names a format version that `loa
 
 A stale index (other corpus, other embedding model, other format) or a broken one (missing or
 truncated file, hash mismatch) raises `StaleIndex` on load; `open_index` rebuilds it then.
+In memory, the clause texts are also indexed for verbatim lookup (`chatbot.substrings`, for rare terms).
 Retrieval over the loaded index lives in `chatbot.retrieve`.
 """
 
@@ -45,12 +47,20 @@ CALIBRATION_MARGIN = 0.2
 
 # Dense search is exact (every clause scored: IndexFlatIP) up to EXACT_MAX clauses and approximate beyond
 # (an HNSW graph, IndexHNSWFlat), with these parameters; the manifest records them ("dense_index") and
-# `read_dense` applies them again on load. Measured on 2 CPU cores with 768-dimension vectors
-# (`python -m chatbot bench --retrieval-scale`, eval/results/scale/): MEASURED
-EXACT_MAX = 50_000
+# `read_dense` applies them again on load. Measured on 2 CPU cores with 768-dimension vectors (`python -m
+# chatbot bench --retrieval-scale`, eval/results/scale/): exact search costs about 0.2 µs a clause (1.2 ms at
+# 10,000 clauses, 2.8 at 20,000, 6.2 at 30,000, 11.8 at 60,000, 237 at 1,000,000), HNSW with the efSearch
+# that a million clauses need 3.3-6 ms from 10,000 to 60,000 clauses (4.9 at 20,000, 5.2 at 30,000) and 6 at
+# 1,000,000. Exact search is the faster one up to about 30,000 clauses -- its results are exact and it needs
+# no graph built (31 s for 100,000 clauses, 500 s for 1,000,000) -- so the switch is there. HNSW was chosen
+# over IVF (IndexIVFFlat, 1,264 lists) at 100,000 clauses: recall@10 0.981 at efSearch 200 in 2.0 ms against
+# 0.966 at nprobe 128 in 3.9 ms, and no training. efConstruction 128 rather than 64: recall@10 0.981 rather
+# than 0.958 at 100,000 clauses. efSearch 1024: recall@10 at 1,000,000 clauses 0.846 at 256, 0.903 at 512,
+# 0.965 at 1024 (6.2 ms), 0.977 at 2048 (11.7 ms).
+EXACT_MAX = 30_000
 HNSW_M = 32                 # graph neighbours per clause
-HNSW_EF_CONSTRUCTION = 64   # candidate list while building
-HNSW_EF_SEARCH = 128        # candidate list while searching
+HNSW_EF_CONSTRUCTION = 128  # candidate list while building
+HNSW_EF_SEARCH = 1024       # candidate list while searching (at least DENSE_CANDIDATES)
 DENSE_CANDIDATES = 200      # clauses an approximate search scores per question; the others get MISSING
 MISSING = -1.0              # the dense score of a clause an approximate search did not reach (no cosine is lower)
 
@@ -77,6 +87,7 @@ class Index:
     _laws: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
     _law_codes: tuple[np.ndarray, dict[str, int]] | None = field(default=None, init=False, repr=False,
                                                                   compare=False)
+    _masks: dict[frozenset, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
     _articles: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -89,13 +100,23 @@ class Index:
         return self._laws
 
     def law_mask(self, ids) -> np.ndarray:
-        """Which clauses belong to one of the regulations `ids` (a boolean per clause, in index order);
-        compares small integers, not strings, so that it stays fast over a million clauses."""
+        """Which clauses belong to one of the regulations `ids` (a boolean per clause, in index order): a
+        lookup by small integer codes, not string comparisons, so that it stays fast over a million clauses."""
         if self._law_codes is None:
-            names, codes = np.unique(self.laws.astype(str), return_inverse=True)
-            self._law_codes = (codes.astype(np.int32), {str(x): i for i, x in enumerate(names)})
-        codes, number = self._law_codes
-        return np.isin(codes, [number[i] for i in ids if i in number])
+            number: dict[str, int] = {}
+            codes = np.fromiter((number.setdefault(law, len(number)) for law in self.laws), dtype=np.int32,
+                                count=len(self.clauses))
+            self._law_codes = (codes, number)
+        key = frozenset(ids)
+        if key not in self._masks:  # a few scopes recur (all current laws, one law): each computed once
+            codes, number = self._law_codes
+            wanted = np.zeros(len(number) + 1, dtype=bool)
+            wanted[[number[i] for i in key if i in number]] = True
+            if len(self._masks) >= 16:
+                self._masks.clear()
+            self._masks[key] = wanted[codes]
+            self._masks[key].flags.writeable = False  # shared by every question with this scope
+        return self._masks[key]
 
     @property
     def articles(self) -> np.ndarray:
@@ -103,6 +124,11 @@ class Index:
         if self._articles is None:
             self._articles = np.fromiter((c.article for c in self.clauses), dtype=np.int64, count=len(self.clauses))
         return self._articles
+
+    @property
+    def candidates(self) -> int:
+        """How many nearest clauses an approximate dense search scores (the manifest's, else DENSE_CANDIDATES)."""
+        return int((self.manifest.get("dense_index") or {}).get("candidates", DENSE_CANDIDATES))
 
     @property
     def exact(self) -> bool:
@@ -132,13 +158,19 @@ class Index:
                                                for c in self.clauses])
         return self._substrings
 
-    def dense_scores(self, query_vector: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
-        """Cosine similarity of one normalized query vector to the clauses, in index order. An exact index
-        scores every clause; an approximate one the DENSE_CANDIDATES nearest it finds (among the clauses
-        where the boolean mask `among` is true, when given), and gives the others MISSING."""
-        assert self.dense is not None
+    def dense_scores(self, query_vector: np.ndarray, among: np.ndarray | None = None,
+                     also: np.ndarray | None = None) -> np.ndarray:
+        """Cosine similarity of one normalized query vector to the clauses, in index order.
+
+        An exact index scores every clause. An approximate one scores the DENSE_CANDIDATES nearest clauses
+        it finds, the clauses `also` (indices: e.g. BM25's best, so that fusion sees their true cosine) and
+        the farthest clause (searched with the negated query: the bottom of the range fusion normalizes
+        over), all among the clauses where the boolean mask `among` is true when it is given; the others
+        get MISSING.
+        """
         import faiss
 
+        assert self.dense is not None
         q = np.ascontiguousarray(query_vector, dtype=np.float32).reshape(-1)
         n = self.dense.ntotal
         if len(q) != self.dense.d:
@@ -148,17 +180,28 @@ class Index:
             out = np.empty(n, dtype=np.float32)
             faiss.fvec_inner_products_ny(faiss.swig_ptr(out), faiss.swig_ptr(q), self.dense.get_xb(), len(q), n)
             return out
-        k = min(int((self.manifest.get("dense_index") or {}).get("candidates", DENSE_CANDIDATES)), n)
+        k = min(self.candidates, n)
         params = faiss.SearchParametersHNSW()
         params.efSearch = max(self.dense.hnsw.efSearch, k)  # a search returns at most efSearch clauses
         if among is not None:
             bits = np.packbits(among, bitorder="little")
             selector = faiss.IDSelectorBitmap(len(among), faiss.swig_ptr(bits))
-            params.sel = selector  # params does not own it: `selector` and `bits` live until the search returns
-        scores, ids = self.dense.search(q.reshape(1, -1), k, params=params)
+            params.sel = selector  # params does not own it: `selector` and `bits` live until the searches end
         out = np.full(len(self.clauses), MISSING, dtype=np.float32)
+        scores, ids = self.dense.search(q.reshape(1, -1), k, params=params)
         found = ids[0] >= 0
         out[ids[0][found]] = scores[0][found]
+        params.efSearch = self.dense.hnsw.efSearch
+        low, far = self.dense.search(-q.reshape(1, -1), 1, params=params)
+        if far[0][0] >= 0:
+            out[far[0][0]] = -low[0][0]
+        if also is not None and len(also):
+            also = np.asarray(also, dtype=np.int64)
+            if among is not None:
+                also = also[among[also]]
+            stored = faiss.downcast_index(self.dense.storage)
+            vectors = faiss.rev_swig_ptr(stored.get_xb(), n * stored.d).reshape(n, stored.d)
+            out[also] = vectors[also] @ q
         return out
 
 

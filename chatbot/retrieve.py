@@ -10,6 +10,11 @@ references in a question is `chatbot.labels`; answer generation is left to `chat
 Over a knowledge base of several laws (`chatbot.kb`), a question is searched in the laws it names (or all
 current ones, or those a caller chose), an article it names is looked up in the law named before it, and
 the primary regulation is preferred among close matches (`PRIMARY_BONUS`).
+
+Over a million clauses nothing loops over every clause in Python: scores are numpy arrays, the laws in scope
+are selected by integer codes (`Index.law_mask`), only the top of the order is sorted (`first_ranked`) and
+ranks are counted for the hits alone (`ranks`). With an approximate dense index (`Index.dense_scores`),
+only the clauses it scored are ranked by it; fusion takes the others at the lowest cosine it found.
 """
 
 from __future__ import annotations
@@ -172,19 +177,20 @@ def ranks(scores: np.ndarray, ids: list[int], above: float | None = None) -> lis
     if len(ids) > 32:  # many: one sort is cheaper than a pass per id
         places = rank_array(scores, above)
         return [int(places[i]) if np.isfinite(places[i]) else None for i in ids]
-    out = []
-    for i in ids:
-        s = scores[i]
-        if above is not None and not s > above:
-            out.append(None)
-        else:
-            out.append(int(np.count_nonzero(scores > s) + np.count_nonzero(scores[:i] == s)) + 1)
-    return out
+    ranked = [i for i in ids if above is None or scores[i] > above]
+    if not ranked:
+        return [None] * len(ids)
+    # only the scores at or above the lowest of these ids can come before one of them
+    at = np.flatnonzero(scores >= min(scores[i] for i in ranked))
+    top = scores[at]
+    place = {i: int(np.count_nonzero(top > scores[i]) + np.count_nonzero(top[at < i] == scores[i])) + 1
+             for i in ranked}
+    return [place.get(i) for i in ids]
 
 
 def rank_array(scores: np.ndarray, above: float | None = None) -> np.ndarray:
     """Every document's 1-based place in the stable descending order of `scores`; inf for one scoring
-    `above` or less (those come last, so the others' places are those of `ranking(scores, True)`).
+    `above` or less (those come last, so with above=0 the others' places are those of `ranking(scores, True)`).
 
     rank_array([0.2, 0.5, 0.0], above=0.0) -> [2, 1, inf]
     """
@@ -207,7 +213,11 @@ def first_ranked(score: np.ndarray, keys: tuple[np.ndarray, ...], among: np.ndar
         return []
     if m < len(idx):
         v = score[idx]
-        idx = idx[v >= np.partition(v, len(v) - m)[len(v) - m]]  # the m best, and every tie of the m-th
+        above = v > v.min()
+        if np.count_nonzero(above) >= m:  # then the lowest score (often shared by most) is not among the first m
+            idx, v = idx[above], v[above]
+        if m < len(idx):
+            idx = idx[v >= np.partition(v, len(v) - m)[len(v) - m]]  # the m best, and every tie of the m-th
     order = np.lexsort((idx, *(k[idx] for k in reversed(keys)), -score[idx]))
     return idx[order[:m]].tolist()
 
@@ -272,13 +282,23 @@ class Retriever:
         if mode != "bm25":
             try:
                 qv = query_vector if query_vector is not None else self.embedder.encode_queries([text])[0]
-                dn = self.index.dense_scores(qv, among=None if isinstance(part, slice) else inside)[part]
+                also = None
+                if mode == "hybrid" and not self.index.exact and len(bm):  # BM25's best: their true cosine
+                    m = min(self.index.candidates, len(bm))
+                    best = np.argpartition(-bm, m - 1)[:m]
+                    also = sub[best[bm[best] > 0]]
+                dn = self.index.dense_scores(qv, among=None if isinstance(part, slice) else inside, also=also)[part]
             except Exception as e:  # noqa: BLE001 - a failing embedder must not take answers down
                 if mode == "dense":
                     raise
                 mode, notice = "bm25", f"语义检索出错，本次仅用关键词检索（{type(e).__name__}: {e}）"
-        # an approximate index scores the nearest clauses only (the others are MISSING): they alone are ranked
-        dense_floor = None if dn is None or self.index.exact else MISSING
+        # an approximate index scores some clauses only (`Index.dense_scores`; the others are MISSING): they
+        # alone are ranked, and linear fusion takes the others at the lowest cosine found, as exact search would
+        # at worst, so that min-max normalization spans the same range as with exact search
+        dense_above = None if dn is None or self.index.exact else MISSING
+        dn_fused = dn
+        if dense_above is not None and (dn > MISSING).any():
+            dn_fused = np.where(dn > MISSING, dn, dn[dn > MISSING].min())
         if mode == "bm25":
             fused = bm / bm.max() if len(bm) and bm.max() > 0 else bm
         elif mode == "dense":
@@ -287,9 +307,9 @@ class Retriever:
             w = self.settings.dense_weight
             if len(allowed) > 1:
                 w = np.where(mine, w, self.other_dense_weight)
-            fused = linear_fusion(dn, bm, w)
+            fused = linear_fusion(dn_fused, bm, w)
         else:
-            fused = rrf([rank_array(dn, dense_floor), rank_array(bm, 0.0)], k=self.settings.rrf_k)
+            fused = rrf([rank_array(dn, dense_above), rank_array(bm, 0.0)], k=self.settings.rrf_k)
         if self.exact and mode != "dense" and len(fused) and fused.max() > 0:
             fused = fused + EXACT_WEIGHT * float(fused.max()) * self.index.rare_term_scores(text)[part]
         if self.primary_bonus and len(allowed) > 1 and len(fused) and fused.max() > 0:
@@ -327,8 +347,10 @@ class Retriever:
                              - ORDER_STEP * c.paragraph)
                     boost[i] = max(boost.get(i, 0.0), bonus)
         # the order: by score (a looked-up clause's boost replaces its fused score), ties in fused order, then
-        # looked-up clauses that are not candidates (BM25 alone: no matching word), in index order
-        candidate = bm > 0 if mode == "bm25" else np.ones(len(sub), dtype=bool)
+        # looked-up clauses that are not candidates, in index order. BM25 alone ranks the clauses with a
+        # matching word, approximate dense search alone the clauses it scored
+        candidate = (bm > 0 if mode == "bm25" else dn > MISSING if mode == "dense" and dense_above is not None
+                     else np.ones(len(sub), dtype=bool))
         score = np.asarray(fused, dtype=np.float64).copy()
         pool = candidate.copy()
         late = np.zeros(len(sub), dtype=np.int8)
@@ -337,18 +359,19 @@ class Retriever:
             score[looked] = np.fromiter(boost.values(), dtype=np.float64, count=len(boost))
             pool[looked] = True
             late[looked] = ~candidate[looked]
-        tie = np.where(late == 0, -np.asarray(fused, dtype=np.float64), 0.0)
-        ids = first_ranked(score, (late, tie), pool, k)
+        # (without looked-up clauses the score is the fused score, and its order needs no tie-breaking keys)
+        keys = (late, np.where(late == 0, -np.asarray(fused, dtype=np.float64), 0.0)) if boost else ()
+        ids = first_ranked(score, keys, pool, k)
         if (scope.named or scope.versions) and len(scope.ids) > 1:
             # a question naming several laws (本条例和中小企业促进法…), or asking what changed between versions,
             # gets the best clause of each in the top k
-            firsts = [next(iter(first_ranked(score, (late, tie), pool & self.index.law_mask([law])[part], 1)), None)
+            firsts = [next(iter(first_ranked(score, keys, pool & self.index.law_mask([law])[part], 1)), None)
                       for law in scope.ids]
             extra = [i for i in firsts if i is not None and i not in ids[:k]]
             top = [i for i in ids[:k] if i not in extra][:max(k - len(extra), 1)]
             ids = sorted(top + extra[:k - 1], key=lambda i: -float(score[i]))
         ids = ids[:k]
-        dense_places = ranks(dn, ids, dense_floor) if dn is not None else [None] * len(ids)
+        dense_places = ranks(dn, ids, dense_above) if dn is not None else [None] * len(ids)
         bm25_places = ranks(bm, ids, 0.0)
         hits = [
             Hit(clause=every[sub[i]], score=round(float(score[i]), 6),

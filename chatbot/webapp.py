@@ -273,7 +273,7 @@ class WebApp:
         try:
             self.feedback.append(entry)
         except (OSError, FeedbackError) as e:
-            return f"反馈未能保存（{getattr(e, 'strerror', None) or e}）。请检查反馈数据库（{self.feedback.describe()}）是否可用。"
+            return f"反馈未能保存（{getattr(e, 'strerror', None) or e}）。请检查反馈数据库（{self.feedback.describe()}）是否可用，其所在目录是否可写。"
         return "感谢反馈，已记录。"
 
     def api_feedback(self, rating: str, question: str, answer: str = "", citations: str = "",
