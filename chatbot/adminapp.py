@@ -60,11 +60,8 @@ class AdminPages:
     def confirm(self, staged: Staged | None, user: str) -> str:
         if staged is None:
             return "没有待确认的上传：请先上传文件并预览。"
-        try:
-            self.maintainer.add(staged, user)
-        except AdminError as e:
-            return f"未开始：{safe_text(str(e))}"
-        return f"正在添加 {safe_text(staged.preview['id'])}，后台重建索引；公众问答在新索引就绪前继续使用原索引。"
+        return self._start(lambda: self.maintainer.add(staged, user),
+                           f"正在添加 {safe_text(staged.preview['id'])}，后台重建索引；公众问答在新索引就绪前继续使用原索引。")
 
     def cancel(self, staged: Staged | None) -> tuple[str, None]:
         self.maintainer.discard(staged)
@@ -75,11 +72,15 @@ class AdminPages:
             return "请选择要删除的法规。"
         if not sure:
             return "请勾选“确认删除”后再删除。"
+        return self._start(lambda: self.maintainer.remove(reg_id, user), f"正在删除 {safe_text(reg_id)}，后台重建索引。")
+
+    @staticmethod
+    def _start(change, started: str) -> str:
         try:
-            self.maintainer.remove(reg_id, user)
+            change()
         except AdminError as e:
             return f"未开始：{safe_text(str(e))}"
-        return f"正在删除 {safe_text(reg_id)}，后台重建索引。"
+        return started
 
     def progress(self) -> str:
         """The running or last change, as an HTML progress bar and its stage."""

@@ -24,15 +24,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("app")
+def start_app(tmp: Path, flags: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """`python app.py` (extractive, BM25) on a free loopback port with these flags and CHATBOT_* variables,
+    once it answers; its log is tmp/app.log."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | {
-        "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "CHATBOT_REPORTS_DIR": str(tmp / "reports")}
+        "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"} | env
     proc = subprocess.Popen([sys.executable, "app.py", "--backend", "extractive", "--embed-model", "none",
-                             "--port", str(port), "--index-dir", str(tmp / "index"),
-                             "--feedback-file", str(tmp / "feedback.jsonl")],
+                             "--port", str(port), "--feedback-file", str(tmp / "feedback.jsonl"), *flags],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "app.log", "w"))
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 120
@@ -41,12 +40,17 @@ def server(tmp_path_factory):
             raise RuntimeError("app.py exited:\n" + (tmp / "app.log").read_text())
         try:
             urllib.request.urlopen(url, timeout=2)
-            break
+            return proc, url
         except OSError:
             time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("app.py did not start in 120 s:\n" + (tmp / "app.log").read_text())
+    proc.kill()
+    raise RuntimeError("app.py did not start in 120 s:\n" + (tmp / "app.log").read_text())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("app")
+    proc, url = start_app(tmp, ["--index-dir", str(tmp / "index")], {"CHATBOT_REPORTS_DIR": str(tmp / "reports")})
     yield url, tmp
     proc.terminate()
     proc.wait(timeout=20)
@@ -179,24 +183,9 @@ def admin_app(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("admin-app")
     small_corpus(tmp)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | {
-        "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "CHATBOT_ADMIN_USER": "ops",
-        "CHATBOT_ADMIN_PASSWORD_HASH": fast_hash(), "CHATBOT_ADMIN_AUDIT_LOG": str(tmp / "audit.jsonl")}
-    proc = subprocess.Popen([sys.executable, "app.py", "--backend", "extractive", "--embed-model", "none",
-                             "--port", str(port), "--corpus-dir", str(tmp / "corpus"), "--index-dir", str(tmp / "index"),
-                             "--feedback-file", str(tmp / "feedback.jsonl")],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "app.log", "w"))
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("app.py exited:\n" + (tmp / "app.log").read_text())
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
+    proc, url = start_app(tmp, ["--corpus-dir", str(tmp / "corpus"), "--index-dir", str(tmp / "index")],
+                          {"CHATBOT_ADMIN_USER": "ops", "CHATBOT_ADMIN_PASSWORD_HASH": fast_hash(),
+                           "CHATBOT_ADMIN_AUDIT_LOG": str(tmp / "audit.jsonl")})
     yield url, tmp, PASSWORD
     proc.terminate()
     proc.wait(timeout=20)
