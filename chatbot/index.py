@@ -48,20 +48,22 @@ CALIBRATION_MARGIN = 0.2
 # Dense search is exact (every clause scored: IndexFlatIP) up to EXACT_MAX clauses and approximate beyond
 # (an HNSW graph, IndexHNSWFlat), with these parameters; the manifest records them ("dense_index") and
 # `read_dense` applies them again on load. Measured on 2 CPU cores with 768-dimension vectors (`python -m
-# chatbot bench --retrieval-scale`, eval/results/scale/): exact search costs about 0.2 µs a clause (1.2 ms at
-# 10,000 clauses, 2.8 at 20,000, 6.2 at 30,000, 11.8 at 60,000, 237 at 1,000,000), HNSW with the efSearch
-# that a million clauses need 3.3-6 ms from 10,000 to 60,000 clauses (4.9 at 20,000, 5.2 at 30,000) and 6 at
-# 1,000,000. Exact search is the faster one up to about 30,000 clauses -- its results are exact and it needs
-# no graph built (31 s for 100,000 clauses, 500 s for 1,000,000) -- so the switch is there. HNSW was chosen
-# over IVF (IndexIVFFlat, 1,264 lists) at 100,000 clauses: recall@10 0.981 at efSearch 200 in 2.0 ms against
-# 0.966 at nprobe 128 in 3.9 ms, and no training. efConstruction 128 rather than 64: recall@10 0.981 rather
-# than 0.958 at 100,000 clauses. efSearch 1024: recall@10 at 1,000,000 clauses 0.846 at 256, 0.903 at 512,
-# 0.965 at 1024 (6.2 ms), 0.977 at 2048 (11.7 ms).
+# chatbot bench --retrieval-scale`, eval/results/scale/): exact search costs about 0.2 µs a clause (1.2 ms
+# at 10,000 clauses, 2.8 at 20,000, 6.2 at 30,000, 11.8 at 60,000, about 230 at 1,000,000); HNSW, with the
+# efSearch a million clauses need, 3.3 ms at 10,000 clauses, 4.9 at 20,000, 5.2 at 30,000, 6.1 at 60,000 and
+# 6.2 at 1,000,000. Exact search is the faster one up to about 30,000 clauses -- and its results are exact,
+# with no graph to build (26-55 s for 100,000 clauses, 510-720 s for 1,000,000 here) -- so the switch is
+# there. HNSW rather than IVF (IndexIVFFlat, 1,264 lists) at 100,000 clauses: recall@10 0.981 at efSearch 200
+# in 2.0 ms against 0.966 at nprobe 128 in 3.9 ms, and no training. efConstruction 128 rather than 64:
+# recall@10 0.981 rather than 0.958 at 100,000 clauses. efSearch 1024: recall@10 at 1,000,000 clauses was
+# 0.846 at 256, 0.903 at 512, 0.965 at 1024 (6.2 ms), 0.977 at 2048 (11.7 ms).
 EXACT_MAX = 30_000
 HNSW_M = 32                 # graph neighbours per clause
 HNSW_EF_CONSTRUCTION = 128  # candidate list while building
 HNSW_EF_SEARCH = 1024       # candidate list while searching (at least DENSE_CANDIDATES)
-DENSE_CANDIDATES = 200      # clauses an approximate search scores per question; the others get MISSING
+# clauses an approximate search scores per question, and as many of BM25's best in hybrid search; the others
+# get MISSING. With 200, hybrid top-10 agreed with exact dense search 0.988 at 100,000 clauses, 0.929 at 10^6
+DENSE_CANDIDATES = 200
 MISSING = -1.0              # the dense score of a clause an approximate search did not reach (no cosine is lower)
 
 RARE_MAX_DF = 1  # a rare term is one that this many clauses use at most (swept: chatbot.retrieve, README)
