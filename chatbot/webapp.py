@@ -267,9 +267,9 @@ class WebApp:
             rec = answers[-1]
         if rec is None:
             return "还没有可评价的回答。"
-        entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                 "rating": None if liked is None else ("helpful" if liked else "not_helpful"),
-                 "comment": (comment or "").strip()[:2000], **rec}
+        # the store stamps the time and bounds the comment (`feedback._row`)
+        entry = {"rating": None if liked is None else ("helpful" if liked else "not_helpful"),
+                 "comment": (comment or "").strip(), **rec}
         try:
             self.feedback.append(entry)
         except (OSError, FeedbackError) as e:
@@ -284,8 +284,7 @@ class WebApp:
             return {"error": "rating must be helpful, not_helpful or empty"}
         if not (question or "").strip():
             return {"error": "question is empty"}
-        entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rating": rating or None,
-                 "comment": (comment or "").strip()[:2000], "question": question.strip()[:2000],
+        entry = {"rating": rating or None, "comment": (comment or "").strip(), "question": question.strip()[:2000],
                  "answer": (answer or "")[:5000], "citations": (citations or "").split()[:50],
                  "refused": bool(refused)}
         try:
