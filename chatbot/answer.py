@@ -32,6 +32,7 @@ from .retrieve import Hit, Retrieval, Retriever, open_retriever
 from .scope import out_of_scope
 from .shape import render as render_sentences
 from .shape import shape, yes_no
+from .tokens import simplified
 
 PROMPTS = Path(__file__).parent / "prompts"
 NOT_COVERED = "本条例未对此作出规定"
@@ -235,7 +236,7 @@ class Assistant:
         t0 = time.perf_counter()
         q = clean_question(question, self.settings.max_question_chars)
         hist = bounded(history or [], self.settings.history_turns)
-        standalone = rewrite(q, hist)
+        standalone = rewrite(simplified(q), hist)  # (a question in traditional characters is read in simplified)
         # the literal words stay in retrieval: a rewritten follow-up still contains them
         law = hist[-1].regulation if hist else None
         if regulations is None and self.settings.regulations.strip():

@@ -206,14 +206,14 @@ def law_matches(law: str, title: str, short: str = "") -> bool:
     # the longest tail of `law` that is a subsequence of the title
     best = 0
     for start in range(len(law) - 1, -1, -1):
-        if _is_subsequence(law[start:], title):
+        if is_subsequence(law[start:], title):
             best = len(law) - start
         else:
             break
     return best >= 3 + len(ending.group(1)) - 1
 
 
-def _is_subsequence(part: str, whole: str) -> bool:
+def is_subsequence(part: str, whole: str) -> bool:
     it = iter(whole)
     return all(ch in it for ch in part)
 

@@ -87,6 +87,8 @@ class Index:
     _substrings: SubstringIndex | None = field(default=None, init=False, repr=False, compare=False)
     _title_terms: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
     _laws: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    _liability: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    _law_sizes: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
     _law_codes: tuple[np.ndarray, dict[str, int]] | None = field(default=None, init=False, repr=False,
                                                                   compare=False)
     _masks: dict[frozenset, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -101,14 +103,21 @@ class Index:
             self._laws = np.array([c.regulation or primary for c in self.clauses], dtype=object)
         return self._laws
 
-    def law_mask(self, ids) -> np.ndarray:
-        """Which clauses belong to one of the regulations `ids` (a boolean per clause, in index order): a
-        lookup by small integer codes, not string comparisons, so that it stays fast over a million clauses."""
+    @property
+    def law_codes(self) -> np.ndarray:
+        """Each clause's regulation as a small integer (the order laws first appear in the index)."""
         if self._law_codes is None:
             number: dict[str, int] = {}
             codes = np.fromiter((number.setdefault(law, len(number)) for law in self.laws), dtype=np.int32,
                                 count=len(self.clauses))
+            codes.flags.writeable = False
             self._law_codes = (codes, number)
+        return self._law_codes[0]
+
+    def law_mask(self, ids) -> np.ndarray:
+        """Which clauses belong to one of the regulations `ids` (a boolean per clause, in index order): a
+        lookup by small integer codes, not string comparisons, so that it stays fast over a million clauses."""
+        self.law_codes  # (computes the codes once)
         key = frozenset(ids)
         if key not in self._masks:  # a few scopes recur (all current laws, one law): each computed once
             codes, number = self._law_codes
@@ -119,6 +128,19 @@ class Index:
             self._masks[key] = wanted[codes]
             self._masks[key].flags.writeable = False  # shared by every question with this scope
         return self._masks[key]
+
+    @property
+    def liability_mask(self) -> np.ndarray:
+        """Which clauses stand in a chapter on legal liability (法律责任, 罚则), in index order."""
+        if self._liability is None:
+            from .retrieve import LIABILITY_CHAPTER
+            self._liability = np.fromiter((bool(c.chapter and LIABILITY_CHAPTER.search(c.chapter))
+                                           for c in self.clauses), dtype=bool, count=len(self.clauses))
+        return self._liability
+
+    @property
+    def several_laws(self) -> bool:
+        return len(self.regulation.regulations) > 1
 
     @property
     def articles(self) -> np.ndarray:
@@ -142,6 +164,41 @@ class Index:
         if not toks:
             return np.zeros(len(self.clauses), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
+
+    def bm25_scores_by_law(self, question: str, expand: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 scores over the whole index (as `bm25_scores`), and the same with each law's own inverse
+        document frequencies: the scores each clause would get if its law were indexed alone.
+
+        A law's own vocabulary (先进制造业 in the Jiangxi regulation, 款项 in the payment regulation) is in
+        nearly every one of its clauses: across the knowledge base it is rare, and lifts the clauses that
+        repeat it most, while within the law it says nothing. The second array leaves each law's clauses
+        ordered as they would be alone. (bm25s stores idf(t) * tf-part per clause and term; a term's column
+        is rescaled by idf_law(t) / idf(t), Lucene's idf = log(1 + (N - df + 0.5) / (df + 0.5)).)
+        """
+        n = len(self.clauses)
+        whole = np.zeros(n, dtype=np.float64)
+        own = np.zeros(n, dtype=np.float64)
+        toks = self.tokenizer.query(question, expand)
+        ids = self.bm25.get_tokens_ids(toks) if toks else []
+        if not ids:
+            return whole.astype(np.float32), own.astype(np.float32)
+        codes = self.law_codes
+        if self._law_sizes is None:
+            self._law_sizes = np.bincount(codes).astype(np.float64)
+        sizes = self._law_sizes
+        data, indices, indptr = (self.bm25.scores[k] for k in ("data", "indices", "indptr"))
+        for t in ids:  # (a repeated token counts again, as in bm25s)
+            rows = indices[indptr[t]:indptr[t + 1]]
+            vals = data[indptr[t]:indptr[t + 1]].astype(np.float64)
+            if not len(rows):
+                continue
+            law = codes[rows]
+            df = np.bincount(law, minlength=len(sizes)).astype(np.float64)
+            idf_law = np.log1p((sizes - df + 0.5) / (df + 0.5))
+            idf = np.log1p((n - len(rows) + 0.5) / (len(rows) + 0.5))
+            whole[rows] += vals
+            own[rows] += vals * (idf_law[law] / idf)
+        return whole.astype(np.float32), own.astype(np.float32)
 
     def rare_term_scores(self, question: str) -> np.ndarray:
         """Rare question terms found verbatim in clauses (see `rare_term_scores` below). Terms of the

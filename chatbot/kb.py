@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .corpus import PRC, Article, Clause, CorpusError, Regulation, is_generic_law, law_matches, parse
+from .corpus import PRC, Article, Clause, CorpusError, Regulation, is_generic_law, is_subsequence, law_matches, parse
 from .labels import Label, parse_label
 
 REGISTRY = "regulations.json"
@@ -301,16 +301,17 @@ def _named_length(window: str, reg: Regulation) -> tuple[int, int]:
     for name in sorted({reg.title, reg.title.removeprefix(PRC), reg.short}, key=len, reverse=True):
         if name and window.endswith(name) and not is_generic_law(name):
             return len(name) + 10, len(name)
-    for start in range(0, len(window) - 2):
-        tail = window[start:]
-        if not is_generic_law(tail) and law_matches(tail, reg.title, reg.short) and _tail_ok(tail, reg):
-            return len(tail), len(tail)
+    if not law_matches(window, reg.title, reg.short):
+        return 0, 0
+    # the abbreviation is the longest tail whose characters are the title's, in order (国家科技进步法 names
+    # 科学技术进步法 in its last five characters: 家 is not in the title, and a name never spans 「，」)
+    size = 0
+    while size < len(window) and is_subsequence(window[len(window) - size - 1:], reg.title):
+        size += 1
+    tail = window[len(window) - size:]
+    if size and not is_generic_law(tail) and law_matches(tail, reg.title, reg.short):
+        return size, size
     return 0, 0
-
-
-def _tail_ok(tail: str, reg: Regulation) -> bool:
-    # an abbreviation starts with a character of the title: 企业法 yes, 这部法 no
-    return tail[0] in reg.title
 
 
 # --- the folder and its registry ------------------------------------------------------------------

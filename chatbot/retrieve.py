@@ -9,7 +9,11 @@ references in a question is `chatbot.labels`; answer generation is left to `chat
 
 Over a knowledge base of several laws (`chatbot.kb`), a question is searched in the laws it names (or all
 current ones, or those a caller chose), an article it names is looked up in the law named before it, and
-the primary regulation is preferred among close matches (`PRIMARY_BONUS`).
+the primary regulation is preferred among close matches (`PRIMARY_BONUS`). Each law's clauses are ordered
+among themselves as if that law were searched alone (`per_law_fusion`, with BM25's inverse document
+frequencies counted within the law: `Index.bm25_scores_by_law`); laws compete through their best clauses. Questions about a
+law itself look up the article that answers them: whom it applies to, when it was adopted, when it takes
+effect (`date_refs`); a question about liability prefers each law's 法律责任 chapter.
 
 Over a million clauses nothing loops over every clause in Python: scores are numpy arrays, the laws in scope
 are selected by integer codes (`Index.law_mask`), only the top of the order is sorted (`first_ranked`) and
@@ -31,6 +35,7 @@ from .embed import Embedder
 from .index import MISSING, Index
 from .kb import Scope
 from .labels import PREAMBLE, Label, article_refs_at
+from .tokens import simplified
 
 RRF_K = 60  # reciprocal-rank-fusion constant from Cormack et al. (2009): damps the weight of top ranks so
 #            that one retriever's first place does not outvote agreement lower down both lists
@@ -54,6 +59,7 @@ EXACT_WEIGHT = 0.2  # RARE_MAX_DF lives with the scoring, in chatbot.index
 # - the other laws' clauses weigh the dense score more (BM25's user dictionary and synonyms are the
 #   primary regulation's words, and on the other laws BM25 alone ranks well below dense retrieval).
 PRIMARY_BONUS = 0.2
+PER_LAW = True
 OTHER_DENSE_WEIGHT = 0.9
 # ... and twice that when the question says 条例 without naming one (条例支持吗, 条例里有说吗)
 REGULATION_WORD_BONUS = 0.4
@@ -68,15 +74,31 @@ ASKS_ADOPTION = re.compile(rf"(?:{_WHEN})[^，。？?]{{0,8}}(?:{_ADOPTED})|(?:{
 ASKS_EFFECTIVE = re.compile(rf"(?:{_WHEN})[^，。？?]{{0,8}}(?:施行|实施|生效)|(?:施行|实施|生效)[^，。？?]{{0,6}}?"
                             r"(?:时间|日期|是哪|是什么时候|是何时)")
 TAKES_EFFECT = re.compile(r"自[^，。]{2,16}起施行")
+# a question about liability or penalties (要担什么责任, 会不会被处罚, 罚多少) prefers, within each law, the
+# clauses of its 法律责任 chapter: their fused scores are raised by this share
+ASKS_LIABILITY = re.compile(r"(?:承担|担|负|追究)[^，。？?]{0,6}责任|法律责任|处罚|处分|罚款|罚多少|怎么罚|罚不罚|吊销")
+LIABILITY_CHAPTER = re.compile(r"法律责任|罚则")
+LIABILITY_BONUS = 0.1
+# a question whether (or to whom) a law applies: 这个条例对我有约束吗, 外省企业也适用这个条例吗, 适用于哪些主体 …
+_LAW = r"(?:条例|法律|法规|本法|这部法|该法|这个法|规定)"
+ASKS_APPLIES = re.compile(rf"适用范围|适用对象|适用于哪|适用(?:这个|这部|本|该|此)?{_LAW}|{_LAW}[^，。？?]{{0,8}}?"
+                          r"(?:适用于|适不适用|约束|管得着|管不管|管得到|有关系|有没有关系)")
+# ... is answered by the article saying so (本条例适用于…, 从事…活动，必须遵守本法), among a law's first articles
+APPLIES = re.compile(r"本(?:法|条例|办法|规定|细则)(?:的规定)?适用于|(?:遵守|适用)本(?:法|条例|办法|规定|细则)")
+APPLIES_WITHIN = 6
 
 
 def date_refs(question: str, reg) -> list[int]:
-    """Articles of `reg` answering a question about its dates: 0 (the 题注: adoption and amendments) for
-    「什么时候通过的」「第几次会议通过」, the article saying 自…起施行 for 「从哪天开始施行」.
+    """Articles of `reg` answering a question about the law itself: the article saying whom or what it
+    applies to (本条例适用于…) for 「对我有约束吗」「适用于哪些主体」; 0 (the 题注: adoption and amendments)
+    for 「什么时候通过的」「第几次会议通过」; the article saying 自…起施行 for 「从哪天开始施行」.
 
     date_refs("条例是什么时候通过、什么时候施行的？", jiangxi) -> [0, 26];  ("通过什么方式支持？") -> []
+    date_refs("外省企业也适用这个条例吗？", jiangxi) -> [2]
     """
     out = []
+    if ASKS_APPLIES.search(question):
+        out += [a.number for a in reg.articles[:APPLIES_WITHIN] if APPLIES.search(a.text)][:1]
     if ASKS_ADOPTION.search(question) and reg.preamble is not None:
         out.append(PREAMBLE)
     if ASKS_EFFECTIVE.search(question):
@@ -111,6 +133,52 @@ def linear_fusion(dense: np.ndarray, bm25: np.ndarray, dense_weight: float | np.
     dn = (d - d.min()) / span if span > 0 else np.zeros_like(d)
     bn = b / b.max() if b.max() > 0 else np.zeros_like(b)
     return dense_weight * dn + (1 - dense_weight) * bn
+
+
+def group_reduce(ufunc, values: np.ndarray, codes: np.ndarray, n: int, start: float) -> np.ndarray:
+    """`ufunc` (np.maximum, np.minimum) of `values` within each group `codes` (0..n-1); `start` where empty.
+
+    group_reduce(np.maximum, [1, 5, 2], [0, 0, 1], 3, -inf) -> [5, 2, -inf]
+    """
+    out = np.full(n, start, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) and (len(codes) < 2 or bool((codes[1:] >= codes[:-1]).all())):
+        # clauses are stored law by law, so the groups are runs: one reduceat instead of a scatter
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        out[codes[starts]] = ufunc.reduceat(values, starts)
+    else:
+        ufunc.at(out, codes, values)
+    return out
+
+
+def per_law_fusion(dense: np.ndarray, bm25: np.ndarray, dense_weight: float | np.ndarray,
+                   codes: np.ndarray, bm25_own: np.ndarray | None = None) -> np.ndarray:
+    """Linear fusion normalized within each law (`codes`: each clause's law), rescaled so that each law's
+    best clause keeps the score it has in fusion over all laws (`linear_fusion`).
+
+    Within a law, clauses are then ordered exactly as if that law were searched alone: another law's
+    longer BM25 scores or wider cosine range no longer change how dense and BM25 weigh against each
+    other inside it. Across laws, each law's best clause is compared as before.
+    per_law_fusion([0.2, 0.6, 0.5], [4.0, 2.0, 8.0], 0.5, [0, 0, 1]) -> [0.4167, 0.625, 0.875]
+    """
+    d = np.asarray(dense, dtype=np.float64)
+    b = np.asarray(bm25, dtype=np.float64)
+    codes = np.asarray(codes)
+    whole = linear_fusion(d, b, dense_weight)
+    if not len(d):
+        return whole
+    n = int(codes.max()) + 1
+    lo, hi = group_reduce(np.minimum, d, codes, n, np.inf), group_reduce(np.maximum, d, codes, n, -np.inf)
+    span = (hi - lo)[codes]
+    dn = np.where(span > 0, (d - lo[codes]) / np.where(span > 0, span, 1.0), 0.0)
+    own = b if bm25_own is None else np.asarray(bm25_own, dtype=np.float64)
+    top = group_reduce(np.maximum, own, codes, n, 0.0)[codes]
+    bn = np.where(top > 0, own / np.where(top > 0, top, 1.0), 0.0)
+    local = dense_weight * dn + (1 - dense_weight) * bn
+    best_local = group_reduce(np.maximum, local, codes, n, 0.0)
+    best_whole = group_reduce(np.maximum, whole, codes, n, 0.0)
+    scale = np.where(best_local > 0, best_whole / np.where(best_local > 0, best_local, 1.0), 0.0)[codes]
+    return np.where(best_local[codes] > 0, local * scale, whole)
 
 
 @dataclass(frozen=True)
@@ -240,6 +308,7 @@ class Retriever:
         self.exact = exact
         self.primary_bonus = PRIMARY_BONUS
         self.other_dense_weight = OTHER_DENSE_WEIGHT
+        self.per_law = PER_LAW
 
     @property
     def fusion(self) -> str:
@@ -257,6 +326,7 @@ class Retriever:
         the question names (第十条) is looked up in the law named just before it, else in `law` (the
         previous turn's regulation id), else in the primary regulation."""
         t0 = time.perf_counter()
+        question = simplified(question)
         mode = mode or self.mode
         if mode not in ("hybrid", "dense", "bm25"):
             raise ValueError(f"unknown retrieval mode {mode!r}; choose hybrid, dense or bm25")
@@ -275,8 +345,14 @@ class Retriever:
         text = kb.without_names(question) if scope.named else question
         if text != question:
             query_vector = None
-        bm = (self.index.bm25_scores(text, expand=self.expand)[part] if mode != "dense"
-              else np.zeros(len(sub), np.float32))
+        per_law = self.per_law and mode == "hybrid" and self.fusion == "linear" and self.index.several_laws
+        bm_own = None
+        if mode == "dense":
+            bm = np.zeros(len(sub), np.float32)
+        elif per_law:
+            bm, bm_own = (x[part] for x in self.index.bm25_scores_by_law(text, expand=self.expand))
+        else:
+            bm = self.index.bm25_scores(text, expand=self.expand)[part]
         dn = None
         notice = ""
         if mode != "bm25":
@@ -307,11 +383,14 @@ class Retriever:
             w = self.settings.dense_weight
             if len(allowed) > 1:
                 w = np.where(mine, w, self.other_dense_weight)
-            fused = linear_fusion(dn_fused, bm, w)
+            fused = (per_law_fusion(dn_fused, bm, w, self.index.law_codes[part], bm_own) if per_law
+                     else linear_fusion(dn_fused, bm, w))
         else:
             fused = rrf([rank_array(dn, dense_above), rank_array(bm, 0.0)], k=self.settings.rrf_k)
         if self.exact and mode != "dense" and len(fused) and fused.max() > 0:
             fused = fused + EXACT_WEIGHT * float(fused.max()) * self.index.rare_term_scores(text)[part]
+        if self.lookup and len(fused) and ASKS_LIABILITY.search(text):
+            fused = fused * (1.0 + LIABILITY_BONUS * self.index.liability_mask[part])
         if self.primary_bonus and len(allowed) > 1 and len(fused) and fused.max() > 0:
             bonus = max(self.primary_bonus, REGULATION_WORD_BONUS) if scope.regulation_word else self.primary_bonus
             # multiplied, not added: the primary regulation's clauses keep their ratios to each other, so the

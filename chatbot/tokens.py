@@ -1,4 +1,5 @@
 """Chinese tokenization for BM25: jieba with the regulation's terms kept whole, stop words removed.
+Questions written in traditional characters are read in simplified ones (`simplified`).
 
 The tokenizer is its own `jieba.Tokenizer` (not jieba's global one), so loading our user dictionary
 never changes tokenization elsewhere in the process. Terms such as 链长制, 首席质量官, 亩产效益,
@@ -44,6 +45,19 @@ def _tokenizer(user_dict: bool) -> jieba.Tokenizer:
 @lru_cache(maxsize=None)
 def stop_words() -> frozenset[str]:
     return frozenset(w.strip() for w in STOP_WORDS.read_text(encoding="utf-8").splitlines() if w.strip())
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def simplified(text: str) -> str:
+    """A question in traditional characters, in simplified ones (OpenCC's t2s; simplified text is kept as is),
+    so that its words match the laws' text and the question patterns: 這個條例什麼時候生效 -> 这个条例什么时候生效."""
+    return _t2s().convert(text) if text else text
 
 
 def _is_content(token: str) -> bool:

@@ -307,3 +307,104 @@ def test_name_index_finds_what_a_scan_of_every_law_finds(kb):
     # candidates: titles ending in 法 that hold both 促 and 进; not the 标准化法 or the 产品质量法
     ids = [r.id for r in NameIndex(kb.regulations).candidates("依据中小企业促进法")]
     assert ids == ["sme-promotion-law-2017", "sci-tech-achievements-transformation-law-2015"]
+
+
+def test_a_law_name_is_its_own_characters_only(kb):
+    """An abbreviated name is the longest tail whose characters are the title's, in order: it never takes
+    the words before it, nor crosses punctuation (碳中和，国家 stayed in the question it was cut from)."""
+    q = "推动碳达峰碳中和，国家科技进步法和江西先进制造业条例各怎么说？"
+    assert kb.without_names(q) == "推动碳达峰碳中和，国家和江西先进制造业条例各怎么说？"
+    assert kb.without_names("依据中小企业促进法第十条") == "依据第十条"
+    assert kb.without_names("中华人民共和国标准化法第十条") == "第十条"
+    assert [r.id for r in kb.mentioned(q)] == ["sci-tech-progress-law-2021", PRIMARY]
+
+
+def test_bm25_by_law_rescales_each_term_by_the_laws_own_idf(kb_index):
+    """`bm25_scores_by_law`: the whole-index scores equal bm25s', and each clause's own-law score is the
+    whole score with idf(term) replaced by the term's idf within the clause's law. Checked for one term
+    from document frequencies counted here by tokenizing the clause texts (not from the index's matrix)."""
+    import math
+
+    import numpy as np
+
+    _, idx, _ = kb_index
+    term = "款项"  # in most clauses of the payment regulations, rare elsewhere
+    whole, own = idx.bm25_scores_by_law(term, expand=False)
+    assert np.allclose(whole, idx.bm25_scores(term, expand=False), atol=1e-5)
+    has = np.array([term in idx.tokenizer(c.search_text) for c in idx.clauses])
+    laws = np.array([c.regulation for c in idx.clauses])
+    n, df = len(has), int(has.sum())
+    checked = set()
+    for i in np.flatnonzero(has):
+        law = laws[i]
+        size, df_law = int((laws == law).sum()), int((has & (laws == law)).sum())
+        ratio = math.log1p((size - df_law + 0.5) / (df_law + 0.5)) / math.log1p((n - df + 0.5) / (df + 0.5))
+        assert own[i] == pytest.approx(whole[i] * ratio, rel=1e-4)
+        checked.add(law)
+    assert "sme-payment-regulations-2025" in checked and len(checked) >= 2
+    # within the payment regulation 款项 says little: its own-law scores are far below the whole-index ones
+    pay = np.flatnonzero(has & (laws == "sme-payment-regulations-2025"))
+    assert (own[pay] < 0.5 * whole[pay]).all()
+
+
+def test_per_law_fusion_orders_each_law_as_if_alone():
+    """Within each law the fused scores are proportional to fusing that law's scores alone (normalized
+    within it, its own-law BM25), and each law's best clause keeps its score from fusing all laws."""
+    import numpy as np
+
+    from chatbot.retrieve import linear_fusion, per_law_fusion
+
+    rng = np.random.default_rng(3)
+    codes = np.repeat([0, 1, 2], [7, 5, 9])
+    d, b = rng.uniform(0.1, 0.7, 21), rng.uniform(0, 9, 21) * (rng.uniform(size=21) > 0.3)
+    own = b * rng.uniform(0.2, 1.0, 21)
+    out = per_law_fusion(d, b, 0.6, codes, own)
+    whole = linear_fusion(d, b, 0.6)
+    for law in range(3):
+        m = codes == law
+        alone = linear_fusion(d[m], own[m], 0.6)
+        assert np.allclose(out[m] / out[m].max(), alone / alone.max())
+        assert out[m].max() == pytest.approx(whole[m].max())
+
+
+@pytest.mark.parametrize("law, question, refs", [
+    (PRIMARY, "外省企业在江西投资建厂，也适用这个条例吗？", [2]),
+    (PRIMARY, "我在浙江开厂，这个江西的条例对我有约束吗", [2]),
+    (PRIMARY, "我们公司注册在浙江，这个条例跟我们有关系吗？", [2]),
+    (PRIMARY, "小微企业适用哪些税收优惠？", []),
+    ("product-quality-law-2018", "产品质量法适用于哪些产品？", [2]),
+    ("sme-payment-regulations-2025", "款项支付条例适用于哪些付款主体？", [2]),
+    ("sme-promotion-law-2017", "中小企业促进法适用于哪些企业？", []),  # no article says whom it applies to
+])
+def test_a_question_whom_a_law_applies_to_looks_up_the_article_saying_so(kb, law, question, refs):
+    from chatbot.retrieve import date_refs
+
+    assert date_refs(question, kb.get(law)) == refs
+
+
+def test_a_question_about_liability_prefers_the_liability_chapter(kb_index, monkeypatch):
+    import chatbot.retrieve as retrieve
+
+    _, idx, _ = kb_index
+    flagged = {(c.regulation, c.article) for c, f in zip(idx.clauses, idx.liability_mask) if f}
+    assert ("product-quality-law-2018", 49) in flagged and ("sme-payment-regulations-2025", 31) in flagged
+    assert not any(law == PRIMARY for law, _ in flagged)  # the primary regulation has no such chapter
+    question = "款项支付条例里，机关拖着不付中小企业的钱，负责人要担什么责任？"
+    with_bonus = {h.clause.id: h.score for h in Retriever(idx, None).search(question, k=40).hits}
+    monkeypatch.setattr(retrieve, "LIABILITY_BONUS", 0.0)
+    without = {h.clause.id: h.score for h in Retriever(idx, None).search(question, k=40).hits}
+    liable = {c.id for c, f in zip(idx.clauses, idx.liability_mask) if f}
+    both = set(with_bonus) & set(without)
+    assert any(i in liable for i in both)
+    for i in both:
+        assert with_bonus[i] == pytest.approx(without[i] * (1.1 if i in liable else 1.0), rel=1e-6)
+
+
+def test_a_question_in_traditional_characters_is_read_in_simplified(kb_retriever):
+    from chatbot.tokens import simplified
+
+    assert simplified("這個條例什麼時候開始施行？") == "这个条例什么时候开始施行？"
+    assert simplified("工厂做技术改造") == "工厂做技术改造"
+    t = kb_retriever.search("這個先進製造業條例什麼時候開始施行？", k=3)
+    s = kb_retriever.search("这个先进制造业条例什么时候开始施行？", k=3)
+    assert [h.clause.id for h in t.hits] == [h.clause.id for h in s.hits] and t.hits[0].clause.article == 26
