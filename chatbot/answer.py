@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .citations import basis_list, check_citations
+from .citations import basis_list, check_citations, numbers_in
 from .config import MAX_TOP_K, Settings
 from .conversation import Turn, bounded, rewrite
 from .corpus import Clause, Regulation
@@ -311,6 +311,9 @@ class Assistant:
             return f"收录的法规都没有涉及「{gap.match}」"
         if not r.hits:
             return "没有找到相关条文"
+        if gap and gap.kind == "amount" and not any(numbers_in(c.text) for c in self._context(r)):
+            # a figure asked for (多少钱, 保护期多少年) that no clause of the evidence writes: the laws do not set it
+            return f"收录的法规没有规定{gap.what}"
         if below_relevance(r.max_dense, r.hits[0].lookup, self.min_relevance):
             return "没有找到足够相关的条文"
         return ""

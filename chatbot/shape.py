@@ -38,6 +38,8 @@ WH = re.compile(r"哪些|哪个|哪里|哪儿|什么|怎么|怎样|如何|多少
 MAX_POINTS = 3          # cited points after the direct answer
 # a point that only announces a list ("……应当符合下列要求。", "规定如下：") says nothing by itself
 LIST_INTRO = re.compile(r"(?:下列|以下|如下)[^，。；]{0,6}[：:。]?$|[：:]$")
+# an item of a list copied from a clause: （一）…, 一、…, 1. …
+ITEM = re.compile(r"\s*(?:（[一二三四五六七八九十]+）|\([一二三四五六七八九十\d]+\)|[一二三四五六七八九十]+、|\d+[.、．](?!\d))")
 # what a "no" needs in the points that follow it: a negation or a limit written in the clause
 NEGATION = re.compile(r"不|没有|未|无|禁止|非|除")
 
@@ -109,7 +111,7 @@ def shape(sentences: list[Sentence], question: str, raw: str,
     answers = yes_no(question)
     word = polarity(raw, answers, question) if answers else None
     points: list[Sentence] = []
-    for s in sentences:
+    for s in join_lists(sentences):
         if s.labels and LIST_INTRO.search(s.text):
             dropped.append(("introduces a list it does not give", s.text))
         elif s.labels and _repeats(s.text, points):
@@ -127,6 +129,44 @@ def shape(sentences: list[Sentence], question: str, raw: str,
         out.append(Sentence(f"{word}。"))
     dropped += [("more than three points", s.text) for s in points if s not in kept]
     return fit(out + kept, max_chars, dropped, question), dropped
+
+
+def join_lists(sentences: list[Sentence]) -> list[Sentence]:
+    """Items of a list (（一）…) joined to the cited sentence before them that introduces them, as one point
+    (a list counts as one point, not one per item); items with no sentence before them take their lead-in
+    from the clause they cite. Items never stand without what they are a list of.
+
+    "下列企业享受税收优惠：" + "（一）科技型中小企业。" + "（二）创业投资企业。" (one label)
+      -> "下列企业享受税收优惠：（一）科技型中小企业；（二）创业投资企业。"
+    """
+    out: list[Sentence] = []
+    for s in sentences:
+        prev = out[-1] if out else None
+        if (prev is not None and s.labels and prev.labels and ITEM.match(s.text)
+                and set(s.labels) & set(prev.labels)):
+            head = prev.text.rstrip("。；;，, ")
+            joint = "" if head.endswith(("：", ":")) else ("；" if ITEM.match(prev.text) or "（" in head and
+                                                           ITEM.search(head) else "：")
+            labels = prev.labels + tuple(x for x in s.labels if x not in prev.labels)
+            clauses = prev.clauses + tuple(c for c in s.clauses if c not in prev.clauses)
+            out[-1] = replace(prev, text=head + joint + s.text.strip().rstrip("。；;，, ") + "。",
+                              labels=labels, clauses=clauses)
+        else:
+            out.append(s)
+    # items given without their lead-in take it from the clause they cite (生产者能够证明有下列情形之一的，…：)
+    for i, s in enumerate(out):
+        if s.labels and s.clauses and ITEM.match(s.text) and (lead := _lead_in(s.clauses[0].text)):
+            out[i] = replace(s, text=lead + s.text)
+    return out
+
+
+def _lead_in(clause: str) -> str:
+    """The sentence of a clause that introduces its items (the text before （一）, from its last 。)."""
+    at = clause.find("（一）")
+    if at <= 0:
+        return ""
+    lead = clause[:at].rsplit("。", 1)[-1].strip()
+    return "" if not lead else lead if lead.endswith(("：", ":")) else lead.rstrip("，,；;") + "："
 
 
 REPEAT = 0.7   # a point whose bigrams are at least this share an earlier point's says nothing new

@@ -217,3 +217,27 @@ def test_a_no_its_clauses_do_not_bear_out_and_a_bare_list_intro_are_dropped():
     out, dropped = shape([p("规划可以动态调整。", "第五条第一款"), intro], "规划能修改吗？", "能。", 150)
     assert [s.text for s in out] == ["能。", "规划可以动态调整。"]
     assert ("introduces a list it does not give", intro.text) in dropped
+
+
+def test_list_items_stay_with_their_lead_in_and_count_as_one_point(kb):
+    """Items copied from a clause (（一）…) join the sentence introducing them; items given without one take
+    the lead-in from the clause they cite. A list is one point, so it leaves room for other points."""
+    from chatbot.shape import join_lists
+
+    a43 = next(c for c in kb.clauses if c.regulation == "sci-tech-progress-law-2021" and c.article == 43)
+    label = (a43.label,)
+    out = join_lists([Sentence("下列企业按照国家有关规定享受税收优惠：", label, (a43,)),
+                      Sentence("（一）从事高新技术产品研究开发、生产的企业。", label, (a43,)),
+                      Sentence("（二）科技型中小企业。", label, (a43,)),
+                      Sentence("可以实行同等优惠政策。", ("第十条第二款",))])
+    assert [s.text for s in out] == ["下列企业按照国家有关规定享受税收优惠：（一）从事高新技术产品研究开发、生产的企业；"
+                                     "（二）科技型中小企业。", "可以实行同等优惠政策。"]
+    a41 = next(c for c in kb.clauses if c.regulation == "product-quality-law-2018" and c.article == 41
+               and "（一）" in c.text)
+    (alone,) = join_lists([Sentence("（一）未将产品投入流通的。", (a41.label,), (a41,)),
+                           Sentence("（二）产品投入流通时，引起损害的缺陷尚不存在的。", (a41.label,), (a41,))])
+    assert alone.text == ("生产者能够证明有下列情形之一的，不承担赔偿责任：（一）未将产品投入流通的；"
+                          "（二）产品投入流通时，引起损害的缺陷尚不存在的。")
+    # in an answer: the lead-in is kept (not dropped as announcing a list it does not give), one point
+    points, dropped = shape(out, "哪些企业可以享受科技税收优惠？", "", 400)
+    assert len(points) == 2 and points[0].text.startswith("下列企业") and not dropped
