@@ -27,6 +27,7 @@ SUPPORT_MARGIN = 0.1
 MIN_BIGRAMS_TO_REPAIR = 4
 
 BRACKETS = re.compile(r"[【\[]([^【】\[\]]{1,60})[】\]]")
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 SENTENCE = re.compile(r"[^。！？；\n]+[。！？；]?(?:\s*【[^】]*】)*")
 
 
@@ -83,14 +84,37 @@ def _squash(text: str) -> str:
     return re.sub(r"\s", "", unicodedata.normalize("NFKC", text))
 
 
-def is_supported_by(sentence: str, clauses: list[Clause]) -> bool:
-    """A cited sentence is supported when its character bigrams occur in the cited clauses at MIN_SUPPORT
-    and every number, date or amount it states is written in them too (a wrong figure is never "close")."""
+def is_supported_by(sentence: str, clauses: list[Clause], question: str = "") -> bool:
+    """A cited sentence is supported when its character bigrams occur in the cited clauses at MIN_SUPPORT,
+    every number, date or amount it states is written in them too (a wrong figure is never "close"), and
+    it takes no words from the question that the clauses do not have (`imports_question`)."""
     if not clauses:
         return False
     joined = Clause("", 0, 0, (), "", "\n".join(c.text for c in clauses))
     text = _squash(joined.text)
-    return support(sentence, joined) >= MIN_SUPPORT and all(_squash(n) in text for n in numbers_in(sentence))
+    return (support(sentence, joined) >= MIN_SUPPORT and all(_squash(n) in text for n in numbers_in(sentence))
+            and not imports_question(sentence, question, text))
+
+
+IMPORTED_RUN = 4  # characters in a row of the question that a cited sentence may not add to its clause
+
+
+def imports_question(sentence: str, question: str, clause_text: str) -> str:
+    """A run of IMPORTED_RUN Chinese characters of the question that the sentence states and the clause
+    does not: the model has merged the asker's words into the law's (「付款期限自甲方验收一拖再拖之日起算」
+    for a clause that says 自检验或者验收合格之日起算). Returns the run, or "".
+
+    imports_question("付款期限自甲方验收一拖再拖之日起算。", "甲方验收一拖再拖，付款期限从哪天开始算？",
+                     "付款期限自检验或者验收合格之日起算") -> "甲方验收"
+    """
+    if not question:
+        return ""
+    s, q, text = _squash(BRACKETS.sub("", sentence)), _squash(question), _squash(clause_text)
+    for i in range(len(s) - IMPORTED_RUN + 1):
+        run = s[i:i + IMPORTED_RUN]
+        if CJK_RUN.fullmatch(run) and run in q and run not in text:
+            return run
+    return ""
 
 
 def opens_with_answer(sentence: str) -> bool:
@@ -252,8 +276,8 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
             pointed.extend(c for _, c in labels)
             bare = True
             labels = []
-        if labels and not is_supported_by(body, [c for _, c in labels]):
-            other = [c for c in given if is_supported_by(body, [c])]
+        if labels and not is_supported_by(body, [c for _, c in labels], question):
+            other = [c for c in given if is_supported_by(body, [c], question)]
             if other:  # the model's words are a given clause's, under the wrong label: cite that clause
                 best = max(other, key=lambda c: support(body, c))
                 check.removed.extend(x for x, _ in labels)
@@ -266,7 +290,7 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
             ranked = sorted(given, key=lambda c: -support(body, c))
             best = support(body, ranked[0])
             runner = support(body, ranked[1]) if len(ranked) > 1 else 0.0
-            if best >= min_support and best - runner >= margin:
+            if best >= min_support and best - runner >= margin and not imports_question(body, question, ranked[0].text):
                 labels = [(ranked[0].label, ranked[0])]
                 check.added.append(ranked[0].label)
         pairs = list(dict.fromkeys(labels))

@@ -241,3 +241,17 @@ def test_list_items_stay_with_their_lead_in_and_count_as_one_point(kb):
     # in an answer: the lead-in is kept (not dropped as announcing a list it does not give), one point
     points, dropped = shape(out, "哪些企业可以享受科技税收优惠？", "", 400)
     assert len(points) == 2 and points[0].text.startswith("下列企业") and not dropped
+
+
+def test_a_cited_sentence_taking_the_askers_words_into_the_clause_is_not_supported(kb):
+    """「付款期限自甲方验收一拖再拖之日起算」 shares most bigrams with its clause, but 甲方验收一拖再拖 are the
+    asker's words: the sentence is replaced by the clause's own and counted as unsupported."""
+    from chatbot.citations import imports_question
+
+    a10 = [c for c in kb.clauses if c.regulation == "sme-payment-regulations-2025" and c.article == 10]
+    q = "甲方验收一拖再拖，我们的付款期限从哪天开始算？"
+    out = check_citations(f"付款期限自甲方验收一拖再拖之日起算。【{a10[-1].label}】", a10, kb, question=q)
+    (s,) = out.sentences
+    assert "一拖再拖" not in s.text and s.text.endswith("付款期限自约定的检验或者验收期限届满之日起算。")
+    assert [why for why, _ in out.dropped] == ["not supported by the clause it cites"]
+    assert imports_question("付款期限应当自检验或者验收合格之日起算。", q, a10[-1].text) == ""
