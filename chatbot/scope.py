@@ -35,6 +35,9 @@ RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少�
     ("tax_labor", "税收、工资、社保等其他法律法规的事项",
      re.compile(r"所得税|增值税|契税|个税|加计扣除|税收优惠|税收减免|减税|免税|退税|最低工资|工资标准|加班费|"
                 r"养老保险|公积金|劳动合同|劳动法|专项附加扣除|社保缴费|\btax(?:es)?\b|\bwages?\b|\bsalar")),
+    ("other_topic", "劳动用工、公司登记、破产、著作权等其他法律的事项",
+     re.compile(r"经济补偿金?|辞退|解雇|开除员工|试用期|工伤|劳动仲裁|注册资本|破产|著作权|版权登记|保护期|"
+                r"无理由退货|出口退税|官费|商标注册|离婚|继承|交通事故|民间借贷|房产税|印花税")),
     ("procedure", "申请流程、申报材料、办理窗口或认定条件",
      re.compile(r"申报材料|哪些材料|什么材料|准备.{0,6}材料|交哪些|流程是什么|什么流程|哪些流程|走哪些|"
                 r"具体步骤|哪些步骤|需要哪些手续|要哪些手续|怎么办理|如何办理|哪个窗口|哪个处室|哪个系统|"
@@ -54,12 +57,12 @@ RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少�
 
 # kinds named by a topic word (劳动合同, 罚款, 《公司法》) rather than by how the question asks (多少钱, 怎么办理):
 # in a knowledge base of several laws, such a gap holds for all of them when no clause in scope uses the word
-TOPIC_KINDS = ("penalty", "person", "other_law", "other_region", "tax_labor", "unrelated")
+TOPIC_KINDS = ("penalty", "person", "other_law", "other_region", "tax_labor", "other_topic", "unrelated")
 
 
 @dataclass(frozen=True)
 class Gap:
-    kind: str      # amount, penalty, procedure, person, tax_labor, other_region, other_law, unrelated
+    kind: str      # amount, penalty, procedure, person, tax_labor, other_topic, other_region, other_law, unrelated
     what: str      # what the regulation does not set, for the refusal message
     match: str = ""  # the words of the question that the rule matched
 

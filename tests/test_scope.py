@@ -15,6 +15,8 @@ from chatbot.scope import out_of_scope
     ("广东省对先进制造业有哪些扶持政策？", "other_region"),
     ("江西省食品安全条例对小作坊有什么规定？", "other_law"),
     ("《中华人民共和国劳动法》怎么规定加班？", "other_law"),
+    ("员工被辞退时经济补偿金怎么计算？", "other_topic"),
+    ("发明专利的保护期是多少年？", "other_topic"),
     ("明天南昌天气怎么样？", "unrelated"),
 ])
 def test_what_the_regulation_does_not_set(question, kind):
