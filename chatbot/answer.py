@@ -29,7 +29,7 @@ from .labels import find_labels, format_label
 from .llm import LLM, LLMError, load_llm
 from .numerals import to_chinese
 from .retrieve import Hit, Retrieval, Retriever, open_retriever
-from .scope import out_of_scope
+from .scope import asks_figure, out_of_scope
 from .shape import render as render_sentences
 from .shape import shape, yes_no
 from .tokens import simplified
@@ -311,9 +311,10 @@ class Assistant:
             return f"收录的法规都没有涉及「{gap.match}」"
         if not r.hits:
             return "没有找到相关条文"
-        if gap and gap.kind == "amount" and not any(numbers_in(c.text) for c in self._context(r)):
+        figure = asks_figure(question)
+        if figure and not any(numbers_in(c.text) for c in self._context(r)):
             # a figure asked for (多少钱, 保护期多少年) that no clause of the evidence writes: the laws do not set it
-            return f"收录的法规没有规定{gap.what}"
+            return f"收录的法规没有规定{figure.what}"
         if below_relevance(r.max_dense, r.hits[0].lookup, self.min_relevance):
             return "没有找到足够相关的条文"
         return ""
@@ -385,6 +386,10 @@ class Assistant:
         sentences, cut = shape(check.sentences, question, text, self.settings.max_answer_chars)
         dropped += [f"{why}: {s}" for why, s in cut]
         cited = list(dict.fromkeys(c for s in sentences for c in s.clauses))
+        gap = asks_figure(question)
+        if gap and cited and not any(numbers_in(c.text) for c in cited):
+            # a figure was asked for (加计扣除比例是多少) and none of the clauses the answer rests on writes one
+            return self._refusal(f"收录的法规没有规定{gap.what}", r, timings, t0, **base)
         timings["total"] = time.perf_counter() - t0
         return Answer(text=f"{render_sentences(sentences)}\n{basis_list(cited)}", citations=cited, refused=False,
                       timings=timings, removed_citations=check.removed, added_citations=check.added,

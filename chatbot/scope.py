@@ -33,7 +33,7 @@ RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少�
     ("other_region", "其他地区的政策",
      re.compile(rf"(?:{_PROVINCES})(?:省|市|地区|那边|这边)?[^，。？！,?!]{{0,16}}(?:政策|条例|规定|办法|补贴|扶持)")),
     ("tax_labor", "税收、工资、社保等其他法律法规的事项",
-     re.compile(r"所得税|增值税|契税|个税|加计扣除|税收优惠|税收减免|减税|免税|退税|最低工资|工资标准|加班费|"
+     re.compile(r"个人所得税|企业所得税|所得税|增值税|契税|个税|加计扣除|税收优惠|税收减免|减税|免税|退税|最低工资|工资标准|加班费|"
                 r"养老保险|公积金|劳动合同|劳动法|专项附加扣除|社保缴费|\btax(?:es)?\b|\bwages?\b|\bsalar")),
     ("other_topic", "劳动用工、公司登记、破产、著作权等其他法律的事项",
      re.compile(r"经济补偿金?|辞退|解雇|开除员工|试用期|工伤|劳动仲裁|注册资本|破产|著作权|版权登记|保护期|"
@@ -69,6 +69,13 @@ class Gap:
     def holds_for(self, texts) -> bool:
         """Whether a topic gap holds for clauses with these texts: none of them uses the matched words."""
         return self.kind in TOPIC_KINDS and bool(self.match) and not any(self.match in t for t in texts)
+
+
+def asks_figure(question: str) -> Gap | None:
+    """The "amount" gap when the question asks for a figure (多少钱, 比例是多少, 多少天), whatever else it asks."""
+    kind, what, pattern = next(rule for rule in RULES if rule[0] == "amount")
+    m = pattern.search(question)
+    return Gap(kind, what, m.group(0)) if m else None
 
 
 def out_of_scope(question: str) -> Gap | None:

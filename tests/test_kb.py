@@ -415,3 +415,18 @@ def test_a_question_in_traditional_characters_is_read_in_simplified(kb_retriever
     t = kb_retriever.search("這個先進製造業條例什麼時候開始施行？", k=3)
     s = kb_retriever.search("这个先进制造业条例什么时候开始施行？", k=3)
     assert [h.clause.id for h in t.hits] == [h.clause.id for h in s.hits] and t.hits[0].clause.article == 26
+
+
+def test_an_answer_to_a_figure_question_resting_on_no_figure_is_a_refusal(kb_retriever):
+    """加计扣除比例是多少: the evidence may hold figures of other clauses, but the answer's own clause writes no
+    ratio, so the answer says the laws do not set it and points to the clause, instead of a non-answer."""
+    q = "中小企业促进法规定的研发费用加计扣除比例是多少？"
+    reply = "国家完善中小企业研究开发费用加计扣除政策，支持中小企业技术创新。【中小企业促进法第三十二条第三款】"
+    r = kb_retriever.search(q, k=5)
+    assert any(h.clause.label == "中小企业促进法第三十二条第三款" for h in r.hits)
+    ans = make(kb_retriever, FakeLLM(reply)).ask(q)
+    assert ans.refused and "收录的法规没有规定具体金额" in ans.text and "中小企业促进法第三十二条第三款" in ans.text
+    q = "大型企业从中小企业采购货物，合同没约定的话最长多少天内得付款？"
+    reply = "大型企业应当自货物交付之日起60日内支付款项。【款项支付条例第九条第二款】"
+    ans = make(kb_retriever, FakeLLM(reply)).ask(q)
+    assert not ans.refused and "60日" in ans.text
