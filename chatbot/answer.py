@@ -304,6 +304,8 @@ class Assistant:
             return f"{name}共{to_chinese(len(reg.articles))}条，没有{nums}"
         gap = out_of_scope(question)
         if gap and (gap.kind == "unrelated" or self._about_primary(r)):
+            if gap.kind == "other_law" and gap.match:
+                return f"本知识库没有收录《{gap.match}》"  # not 「本条例没有规定其他法律法规」
             return f"本条例没有规定{gap.what}"
         index = self.retriever.index
         if gap and r.scope is not None and gap.holds_for(

@@ -55,7 +55,8 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?|[零一二三四五六七八九十百千万�
 # "根据《…》第六条第一款，" / "依据第十条的规定，" / "十七条说了": a lead-in the label at the end already says
 LEAD_IN = re.compile(r"^(?:(?:根据|依据|按照|依照)[^，,。；]{0,40}?(?:[条款项]|》|规定)(?:的规定|规定)?[，,]"
                      r"|(?:根据|依据|按照|依照)(?:本?条例)?(?:的规定|规定)?[，,]"  # 根据【第X条】， with its label gone
-                     rf"|(?:条例)?第?{NUM}条(?:第{NUM}款)?(?:说了|规定了?|指出|明确)(?:[：:，,]|的(?=\S))?)\s*")
+                     rf"|(?:条例)?第?{NUM}条(?:第{NUM}款)?(?:说了|规定了?|指出|明确)(?:[：:，,]|的(?=\S))?"
+                     r"|(?:具体来说|具体而言|简单来说|简单地说|也就是说|总的来说|总之|换句话说)[，,])\s*")
 # list numbering and markdown a model adds: "1. ", "（2）", "- ", "**试点示范**："
 LIST_MARK = re.compile(r"^(?:\d+[.、)）](?!\d)|[（(]\d+[)）]|[-*•·])\s*|\*\*")
 # how a direct answer to a yes/no question starts (the answer word, or that the regulation is silent)

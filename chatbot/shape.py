@@ -33,6 +33,7 @@ YES_NO = [
 # X不X with a two-character verb: 支不支持 -> 支持 / 不支持; any other X不X: 给不给 -> 给 / 不给
 TWO_CHARACTER = re.compile(r"(支|属|享|允|鼓|符|包|涉|适|提|补|扶)不\1(持|于|受|许|励|合|括|及|用|供|贴|助)")
 X_NOT_X = re.compile(r"([\u4e00-\u9fff])不\1")
+MA_VERB = re.compile(r"支持|鼓励|允许|适用|包括|属于|涉及|享受|提供|补贴|扶持|保护")
 ENDS_WITH_MA = re.compile(r"[吗嗎][？?。！!\s]*$")
 WH = re.compile(r"哪些|哪个|哪里|哪儿|什么|怎么|怎样|如何|多少|为什么|为啥|啥|谁")
 MAX_POINTS = 3          # cited points after the direct answer
@@ -67,6 +68,9 @@ def yes_no(question: str) -> tuple[str, str] | None:
     if re.search(r"可以.{0,20}[的呢]?$", first) and question.strip().endswith(("？", "?")):
         return "可以", "不可以"  # 听说可以用政府或高校的？
     if ENDS_WITH_MA.search(first + "？"):
+        # 条例支持企业参与吗 -> 支持 / 不支持: the question's own verb, when it has one of these
+        if m := MA_VERB.search(first):
+            return m.group(0), "不" + m.group(0)
         return "是", "不是"
     return None
 
@@ -85,7 +89,7 @@ def polarity(text: str, answers: tuple[str, str], question: str) -> str | None:
     for word in (no, yes):
         if first.startswith(word):
             return word
-    if first.startswith(("是的", "对，", "对。")):
+    if first.startswith(("是的", "对，", "对。", "是。", "是，")):
         return yes  # a plain yes, whatever the question's verb
     if first.startswith(("不", "没有", "否")):
         return no
@@ -117,7 +121,7 @@ def shape(sentences: list[Sentence], question: str, raw: str,
         elif s.labels and _repeats(s.text, points):
             dropped.append(("repeats an earlier point", s.text))
         elif s.labels:
-            points.append(replace(s, text=_full_stop(s.text)))
+            points.append(replace(s, text=_full_stop(_unwrapped(s.text))))
         else:
             dropped.append(("answer word" if is_bare_answer(s.text) else "no citation", s.text))
     kept = select(points, MAX_POINTS)
@@ -177,6 +181,13 @@ def _repeats(text: str, earlier: list[Sentence]) -> bool:
     the question's words in front)."""
     mine = _bigrams(text)
     return bool(mine) and any(len(mine & _bigrams(e.text)) >= REPEAT * len(mine) for e in earlier)
+
+
+def _unwrapped(text: str) -> str:
+    """A point in parentheses as a whole (the adoption note under a title, 「（2024年3月26日……会议通过）」)
+    without them: 「2024年3月26日……会议通过。」"""
+    m = re.fullmatch(r"[（(]([^（）()]+)[）)][。.]?", text.strip())
+    return m.group(1).rstrip("。") + "。" if m else text
 
 
 def _full_stop(text: str) -> str:

@@ -255,3 +255,19 @@ def test_a_cited_sentence_taking_the_askers_words_into_the_clause_is_not_support
     assert "一拖再拖" not in s.text and s.text.endswith("付款期限自约定的检验或者验收期限届满之日起算。")
     assert [why for why, _ in out.dropped] == ["not supported by the clause it cites"]
     assert imports_question("付款期限应当自检验或者验收合格之日起算。", q, a10[-1].text) == ""
+
+
+def test_reader_fixes_verbs_fillers_and_parentheses():
+    """A 吗 question with its own verb is answered with it (支持。, not 是。), and a model's 「是。」 means it;
+    a filler lead-in (具体来说，) goes; a point that is all in parentheses (the adoption note) loses them."""
+    from chatbot.citations import LEAD_IN
+    from chatbot.shape import _unwrapped
+
+    q = "我们厂想开发工业旅游项目，条例支持企业参与吗？"
+    assert yes_no(q) == ("支持", "不支持") and yes_no("外省企业也适用这个条例吗？") == ("适用", "不适用")
+    assert yes_no("陶瓷产业在重点发展范围内吗？") == ("是", "不是")
+    assert polarity("是。县级以上人民政府应当……【第二十三条第一款】", yes_no(q), q) == "支持"
+    assert LEAD_IN.sub("", "具体来说，县级以上人大常委会应当加强监督。") == "县级以上人大常委会应当加强监督。"
+    assert _unwrapped("（2024年3月26日江西省第十四届人民代表大会常务委员会第七次会议通过）。") == \
+        "2024年3月26日江西省第十四届人民代表大会常务委员会第七次会议通过。"
+    assert _unwrapped("县级以上（含）人民政府。") == "县级以上（含）人民政府。"
