@@ -72,7 +72,7 @@ _ADOPTED = r"通过(?!验收|审|评|认定|申请|考核)|颁布|公布|修订|
 ASKS_ADOPTION = re.compile(rf"(?:{_WHEN})[^，。？?]{{0,8}}(?:{_ADOPTED})|(?:{_ADOPTED})[^，。？?]{{0,6}}?"
                            r"(?:时间|日期|是哪|是什么时候|是何时|是在|在哪)")
 ASKS_EFFECTIVE = re.compile(rf"(?:{_WHEN})[^，。？?]{{0,8}}(?:施行|实施|生效)|(?:施行|实施|生效)[^，。？?]{{0,6}}?"
-                            r"(?:时间|日期|是哪|是什么时候|是何时)")
+                            r"(?:时间|日期|是哪|是什么时候|是何时)|(?:从|自)(?:什么时候|何时|哪天|哪一天)起")
 TAKES_EFFECT = re.compile(r"自[^，。]{2,16}起施行")
 # a question about liability or penalties (要担什么责任, 会不会被处罚, 罚多少) prefers, within each law, the
 # clauses of its 法律责任 chapter: their fused scores are raised by this share

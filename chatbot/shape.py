@@ -33,6 +33,7 @@ YES_NO = [
 # X不X with a two-character verb: 支不支持 -> 支持 / 不支持; any other X不X: 给不给 -> 给 / 不给
 TWO_CHARACTER = re.compile(r"(支|属|享|允|鼓|符|包|涉|适|提|补|扶)不\1(持|于|受|许|励|合|括|及|用|供|贴|助)")
 X_NOT_X = re.compile(r"([\u4e00-\u9fff])不\1")
+MODAL = re.compile(r"可以|能够|能|需要|会")
 MA_VERB = re.compile(r"支持|鼓励|允许|适用|包括|属于|涉及|享受|提供|补贴|扶持|保护")
 ENDS_WITH_MA = re.compile(r"[吗嗎][？?。！!\s]*$")
 WH = re.compile(r"哪些|哪个|哪里|哪儿|什么|怎么|怎样|如何|多少|为什么|为啥|啥|谁")
@@ -71,6 +72,8 @@ def yes_no(question: str) -> tuple[str, str] | None:
         # 条例支持企业参与吗 -> 支持 / 不支持: the question's own verb, when it has one of these
         if m := MA_VERB.search(first):
             return m.group(0), "不" + m.group(0)
+        if modals := MODAL.findall(first):  # 我们是龙头，能牵头……搞技术攻关吗 -> 能 / 不能 (the last modal)
+            return modals[-1], "不" + modals[-1]
         return "是", "不是"
     return None
 
@@ -129,6 +132,10 @@ def shape(sentences: list[Sentence], question: str, raw: str,
         # "没有。本省建立……链长制" : a "no" whose own clauses say yes is no answer; the clauses speak alone
         dropped.append(("a no its clauses do not bear out", f"{word}。"))
         word = None
+    if word and word == answers[0] and kept and (broken := breaks_condition(question, kept)):
+        # 经办人牟取了私利，还能免于追责吗: the clause's condition is 未牟取私利, so the answer is no
+        dropped.append((f"a yes the clause's condition 未{broken} rules out", f"{word}。"))
+        word = answers[1]
     if word:
         out.append(Sentence(f"{word}。"))
     dropped += [("more than three points", s.text) for s in points if s not in kept]
@@ -181,6 +188,25 @@ def _repeats(text: str, earlier: list[Sentence]) -> bool:
     the question's words in front)."""
     mine = _bigrams(text)
     return bool(mine) and any(len(mine & _bigrams(e.text)) >= REPEAT * len(mine) for e in earlier)
+
+
+# a condition a clause sets in the negative: 未牟取私利且…, 没有违反…的
+CONDITION = re.compile(r"(?:未|没有)([\u4e00-\u9fff]{2,10}?)(?=且|和|或|并|，|、|的|。|；|$)")
+
+
+def breaks_condition(question: str, points: list[Sentence]) -> str:
+    """What the question states that a cited clause requires not to be (its condition 未X, the question X
+    without a negation before it), or "": then the answer to "still yes?" is no.
+
+    breaks_condition("经办人牟取了私利，还能免于追责吗", [point citing 第二十四条 …未牟取私利且…]) -> "牟取私利"
+    """
+    asked = question.replace("了", "")
+    for clause in {c for s in points for c in s.clauses}:
+        for m in CONDITION.finditer(clause.text):
+            at = asked.find(m.group(1))
+            if at >= 0 and not re.search(r"(?:未|没有?|不|非|无)$", asked[:at]):
+                return m.group(1)
+    return ""
 
 
 def _unwrapped(text: str) -> str:

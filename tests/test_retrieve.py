@@ -160,3 +160,4 @@ def test_date_refs_by_hand(regulation):
     assert date_refs("条例是什么时候通过、什么时候施行的？", regulation) == [0, 26]
     assert date_refs("政府通过什么方式支持技术改造？", regulation) == []
     assert date_refs("技术改造项目什么时候能通过验收？", regulation) == []
+    assert date_refs("我们企业从什么时候起可以依据这部条例申请相关支持？", regulation) == [26]

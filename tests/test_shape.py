@@ -271,3 +271,18 @@ def test_reader_fixes_verbs_fillers_and_parentheses():
     assert _unwrapped("（2024年3月26日江西省第十四届人民代表大会常务委员会第七次会议通过）。") == \
         "2024年3月26日江西省第十四届人民代表大会常务委员会第七次会议通过。"
     assert _unwrapped("县级以上（含）人民政府。") == "县级以上（含）人民政府。"
+
+
+def test_a_yes_the_clauses_condition_rules_out_becomes_a_no(regulation):
+    """第二十四条 frees from blame only what 未牟取私利: asked whether someone who did still goes free, the
+    answer is 不能, whatever the model said; asked about someone who did not, the model's 能 stands."""
+    from chatbot.shape import breaks_condition
+
+    a24 = [c for c in regulation.clauses if c.article == 24]
+    points = [Sentence(a24[0].text, (a24[0].label,), (a24[0],))]
+    q = "先行先试没达到预期，如果经办人从中牟取了私利，还能免于追责吗？"
+    assert breaks_condition(q, points) == "牟取私利"
+    out, dropped = shape(points, q, "能。在先进制造业促进工作中……【第二十四条】", 150)
+    assert out[0].text == "不能。" and dropped[0][0].startswith("a yes the clause's condition")
+    assert breaks_condition("先行先试没成功，经办人没有牟取私利，能免责吗？", points) == ""
+    assert yes_no("我们是行业龙头，能牵头把上下游配套企业组织起来一起搞技术攻关吗？") == ("能", "不能")
