@@ -82,5 +82,9 @@ def out_of_scope(question: str) -> Gap | None:
     """The first kind of thing the question asks for that the regulation does not set, or None."""
     for kind, what, pattern in RULES:
         if m := pattern.search(question):
-            return Gap(kind, what, m.group(0).strip("《》"))
+            match = m.group(0).strip("《》")
+            if kind == "other_law" and not m.group(0).startswith("《"):
+                # 加班费按劳动法 -> 劳动法: the name starts after the words that lead to it
+                match = re.sub(r"^.*(?:按照|按|依照|依据|根据|的|了|在|对|和|与)", "", match) or match
+            return Gap(kind, what, match)
     return None

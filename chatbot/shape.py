@@ -223,7 +223,8 @@ def _full_stop(text: str) -> str:
 
 ASKING = re.compile(r"(.)[不没沒]\1|是否|能否|可否|有无|[不没][^，。？?]{0,2}[吗嗎]")
 FIGURE = re.compile(r"\d+|[零一二三四五六七八九十]+[年月日号]")
-NOT_NEGATIONS = re.compile(r"不同|不断|不少|不仅|不论|不管|无论")
+# words with 不/未/无/非 that negate nothing asked: 未来产业, 无偿补助, 买不起 (can't afford), 非常
+NOT_NEGATIONS = re.compile(r"不同|不断|不少|不仅|不论|不管|无论|未来|无偿|非常|不大|不多|[买用付干]不起|[做办跑]不[了完到]")
 # a sweeping claim a "no" answers: 是不是只支持境内上市 / 是不是所有企业都可以 / 主要靠高校
 SWEEPING = re.compile(r"只|仅|所有|全部|一律|完全|主要|马上|一视同仁")
 
@@ -233,7 +234,7 @@ def _no_is_borne_out(question: str, points: list[Sentence]) -> bool:
     itself is negative (会不会不顾环保 -> 不会; 定了就不会再变吗 -> 不是), the question's own 会不会 aside,
     or makes a sweeping claim (是不是只支持境内上市 -> 不是); or it states a figure or date its points do
     not (是不是5月就施行了 -> 不是, 6月1日)."""
-    if any(NEGATION.search(s.text) for s in points):
+    if any(NEGATION.search(NOT_NEGATIONS.sub("", s.text)) for s in points):
         return True
     rest = NOT_NEGATIONS.sub("", ASKING.sub("", question))
     if NEGATION.search(rest) or SWEEPING.search(rest):

@@ -286,3 +286,21 @@ def test_a_yes_the_clauses_condition_rules_out_becomes_a_no(regulation):
     assert out[0].text == "不能。" and dropped[0][0].startswith("a yes the clause's condition")
     assert breaks_condition("先行先试没成功，经办人没有牟取私利，能免责吗？", points) == ""
     assert yes_no("我们是行业龙头，能牵头把上下游配套企业组织起来一起搞技术攻关吗？") == ("能", "不能")
+
+
+def test_words_that_negate_nothing_do_not_bear_out_a_no():
+    """未来产业 and 无偿补助 in a clause, 规模不大 or 买不起 in a question are no negations: a "no" needs more."""
+    from chatbot.shape import _no_is_borne_out
+
+    key = [Sentence("本省重点推动陶瓷等传统制造业改造升级，培育未来信息通信等未来产业。", ("第六条第一款",))]
+    assert not _no_is_borne_out("我家做陶瓷，这行还算重点行业吗？", key)
+    shared = [Sentence("国家推动科研设施与仪器开放共享。", ("科学技术进步法第九十四条",))]
+    assert not _no_is_borne_out("公司规模不大，买不起检测设备，听说可以用政府或高校的？", shared)
+    assert _no_is_borne_out("江西大力发展制造业，会不会不顾环保？", key)
+
+
+def test_a_law_outside_the_knowledge_base_is_named_without_the_words_before_it():
+    from chatbot.scope import out_of_scope
+
+    assert out_of_scope("员工周末加班，加班费按劳动法应该怎么算").match == "劳动法"
+    assert out_of_scope("江西省食品安全条例对小作坊有什么规定？").match == "江西省食品安全条例"
