@@ -310,7 +310,7 @@ class Assistant:
         index = self.retriever.index
         if gap and r.scope is not None and gap.holds_for(
                 c.text for c, law in zip(index.clauses, index.laws) if law in r.scope.ids):
-            return f"收录的法规都没有涉及「{gap.match}」"
+            return f"收录的法规都没有涉及「{gap.topic}」"
         if not r.hits:
             return "没有找到相关条文"
         figure = asks_figure(question)

@@ -66,16 +66,27 @@ class Gap:
     what: str      # what the regulation does not set, for the refusal message
     match: str = ""  # the words of the question that the rule matched
 
+    @property
+    def topic(self) -> str:
+        """The word a clause would use for it: 罚 for 罚多少 / 处罚 / 罚则, else the words matched."""
+        return "罚" if self.kind == "penalty" and "罚" in self.match else self.match
+
     def holds_for(self, texts) -> bool:
-        """Whether a topic gap holds for clauses with these texts: none of them uses the matched words."""
-        return self.kind in TOPIC_KINDS and bool(self.match) and not any(self.match in t for t in texts)
+        """Whether a topic gap holds for clauses with these texts: none of them uses its word (`topic`)."""
+        return self.kind in TOPIC_KINDS and bool(self.topic) and not any(self.topic in t for t in texts)
+
+
+# an amount named, not asked for (方式和数额由谁说了算, 成交价格是怎么确定的), and questions asking something else
+AMOUNT_NOUNS = frozenset(("金额", "数额", "额度", "上限", "价格", "价钱", "出让价"))
+OTHER_WH = re.compile(r"谁|哪里|哪儿|从哪|怎么|如何|怎样")
 
 
 def asks_figure(question: str) -> Gap | None:
-    """The "amount" gap when the question asks for a figure (多少钱, 比例是多少, 多少天), whatever else it asks."""
+    """The "amount" gap when the question asks for a figure (多少钱, 比例是多少, 多少天) and nothing else: not
+    when it only names an amount (数额由谁说了算) or also asks who, where or how (欠了多少钱，从哪里能看到)."""
     kind, what, pattern = next(rule for rule in RULES if rule[0] == "amount")
-    m = pattern.search(question)
-    return Gap(kind, what, m.group(0)) if m else None
+    asked = [m.group(0) for m in pattern.finditer(question) if m.group(0) not in AMOUNT_NOUNS]
+    return Gap(kind, what, asked[0]) if asked and not OTHER_WH.search(question) else None
 
 
 def out_of_scope(question: str) -> Gap | None:

@@ -42,3 +42,24 @@ def test_gold_sets(regulation):
         gold = load_gold(ROOT / "eval" / name, len(regulation.articles))
         assert all(out_of_scope(g.question) for g in gold if not g.in_scope), name
         assert not [g.question for g in gold if g.in_scope and out_of_scope(g.question)], name
+
+
+@pytest.mark.parametrize("question, figure", [
+    ("企业研发费用加计扣除比例是多少？", "比例是多少"),
+    ("发明专利的保护期是多少年？", "多少年"),
+    ("合同没约定的话多少天内得付款？", "多少天"),
+    ("政府机关欠中小企业多少钱没付，老百姓从哪里能看到？", None),   # asks where
+    ("单位给科研人员发成果转化奖励，方式和数额由谁说了算？", None),  # names an amount, asks who
+    ("我们想买高校的一项技术，高校的成交价格是怎么确定的？", None),  # asks how
+])
+def test_asks_figure_only_when_a_figure_is_what_is_asked(question, figure):
+    from chatbot.scope import asks_figure
+
+    gap = asks_figure(question)
+    assert (gap.match if gap else None) == figure
+
+
+def test_a_penalty_topic_is_covered_by_any_clause_about_fines():
+    gap = out_of_scope("检验机构出具虚假检验报告，对单位和责任人各罚多少？")
+    assert gap.kind == "penalty" and gap.topic == "罚"
+    assert not gap.holds_for(["……处五万元以上十万元以下的罚款"]) and gap.holds_for(["国家鼓励采用推荐性标准"])
