@@ -388,6 +388,12 @@ class Assistant:
         sentences, cut = shape(check.sentences, question, text, self.settings.max_answer_chars)
         dropped += [f"{why}: {s}" for why, s in cut]
         cited = list(dict.fromkeys(c for s in sentences for c in s.clauses))
+        if not cited:
+            # every cited sentence was left out (an answer word before a list intro alone): quote the clauses
+            ans = self._extractive(given, timings, t0, **base)
+            ans.removed_citations, ans.dropped, ans.fallback = check.removed, dropped, True
+            ans.notices.append("模型回答无法对应到条文，已改为直接引用条文。")
+            return ans
         gap = asks_figure(question)
         if gap and cited and not any(numbers_in(c.text) for c in cited):
             # a figure was asked for (加计扣除比例是多少) and none of the clauses the answer rests on writes one

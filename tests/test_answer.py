@@ -247,3 +247,13 @@ def test_absurd_article_numbers_are_handled(retriever, regulation, given):
     assert ans.refused and "12345" in ans.text
     c = check_citations("支持技术改造。【第12345条】【第十条第一款】", given, regulation)
     assert c.removed == ["第12345条"] and c.cited[0].label == "第十条第一款"
+
+
+def test_an_answer_word_alone_is_never_the_whole_answer(retriever):
+    """需要。 before a list intro that shape leaves out: nothing cited is left, so the clauses are quoted
+    (after one more try), never 「需要。」 with an empty 依据 line."""
+    reply = "需要。先进制造业发展规划和实施方案应当符合下列要求。【第五条第二款】"
+    llm = FakeLLM(reply)
+    ans = make(retriever, llm).ask("县级政府需要单独编一个先进制造业发展规划吗？")
+    assert ans.fallback and ans.citations and len(llm.prompts) == 2
+    assert "【第" in ans.text and not ans.text.startswith("需要。\n")
