@@ -380,22 +380,19 @@ class Assistant:
             # the model's answer is that the clauses do not cover the question (echoes aside)
             return self._refusal("所给条文没有涉及这一问题", r, timings, t0, **base)
         dropped = [f"{why}: {s}" for why, s in check.dropped]
-        if not check.cited:
-            ans = self._extractive(given, timings, t0, **base)
-            ans.removed_citations, ans.dropped, ans.fallback = check.removed, dropped, True
-            ans.notices.append("模型回答无法对应到条文，已改为直接引用条文。")
-            return ans
-        sentences, cut = shape(check.sentences, question, text, self.settings.max_answer_chars)
+        sentences, cut = (shape(check.sentences, question, text, self.settings.max_answer_chars)
+                          if check.cited else ([], []))
         dropped += [f"{why}: {s}" for why, s in cut]
         cited = list(dict.fromkeys(c for s in sentences for c in s.clauses))
         if not cited:
-            # every cited sentence was left out (an answer word before a list intro alone): quote the clauses
+            # nothing usable: no sentence cited a clause, or shaping left none (an answer word before a list
+            # intro alone); the clauses are quoted instead
             ans = self._extractive(given, timings, t0, **base)
             ans.removed_citations, ans.dropped, ans.fallback = check.removed, dropped, True
             ans.notices.append("模型回答无法对应到条文，已改为直接引用条文。")
             return ans
         gap = asks_figure(question)
-        if gap and cited and not any(numbers_in(c.text) for c in cited):
+        if gap and not any(numbers_in(c.text) for c in cited):
             # a figure was asked for (加计扣除比例是多少) and none of the clauses the answer rests on writes one
             return self._refusal(f"收录的法规没有规定{gap.what}", r, timings, t0, **base)
         timings["total"] = time.perf_counter() - t0

@@ -203,14 +203,16 @@ def law_matches(law: str, title: str, short: str = "") -> bool:
     ending = re.search(r"(法|条例|规定|办法)$", title)
     if not ending or not law.endswith(ending.group(1)):
         return False
-    # the longest tail of `law` that is a subsequence of the title
-    best = 0
-    for start in range(len(law) - 1, -1, -1):
-        if is_subsequence(law[start:], title):
-            best = len(law) - start
-        else:
-            break
-    return best >= 3 + len(ending.group(1)) - 1
+    return title_tail(law, title) >= 3 + len(ending.group(1)) - 1
+
+
+def title_tail(law: str, title: str) -> int:
+    """How many of `law`'s last characters are the title's characters in order: the length of the longest
+    tail of `law` that is a subsequence of `title`. title_tail("国家科技进步法", "中华人民共和国科学技术进步法") -> 5"""
+    size = 0
+    while size < len(law) and is_subsequence(law[len(law) - size - 1:], title):
+        size += 1
+    return size
 
 
 def is_subsequence(part: str, whole: str) -> bool:

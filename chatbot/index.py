@@ -75,6 +75,10 @@ class StaleIndex(RuntimeError):
     """The index on disk does not match the corpus or settings, or is damaged; the message says why."""
 
 
+# a chapter on legal liability (法律责任, 罚则): retrieval prefers its clauses for questions about liability
+LIABILITY_CHAPTER = re.compile(r"法律责任|罚则")
+
+
 @dataclass
 class Index:
     regulation: KnowledgeBase     # every regulation indexed (`chatbot.kb`); .primary is the main one
@@ -133,7 +137,6 @@ class Index:
     def liability_mask(self) -> np.ndarray:
         """Which clauses stand in a chapter on legal liability (法律责任, 罚则), in index order."""
         if self._liability is None:
-            from .retrieve import LIABILITY_CHAPTER
             self._liability = np.fromiter((bool(c.chapter and LIABILITY_CHAPTER.search(c.chapter))
                                            for c in self.clauses), dtype=bool, count=len(self.clauses))
         return self._liability

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .corpus import PRC, Article, Clause, CorpusError, Regulation, is_generic_law, is_subsequence, law_matches, parse
+from .corpus import PRC, Article, Clause, CorpusError, Regulation, is_generic_law, law_matches, parse, title_tail
 from .labels import Label, parse_label
 
 REGISTRY = "regulations.json"
@@ -305,9 +305,7 @@ def _named_length(window: str, reg: Regulation) -> tuple[int, int]:
         return 0, 0
     # the abbreviation is the longest tail whose characters are the title's, in order (国家科技进步法 names
     # 科学技术进步法 in its last five characters: 家 is not in the title, and a name never spans 「，」)
-    size = 0
-    while size < len(window) and is_subsequence(window[len(window) - size - 1:], reg.title):
-        size += 1
+    size = title_tail(window, reg.title)
     tail = window[len(window) - size:]
     if size and not is_generic_law(tail) and law_matches(tail, reg.title, reg.short):
         return size, size

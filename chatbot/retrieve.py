@@ -59,7 +59,6 @@ EXACT_WEIGHT = 0.2  # RARE_MAX_DF lives with the scoring, in chatbot.index
 # - the other laws' clauses weigh the dense score more (BM25's user dictionary and synonyms are the
 #   primary regulation's words, and on the other laws BM25 alone ranks well below dense retrieval).
 PRIMARY_BONUS = 0.2
-PER_LAW = True
 OTHER_DENSE_WEIGHT = 0.9
 # ... and twice that when the question says 条例 without naming one (条例支持吗, 条例里有说吗)
 REGULATION_WORD_BONUS = 0.4
@@ -77,7 +76,6 @@ TAKES_EFFECT = re.compile(r"自[^，。]{2,16}起施行")
 # a question about liability or penalties (要担什么责任, 会不会被处罚, 罚多少) prefers, within each law, the
 # clauses of its 法律责任 chapter: their fused scores are raised by this share
 ASKS_LIABILITY = re.compile(r"(?:承担|担|负|追究)[^，。？?]{0,6}责任|法律责任|处罚|处分|罚款|罚多少|怎么罚|罚不罚|吊销")
-LIABILITY_CHAPTER = re.compile(r"法律责任|罚则")
 LIABILITY_BONUS = 0.1
 # a question whether (or to whom) a law applies: 这个条例对我有约束吗, 外省企业也适用这个条例吗, 适用于哪些主体 …
 _LAW = r"(?:条例|法律|法规|本法|这部法|该法|这个法|规定)"
@@ -135,16 +133,26 @@ def linear_fusion(dense: np.ndarray, bm25: np.ndarray, dense_weight: float | np.
     return dense_weight * dn + (1 - dense_weight) * bn
 
 
-def group_reduce(ufunc, values: np.ndarray, codes: np.ndarray, n: int, start: float) -> np.ndarray:
+def runs(codes: np.ndarray) -> np.ndarray | None:
+    """Where each group starts when `codes` come in runs (clauses are stored law by law), else None.
+
+    runs([0, 0, 1]) -> [0, 2];  runs([1, 0, 1]) -> None
+    """
+    if len(codes) and (len(codes) < 2 or bool((codes[1:] >= codes[:-1]).all())):
+        return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    return None
+
+
+def group_reduce(ufunc, values: np.ndarray, codes: np.ndarray, n: int, start: float,
+                 starts: np.ndarray | None = None) -> np.ndarray:
     """`ufunc` (np.maximum, np.minimum) of `values` within each group `codes` (0..n-1); `start` where empty.
+    `starts` (from `runs`) makes it one reduceat instead of a scatter.
 
     group_reduce(np.maximum, [1, 5, 2], [0, 0, 1], 3, -inf) -> [5, 2, -inf]
     """
     out = np.full(n, start, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
-    if len(values) and (len(codes) < 2 or bool((codes[1:] >= codes[:-1]).all())):
-        # clauses are stored law by law, so the groups are runs: one reduceat instead of a scatter
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    if starts is not None and len(values):
         out[codes[starts]] = ufunc.reduceat(values, starts)
     else:
         ufunc.at(out, codes, values)
@@ -168,15 +176,17 @@ def per_law_fusion(dense: np.ndarray, bm25: np.ndarray, dense_weight: float | np
     if not len(d):
         return whole
     n = int(codes.max()) + 1
-    lo, hi = group_reduce(np.minimum, d, codes, n, np.inf), group_reduce(np.maximum, d, codes, n, -np.inf)
+    starts = runs(codes)  # (the groups are found once for the five reductions)
+    lo = group_reduce(np.minimum, d, codes, n, np.inf, starts)
+    hi = group_reduce(np.maximum, d, codes, n, -np.inf, starts)
     span = (hi - lo)[codes]
     dn = np.where(span > 0, (d - lo[codes]) / np.where(span > 0, span, 1.0), 0.0)
     own = b if bm25_own is None else np.asarray(bm25_own, dtype=np.float64)
-    top = group_reduce(np.maximum, own, codes, n, 0.0)[codes]
+    top = group_reduce(np.maximum, own, codes, n, 0.0, starts)[codes]
     bn = np.where(top > 0, own / np.where(top > 0, top, 1.0), 0.0)
     local = dense_weight * dn + (1 - dense_weight) * bn
-    best_local = group_reduce(np.maximum, local, codes, n, 0.0)
-    best_whole = group_reduce(np.maximum, whole, codes, n, 0.0)
+    best_local = group_reduce(np.maximum, local, codes, n, 0.0, starts)
+    best_whole = group_reduce(np.maximum, whole, codes, n, 0.0, starts)
     scale = np.where(best_local > 0, best_whole / np.where(best_local > 0, best_local, 1.0), 0.0)[codes]
     return np.where(best_local[codes] > 0, local * scale, whole)
 
@@ -308,7 +318,6 @@ class Retriever:
         self.exact = exact
         self.primary_bonus = PRIMARY_BONUS
         self.other_dense_weight = OTHER_DENSE_WEIGHT
-        self.per_law = PER_LAW
 
     @property
     def fusion(self) -> str:
@@ -345,7 +354,7 @@ class Retriever:
         text = kb.without_names(question) if scope.named else question
         if text != question:
             query_vector = None
-        per_law = self.per_law and mode == "hybrid" and self.fusion == "linear" and self.index.several_laws
+        per_law = mode == "hybrid" and self.fusion == "linear" and self.index.several_laws
         bm_own = None
         if mode == "dense":
             bm = np.zeros(len(sub), np.float32)
