@@ -21,17 +21,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .citations import basis_list, check_citations, numbers_in
+from .citations import Sentence, basis_list, check_citations, numbers_in
 from .config import MAX_TOP_K, Settings
 from .conversation import Turn, bounded, rewrite
 from .corpus import Clause, Regulation
 from .labels import find_labels, format_label
 from .llm import LLM, LLMError, load_llm
 from .numerals import to_chinese
-from .retrieve import Hit, Retrieval, Retriever, open_retriever
+from .retrieve import Hit, Retrieval, Retriever, asks_article_text, open_retriever
 from .scope import asks_figure, out_of_scope
 from .shape import render as render_sentences
-from .shape import shape, yes_no
+from .shape import MAX_POINTS, fit, shape, yes_no
 from .tokens import simplified
 
 PROMPTS = Path(__file__).parent / "prompts"
@@ -254,6 +254,12 @@ class Assistant:
             yield Event("answer", answer=self._refusal(reason, r, timings, t0, **base))
             return
         given = self._context(r)
+        if named := self._article_text(standalone, r):
+            # 第十条说了啥: the article's own words answer it, paragraph by paragraph
+            ans = self._quote_article(named, timings, t0, **base)
+            yield Event("token", text=ans.text)
+            yield Event("answer", answer=ans)
+            return
         if self.llm is None:
             ans = self._extractive(given, timings, t0, **base)
             yield Event("token", text=ans.text)
@@ -347,6 +353,28 @@ class Assistant:
                 if best is not None and best not in chosen:
                     chosen.append(best)
         return chosen or [r.hits[0].clause]
+
+    def _article_text(self, question: str, r: Retrieval) -> list[Clause]:
+        """The clauses of the articles (or paragraphs) a question names, when all it asks is what they say."""
+        if not r.refs or r.missing_refs or not asks_article_text(self.regulation.without_names(question)):
+            return []
+        out: list[Clause] = []
+        for ref in r.refs:
+            reg = self.regulation.get(ref.regulation) if ref.regulation else self.regulation.primary
+            art = reg.article(ref.article) if reg is not None else None
+            out += [c for c in (art.clauses if art else ()) if ref.paragraph in (None, c.paragraph) and c not in out]
+        return out
+
+    def _quote_article(self, clauses: list[Clause], timings: dict, t0: float, **base) -> Answer:
+        """The named clauses in their own words, each cited, at most three, within the length budget."""
+        points = [Sentence(c.text.replace("\n", ""), (c.label,), (c,)) for c in clauses]
+        dropped: list[tuple[str, str]] = [("more than three points", s.text) for s in points[MAX_POINTS:]]
+        sentences = fit(points[:MAX_POINTS], self.settings.max_answer_chars, dropped, base["standalone"])
+        cited = list(dict.fromkeys(c for s in sentences for c in s.clauses))
+        timings["total"] = time.perf_counter() - t0
+        timings.setdefault("first_token", timings["total"])
+        return Answer(text=f"{render_sentences(sentences)}\n{basis_list(cited)}", citations=cited, refused=False,
+                      timings=timings, dropped=[f"{why}: {s}" for why, s in dropped], **base)
 
     def _refusal(self, reason: str, r: Retrieval, timings: dict, t0: float, **base) -> Answer:
         near = [h.clause for h in r.hits[:SUGGESTIONS] if not r.missing_refs or h.lookup] if r.hits else []

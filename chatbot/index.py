@@ -429,22 +429,28 @@ def build(regulation: Regulation | KnowledgeBase, directory: str | Path, embedde
     if embedder is not None:
         try:
             known = previous_vectors(Path(directory), embedder.name)
+            distinct = set(texts)
             todo = list(dict.fromkeys(t for t in texts if t not in known))
+            t1 = time.perf_counter()
             if todo:
                 known |= dict(zip(todo, embedder.encode_documents(todo, progress=True)))
             vectors = np.stack([known[t] for t in texts]).astype(np.float32)
             dense, model_name, dim = build_dense(vectors), embedder.name, int(vectors.shape[1])
-            log(f"  embedded {len(todo)} clause texts with {embedder.name} (dim {dim}); "
-                f"{len(texts) - len(todo)} reused from the previous index")
+            log(f"  embedded {len(todo)} of {len(distinct)} distinct clause texts with {embedder.name} "
+                f"(dim {dim}) in {time.perf_counter() - t1:.1f}s; {len(distinct) - len(todo)} reused from the "
+                "previous index")
         except EmbedderUnavailable as e:
             log(f"  {e}\n  building a BM25-only index")
+    t1 = time.perf_counter()
     bm = build_bm25(texts, Tokenizer())
-    log("  BM25 over jieba tokens with the regulation's user dictionary")
+    log(f"  BM25 over jieba tokens with the regulation's user dictionary ({time.perf_counter() - t1:.1f}s)")
     relevance = None
     if dense is not None and gold_file is not None and Path(gold_file).is_file():
         try:
+            t1 = time.perf_counter()
             relevance = calibrate_relevance(regulation, dense, embedder, gold_file)
-            log(f"  relevance gate calibrated on {Path(gold_file).name}: {relevance['min_relevance']}")
+            log(f"  relevance gate calibrated on {Path(gold_file).name}: {relevance['min_relevance']} "
+                f"({time.perf_counter() - t1:.1f}s)")
         except (ValueError, OSError) as e:  # a gold file that does not fit this corpus: no calibration
             log(f"  relevance gate not calibrated ({e}); the default threshold applies")
 

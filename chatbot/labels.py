@@ -122,6 +122,11 @@ def article_refs(question: str) -> list[Label]:
     return [ref for _, ref in article_refs_at(question)]
 
 
+def without_article_refs(question: str) -> str:
+    """The question with the articles it names taken out: without_article_refs("第十条第二款讲什么") -> "讲什么"."""
+    return _QUESTION_REF.sub("", question)
+
+
 def article_refs_at(question: str) -> list[tuple[int, Label]]:
     """`article_refs` with where each reference starts in the question (to tell whose law it is)."""
     refs: list[tuple[int, Label]] = []

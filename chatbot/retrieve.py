@@ -34,7 +34,7 @@ from .corpus import Clause
 from .embed import Embedder
 from .index import MISSING, Index
 from .kb import Scope
-from .labels import PREAMBLE, Label, article_refs_at
+from .labels import PREAMBLE, Label, article_refs, article_refs_at, without_article_refs
 from .tokens import simplified
 
 RRF_K = 60  # reciprocal-rank-fusion constant from Cormack et al. (2009): damps the weight of top ranks so
@@ -60,6 +60,10 @@ EXACT_WEIGHT = 0.2  # RARE_MAX_DF lives with the scoring, in chatbot.index
 #   primary regulation's words, and on the other laws BM25 alone ranks well below dense retrieval).
 PRIMARY_BONUS = 0.2
 OTHER_DENSE_WEIGHT = 0.9
+# - laws are compared through their best clauses fused with one weight for all, the mean of the two: with
+#   the primary at 0.7 and the others at 0.9, a primary clause that BM25 does not match topped out at 0.7
+#   against 0.9 for another law's, more than the primary bonus makes up (敢闯敢试…会不会挨处分 went to the
+#   product quality law's penalties instead of 第二十四条's 容错免责)
 # ... and twice that when the question says 条例 without naming one (条例支持吗, 条例里有说吗)
 REGULATION_WORD_BONUS = 0.4
 
@@ -84,6 +88,25 @@ ASKS_APPLIES = re.compile(rf"适用范围|适用对象|适用于哪|适用(?:这
 # ... is answered by the article saying so (本条例适用于…, 从事…活动，必须遵守本法), among a law's first articles
 APPLIES = re.compile(r"本(?:法|条例|办法|规定|细则)(?:的规定)?适用于|(?:遵守|适用)本(?:法|条例|办法|规定|细则)")
 APPLIES_WITHIN = 6
+
+
+# a question that only asks what a named article says (第十条说了啥, 中小企业促进法第37条第3款是什么内容):
+# what is left once the law's name and the article are taken out
+_WHAT_IT_SAYS = re.compile(r"(?:主要|具体|都)?(?:讲|说|规定)(?:了|的是|的)?(?:什么|啥)(?:内容|意思)?|是(?:什么|啥)(?:内容|意思)?"
+                           r"|(?:是|讲的是|说的是)?(?:什么|啥)意思|(?:的|讲的|说的)?(?:主要)?内容(?:是什么|是啥)?")
+_ASIDE = re.compile(r"^(?:请问|想问一下|想问|问一下)?(?:本条例|这个条例|这部条例|该条例|条例|本法|这部法|该法)?的?|[\s？?。！!]+$")
+
+
+def asks_article_text(question: str) -> bool:
+    """Whether the question only asks what the article it names says; the law's name taken out already.
+
+    asks_article_text("第11条主要讲什么？") -> True;  ("第二十一条第二款是讲融资的吧？企业可以发哪些债") -> False
+    asks_article_text("十八条说了什么") -> True;  ("哪一条规定了用地") -> False
+    """
+    if not article_refs(question):
+        return False
+    rest = _ASIDE.sub("", without_article_refs(question.strip()))
+    return bool(_WHAT_IT_SAYS.fullmatch(rest))
 
 
 def date_refs(question: str, reg) -> list[int]:
@@ -160,9 +183,11 @@ def group_reduce(ufunc, values: np.ndarray, codes: np.ndarray, n: int, start: fl
 
 
 def per_law_fusion(dense: np.ndarray, bm25: np.ndarray, dense_weight: float | np.ndarray,
-                   codes: np.ndarray, bm25_own: np.ndarray | None = None) -> np.ndarray:
+                   codes: np.ndarray, bm25_own: np.ndarray | None = None,
+                   across: float | np.ndarray | None = None) -> np.ndarray:
     """Linear fusion normalized within each law (`codes`: each clause's law), rescaled so that each law's
-    best clause keeps the score it has in fusion over all laws (`linear_fusion`).
+    best clause keeps the score it has in fusion over all laws (`linear_fusion`, with the weight `across`
+    for every law when given, so that laws are compared on equal terms).
 
     Within a law, clauses are then ordered exactly as if that law were searched alone: another law's
     longer BM25 scores or wider cosine range no longer change how dense and BM25 weigh against each
@@ -172,7 +197,7 @@ def per_law_fusion(dense: np.ndarray, bm25: np.ndarray, dense_weight: float | np
     d = np.asarray(dense, dtype=np.float64)
     b = np.asarray(bm25, dtype=np.float64)
     codes = np.asarray(codes)
-    whole = linear_fusion(d, b, dense_weight)
+    whole = linear_fusion(d, b, dense_weight if across is None else across)
     if not len(d):
         return whole
     n = int(codes.max()) + 1
@@ -392,7 +417,8 @@ class Retriever:
             w = self.settings.dense_weight
             if len(allowed) > 1:
                 w = np.where(mine, w, self.other_dense_weight)
-            fused = (per_law_fusion(dn_fused, bm, w, self.index.law_codes[part], bm_own) if per_law
+            across = (self.settings.dense_weight + self.other_dense_weight) / 2
+            fused = (per_law_fusion(dn_fused, bm, w, self.index.law_codes[part], bm_own, across) if per_law
                      else linear_fusion(dn_fused, bm, w))
         else:
             fused = rrf([rank_array(dn, dense_above), rank_array(bm, 0.0)], k=self.settings.rrf_k)

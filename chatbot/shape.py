@@ -18,21 +18,30 @@ from dataclasses import replace
 
 from .citations import BRACKETS, SENTENCE, Sentence, is_bare_answer, restates
 from .labels import parse_label
+from .tokens import words
 
 # a yes/no question and the two answers it admits: 能不能 -> 能 / 不能, 有没有 -> 有 / 没有, ...
 # (traditional characters too: 有沒有, 嗎)
+# (matched on the question with the modal characters of other words masked: `_modals_only`)
 YES_NO = [
     (re.compile(r"有[没沒]有|有无|有.{0,20}[吗嗎]"), ("有", "没有")),
     (re.compile(r"可不可以|可否|可以.{0,20}[吗嗎]"), ("可以", "不可以")),
-    (re.compile(r"需不需要|要不要|需要.{0,20}[吗嗎]"), ("需要", "不需要")),
+    (re.compile(r"需不需要|要不要(?!求)|需要.{0,20}[吗嗎]"), ("需要", "不需要")),
     (re.compile(r"能不能|能否|能.{0,20}[吗嗎]"), ("能", "不能")),
     (re.compile(r"会不会|会.{0,20}[吗嗎]"), ("会", "不会")),
+    (re.compile(r"要[^，,]{0,20}[吗嗎]"), ("要", "不要")),
     (re.compile(r"算不算|算.{0,20}[吗嗎]"), ("算", "不算")),
     (re.compile(r"是不是|是否|是.{0,20}[吗嗎]"), ("是", "不是")),
 ]
+# a word holding a modal's character is no modal: 委员会, 社会, 能源, 技能, 重要, 要求, 还要 (做…) are masked;
+# 会, 能, 能够, 要, 需要, 可以, 不会, 能不能, 也能 … are kept
+MODAL_CHARS = re.compile(r"[会能要]")
+MODAL_WORD = re.compile(r"(?:[也就才都又还]?不?(?:会|能|能够|要|需要|可以|能否|可否|需不需要|会不会|能不能|要不要))+")
 # X不X with a two-character verb: 支不支持 -> 支持 / 不支持; any other X不X: 给不给 -> 给 / 不给
-TWO_CHARACTER = re.compile(r"(支|属|享|允|鼓|符|包|涉|适|提|补|扶)不\1(持|于|受|许|励|合|括|及|用|供|贴|助)")
+TWO_CHARACTER = re.compile(r"(支|属|享|允|鼓|符|包|涉|适|提|补|扶|要)不\1(持|于|受|许|励|合|括|及|用|供|贴|助|求)")
 X_NOT_X = re.compile(r"([\u4e00-\u9fff])不\1")
+# ... but not an adjective: 放贷松不松 is no yes/no question a clause answers with 松 or 不松
+ADJECTIVES = "松紧多少大小高低好坏贵快慢难易严宽忙累远近长短"
 MODAL = re.compile(r"可以|能够|能|需要|会")
 MA_VERB = re.compile(r"支持|鼓励|允许|适用|包括|属于|涉及|享受|提供|补贴|扶持|保护")
 ENDS_WITH_MA = re.compile(r"[吗嗎][？?。！!\s]*$")
@@ -57,12 +66,13 @@ def yes_no(question: str) -> tuple[str, str] | None:
     first = next((p for p in re.split(r"[？?]", question) if p.strip()), "")
     if WH.search(first):
         return None
+    modal_only = _modals_only(first)
     for pattern, answers in YES_NO:
-        if pattern.search(first):
+        if pattern.search(modal_only):
             return answers
     if m := TWO_CHARACTER.search(first):
         return m.group(1) + m.group(2), "不" + m.group(1) + m.group(2)
-    if (m := X_NOT_X.search(first)) and m.group(1) not in "不一":
+    if (m := X_NOT_X.search(first)) and m.group(1) not in "不一" + ADJECTIVES:
         return m.group(1), "不" + m.group(1)
     if re.search(r"真的假的|是真的吗|真的吗", first):
         return "是真的", "不是真的"
@@ -72,10 +82,23 @@ def yes_no(question: str) -> tuple[str, str] | None:
         # 条例支持企业参与吗 -> 支持 / 不支持: the question's own verb, when it has one of these
         if m := MA_VERB.search(first):
             return m.group(0), "不" + m.group(0)
-        if modals := MODAL.findall(first):  # 我们是龙头，能牵头……搞技术攻关吗 -> 能 / 不能 (the last modal)
+        if modals := MODAL.findall(modal_only):  # 我们是龙头，能牵头……搞技术攻关吗 -> 能 / 不能 (the last modal)
             return modals[-1], "不" + modals[-1]
         return "是", "不是"
     return None
+
+
+# a yes in other words than the question's: 是的, 对, 是, or a bare modal or 有, as a sentence of its own
+PLAIN_YES = re.compile(r"(?:是的|对|是|会|能|能够|可以|需要|要|有)[。，,！!]")
+
+
+def _modals_only(text: str) -> str:
+    """`text` with the modal characters (会能要) of other words masked, so that only modal verbs are found:
+    _modals_only("专家咨询委员会是民间成立的吗") -> "专家咨询委员□是民间成立的吗"."""
+    if not MODAL_CHARS.search(text):
+        return text
+    return "".join(MODAL_CHARS.sub("□", w) if MODAL_CHARS.search(w) and not MODAL_WORD.fullmatch(w) else w
+                   for w in words(text))
 
 
 def polarity(text: str, answers: tuple[str, str], question: str) -> str | None:
@@ -92,8 +115,8 @@ def polarity(text: str, answers: tuple[str, str], question: str) -> str | None:
     for word in (no, yes):
         if first.startswith(word):
             return word
-    if first.startswith(("是的", "对，", "对。", "是。", "是，")):
-        return yes  # a plain yes, whatever the question's verb
+    if PLAIN_YES.match(first):
+        return yes  # a plain yes, whatever the question's verb: 会。 to 县政府要向人大常委会报告吗 -> 要。
     if first.startswith(("不", "没有", "否")):
         return no
     asks = re.search(rf"{yes[0]}[不没]{yes}|是否|能否|可否|有无", first)
@@ -266,6 +289,7 @@ def select(points: list[Sentence], n: int) -> list[Sentence]:
     return [points[i] for i in sorted(chosen)]
 
 
+ITEM_START = re.compile(r"\s*(?=（[一二三四五六七八九十]+）)")  # where a list item (（一）, （二）…) begins
 MIN_POINT = 24   # a point cut shorter than this says too little: drop the last point instead
 
 
@@ -348,17 +372,26 @@ def cut(text: str, limit: int, question: str = "") -> str:
     cut("发展改革、教育、科学技术、财政等部门应当做好工作。", 20) -> "发展改革……财政等部门应当做好工作。"
     """
     body = text.rstrip("。！!；;，,")
-    parts = re.split(r"(?<=[，；,;])", body)
+    lead, *items = ITEM_START.split(body)  # a list item is kept whole or left out, never cut at its commas
+    parts = [p for p in re.split(r"(?<=[，；。,;])", lead) if p.strip()] + [i.rstrip() for i in items]
     if question and len(parts) > 2 and len(parts[0]) < limit:
         q = _bigrams(question)
         rank = sorted(range(1, len(parts)), key=lambda i: (-len(_bigrams(parts[i]) & q), i))
         keep, used = {0}, len(parts[0])
+        first_item = len(parts) - len(items)  # an item kept brings the words introducing the list (…办理：)
+        intro = first_item - 1 if items and first_item > 0 and parts[first_item - 1].endswith(("：", ":")) else None
         for i in rank:
-            if used + len(parts[i]) <= limit - 1 and _bigrams(parts[i]) & q:
-                keep.add(i)
-                used += len(parts[i])
+            need = [i] + ([intro] if intro is not None and i >= first_item and intro not in keep else [])
+            size = sum(len(parts[j]) for j in need)
+            if used + size <= limit - 1 and _bigrams(parts[i]) & q:
+                keep.update(need)
+                used += size
+        # a condition (合同未作约定的，) kept without what follows it says nothing
+        keep -= {i for i in keep if i and i + 1 not in keep and re.search(r"的[，,]$", parts[i])}
         if len(keep) > 1:
-            return "".join(parts[i] for i in sorted(keep)).rstrip("，；,;") + "。"
+            kept = sorted(keep)  # items left out between two kept ones are marked: （一）…；……（三）…
+            return "".join(("……" if j >= first_item and i - j > 1 else "") + parts[i]
+                           for j, i in zip([-1] + kept, kept)).rstrip("，；。,;") + "。"
     items = body.split("、")
     if len(items) > 2 and not re.search(r"[，；,;]", body) and len(items[0]) + len(items[-1]) + 3 <= limit:
         # one long list and what it is for: keep the list's head, elide its middle, keep the predicate
@@ -368,6 +401,10 @@ def cut(text: str, limit: int, question: str = "") -> str:
         return "、".join(items[:h]) + "……" + items[-1] + "。"
     head = text[:max(limit - 1, 1)]
     pos = max(head.rfind(x) for x in "，、；,;")
+    starts = [m.start() for m in ITEM_START.finditer(head)]
+    if starts and starts[-1] > 0 and pos > starts[-1] and head[pos] not in "；;":
+        pos = starts[-1]  # the last item would be cut in its middle: it goes whole
+        return head[:pos].rstrip("，、；,;：: \n") + "。"
     if pos <= 0:
         return head.rstrip("，、；,;") + "。"
     return head[:pos] + ("等。" if head[pos] == "、" else "。")

@@ -74,6 +74,14 @@ def tokenize(text: str, user_dict: bool = True) -> list[str]:
     return [t for t in tk.lcut_for_search(norm, HMM=True) if _is_content(t) and t not in stops]
 
 
+def words(text: str) -> list[str]:
+    """The words of a text as jieba cuts it with the user dictionary, punctuation included, nothing removed:
+    words("专家咨询委员会是民间成立的吗") -> ['专家咨询委员会', '是', '民间', '成立', '的', '吗']."""
+    with _lock:
+        tk = _tokenizer(True)
+    return tk.lcut(text, HMM=True)
+
+
 @lru_cache(maxsize=None)
 def synonyms() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
     """((regulation terms), (everyday variants)) pairs from data/synonyms.txt."""

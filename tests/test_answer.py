@@ -257,3 +257,17 @@ def test_an_answer_word_alone_is_never_the_whole_answer(retriever):
     ans = make(retriever, llm).ask("县级政府需要单独编一个先进制造业发展规划吗？")
     assert ans.fallback and ans.citations and len(llm.prompts) == 2
     assert "【第" in ans.text and not ans.text.startswith("需要。\n")
+
+
+def test_what_an_article_says_is_answered_in_its_own_words(retriever, regulation):
+    """「第七条说了什么」 asks for the article's text: its paragraphs are quoted, each cited, and the model is
+    not asked (it summarized one paragraph of two); a question about the article's content is still asked."""
+    llm = FakeLLM("鼓励高等学校参与政策咨询。【第七条第二款】")
+    ans = make(retriever, llm).ask("第7条说了什么？")
+    a7 = regulation.article(7).clauses
+    assert llm.prompts == [] and [c.label for c in ans.citations] == [c.label for c in a7]
+    assert ans.text.startswith(a7[0].text + "【第七条第一款】" + a7[1].text + "【第七条第二款】")
+    ans = make(retriever, llm).ask("第二十一条第二款讲什么")
+    assert [c.label for c in ans.citations] == ["第二十一条第二款"] and llm.prompts == []
+    make(retriever, llm).ask("第二十一条第二款是讲融资的吧？企业可以发哪些债")
+    assert llm.prompts  # (asked: twice, as its reply cites a clause not given)

@@ -376,6 +376,27 @@ def test_per_law_fusion_orders_each_law_as_if_alone():
         assert out[m].max() == pytest.approx(whole[m].max())
 
 
+def test_laws_are_compared_with_one_weight_for_all():
+    """Law 0 weighs dense 0.7 and law 1 0.9 inside themselves; compared through one weight (0.8), a law
+    whose best clause BM25 does not match is not capped at its own dense weight against the other's."""
+    import numpy as np
+
+    from chatbot.retrieve import linear_fusion, per_law_fusion
+
+    codes = np.array([0, 0, 1, 1])
+    d = np.array([0.45, 0.10, 0.45, 0.30])  # the two laws' best clauses are equally close to the question
+    b = np.array([0.0, 0.0, 0.0, 1.0])      # only a weak word match, in law 1's second clause
+    w = np.where(codes == 0, 0.7, 0.9)
+    own_weights = per_law_fusion(d, b, w, codes)
+    assert own_weights[:2].max() == pytest.approx(0.7) and own_weights[2:].max() == pytest.approx(0.9)
+    even = per_law_fusion(d, b, w, codes, across=0.8)
+    assert even[:2].max() == pytest.approx(0.8) and even[2:].max() == pytest.approx(0.8)
+    for law in (0, 1):  # inside each law the order stays what its own weight gives
+        m = codes == law
+        alone = linear_fusion(d[m], b[m], w[m])
+        assert np.allclose(even[m] / even[m].max(), alone / alone.max())
+
+
 @pytest.mark.parametrize("law, question, refs", [
     (PRIMARY, "外省企业在江西投资建厂，也适用这个条例吗？", [2]),
     (PRIMARY, "我在浙江开厂，这个江西的条例对我有约束吗", [2]),

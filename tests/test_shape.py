@@ -304,3 +304,46 @@ def test_a_law_outside_the_knowledge_base_is_named_without_the_words_before_it()
 
     assert out_of_scope("员工周末加班，加班费按劳动法应该怎么算").match == "劳动法"
     assert out_of_scope("江西省食品安全条例对小作坊有什么规定？").match == "江西省食品安全条例"
+
+
+@pytest.mark.parametrize("question,answers", [
+    ("制造业强省专家咨询委员会是民间自发成立的吗？", ("是", "不是")),        # 委员会 is no 会
+    ("我们新项目还要做能源技术评价，这一项也纳入全流程办理了吗？", ("是", "不是")),  # 能源 is no 能
+    ("企业引进的领军技能人才想落户，政府会提供便捷服务吗？", ("会", "不会")),    # 技能 is no 能
+    ("规划中途做了调整，县政府要向本级人大常委会报告吗？", ("要", "不要")),      # 常委会 is no 会
+    ("县级政府要把先进制造业写进国民经济和社会发展规划吗？", ("要", "不要")),
+    ("推进重点产业链，条例要不要求把产业链和人才链打通融合？", ("要求", "不要求")),
+    ("重要产品要不要检验？", ("需要", "不需要")),
+    ("银行给制造业放贷到底松不松？", None),                              # an adjective: no yes/no to give
+])
+def test_modal_characters_inside_other_words_are_no_modals(question, answers):
+    assert yes_no(question) == answers
+
+
+def test_a_bare_yes_in_other_words_takes_the_questions_word():
+    q = "规划中途做了调整，县政府要向本级人大常委会报告吗？"
+    assert polarity("会。县级以上人民政府应当依法向本级人大常委会报告。【第二十五条】", ("要", "不要"), q) == "要"
+    assert polarity("不会。【第二十五条】", ("要", "不要"), q) == "不要"
+    assert polarity("会议期间……【第二十五条】", ("要", "不要"), q) is None
+
+
+def test_a_cut_keeps_list_items_whole_with_the_words_introducing_them():
+    """A list item is never cut at its commas (（二）产品投入流通时，… lost what it said); a kept item brings
+    the words that introduce the list; items left out between two kept ones are marked ……; a condition
+    (合同未作约定的，) kept without what follows it goes."""
+    a40 = ("科技成果完成单位与其他单位合作进行科技成果转化的，应当依法由合同约定该科技成果有关权益的归属。合同未作约定的，"
+           "按照下列原则办理：（一）在合作转化中无新的发明创造的，该科技成果的权益，归该科技成果完成单位；（二）在合作转化中"
+           "产生新的发明创造的，该新发明创造的权益归合作各方共有；（三）对合作转化中产生的科技成果，各方都有实施该项科技成果"
+           "的权利，转让该科技成果应经合作各方同意。")
+    q = "跟研究所合作转化技术，合同没写清楚，新搞出来的发明归谁？"
+    assert cut(a40, 90, q) == ("科技成果完成单位与其他单位合作进行科技成果转化的，合同未作约定的，按照下列原则办理：（一）在合作"
+                               "转化中无新的发明创造的，该科技成果的权益，归该科技成果完成单位。")
+    assert cut(a40, 60, q) == "科技成果完成单位与其他单位合作进行科技成果转化的，应当依法由合同约定该科技成果有关权益的归属。"
+    labels = ("产品或者其包装上的标识必须真实，并符合下列要求：（一）有产品质量检验合格证明；（二）有中文标明的产品名称、生产厂"
+              "厂名和厂址；（三）根据产品的特点和使用要求，需要标明产品规格、等级、所含主要成份的名称和含量的，用中文相应予以"
+              "标明；（四）限期使用的产品，应当在显著位置清晰地标明生产日期和安全使用期或者失效日期。")
+    out = cut(labels, 110, "我们产品的包装标识上必须写明哪些内容？")
+    assert "（一）有产品质量检验合格证明；……（三）根据产品的特点" in out and "（二）" not in out
+    a41 = ("生产者能够证明有下列情形之一的，不承担赔偿责任：\n（一）未将产品投入流通的；\n（二）产品投入流通时，引起损害的缺陷尚"
+           "不存在的；\n（三）将产品投入流通时的科学技术水平尚不能发现缺陷的存在的。")
+    assert cut(a41, 45) == "生产者能够证明有下列情形之一的，不承担赔偿责任：\n（一）未将产品投入流通的。"
