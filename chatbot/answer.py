@@ -29,7 +29,7 @@ from .labels import find_labels, format_label
 from .llm import LLM, LLMError, load_llm
 from .numerals import to_chinese
 from .retrieve import Hit, Retrieval, Retriever, asks_article_text, open_retriever
-from .scope import asks_figure, out_of_scope
+from .scope import asks_figure, out_of_scope, stated_figure
 from .shape import render as render_sentences
 from .shape import MAX_POINTS, fit, shape, yes_no
 from .tokens import simplified
@@ -323,6 +323,10 @@ class Assistant:
         if figure and not any(numbers_in(c.text) for c in self._context(r)):
             # a figure asked for (多少钱, 保护期多少年) that no clause of the evidence writes: the laws do not set it
             return f"收录的法规没有规定{figure.what}"
+        stated = stated_figure(question)
+        if stated and not any(stated[1].search(c.text) for c in self._context(r)):
+            # 是不是按15%交: a rate or sum stated that no clause of the evidence writes one of
+            return f"收录的法规没有规定{stated[0]}"
         if below_relevance(r.max_dense, r.hits[0].lookup, self.min_relevance):
             return "没有找到足够相关的条文"
         return ""

@@ -101,12 +101,12 @@ def asks_article_text(question: str) -> bool:
     """Whether the question only asks what the article it names says; the law's name taken out already.
 
     asks_article_text("第11条主要讲什么？") -> True;  ("第二十一条第二款是讲融资的吧？企业可以发哪些债") -> False
-    asks_article_text("十八条说了什么") -> True;  ("哪一条规定了用地") -> False
+    asks_article_text("十八条说了什么") -> True;  ("第十条第二款呢？") -> True;  ("哪一条规定了用地") -> False
     """
     if not article_refs(question):
         return False
     rest = _ASIDE.sub("", without_article_refs(question.strip()))
-    return bool(_WHAT_IT_SAYS.fullmatch(rest))
+    return rest in ("", "呢", "的内容") or bool(_WHAT_IT_SAYS.fullmatch(rest))  # 「第十条」, 「第二款呢？」
 
 
 def date_refs(question: str, reg) -> list[int]:

@@ -89,6 +89,20 @@ def asks_figure(question: str) -> Gap | None:
     return Gap(kind, what, asked[0]) if asked and not OTHER_WH.search(question) else None
 
 
+# a rate or a sum of money the question states (是不是按15%交, 补贴是不是3万元): answered only from a clause that
+# writes a figure of that kind; a date stated (是不是5月就施行了) is answered by the date the law writes
+STATED = (("这一比例或税率", re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之[零一二三四五六七八九十百点\d]+")),
+          ("这一金额", re.compile(r"\d+(?:\.\d+)?\s*[万亿]?元|[一二两三四五六七八九十百千万亿]+元")))
+
+
+def stated_figure(question: str) -> tuple[str, re.Pattern] | None:
+    """(what, pattern) for a rate or sum of money the question states, or None.
+
+    stated_figure("高新技术企业的企业所得税是不是按15%交")[0] -> "这一比例或税率";  ("是不是6月1日施行") -> None
+    """
+    return next(((what, p) for what, p in STATED if p.search(question)), None)
+
+
 def out_of_scope(question: str) -> Gap | None:
     """The first kind of thing the question asks for that the regulation does not set, or None."""
     for kind, what, pattern in RULES:

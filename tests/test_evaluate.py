@@ -135,6 +135,9 @@ def test_articles_count_with_their_law_and_the_first_hit_s_law_is_scored(kb_inde
     report = evaluate_retrieval(gold, Retriever(idx, None), {})
     assert report["variants"]["bm25"]["hit@1"] == round(2 / 3, 4)   # the third names article 10, gold says 11
     assert report["regulation_accuracy"] == 1.0 and report["version_questions_right_version"] == 1.0
+    assert report["version_questions_version_first"] == 1.0
+    from chatbot.tools.evaluate import versions_of
+    assert versions_of(kb, "standardization-law-2017") == {"standardization-law-2017"} and versions_of(kb, None) == set()
     assert report["by_regulation"]["bm25"]["standardization-law-2017"]["n"] == 2
     # a citation of the right article number in the wrong law is a miss
 

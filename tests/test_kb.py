@@ -453,3 +453,17 @@ def test_an_answer_to_a_figure_question_resting_on_no_figure_is_a_refusal(kb_ret
     reply = "大型企业应当自货物交付之日起60日内支付款项。【款项支付条例第九条第二款】"
     ans = make(kb_retriever, FakeLLM(reply)).ask(q)
     assert not ans.refused and "60日" in ans.text
+
+
+def test_a_rate_or_sum_stated_that_no_clause_writes_is_refused(kb_retriever):
+    """是不是按15%交: the laws grant tax relief but write no rate, so the model is not asked; a percentage the
+    evidence does write (中小企业促进法: 预留…百分之三十以上) lets the question through."""
+    from chatbot.scope import stated_figure
+
+    assert stated_figure("补贴是不是3万元")[0] == "这一金额" and stated_figure("是不是6月1日施行") is None
+    llm = FakeLLM("是。国家对科技型中小企业给予税收优惠。【科学技术进步法第四十三条】")
+    ans = make(kb_retriever, llm).ask("高新技术企业的企业所得税是不是按15%交")
+    assert ans.refused and "收录的法规没有规定这一比例或税率" in ans.text and llm.prompts == []
+    reply = "是。预留给中小企业的比例应当占预算总额的百分之三十以上。【中小企业促进法第四十条第二款】"
+    ans = make(kb_retriever, FakeLLM(reply)).ask("政府采购预留给中小企业的份额是不是要占百分之三十以上？")
+    assert not ans.refused

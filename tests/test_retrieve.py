@@ -166,7 +166,7 @@ def test_date_refs_by_hand(regulation):
 @pytest.mark.parametrize("question, only_the_text", [
     ("第11条主要讲什么？", True), ("十八条说了什么", True), ("条例第十九条讲什么？", True),
     ("第四条第三款是什么内容？", True), ("第二十五条什么意思？", True), ("请问条例第十条讲的是啥？", True),
-    ("第十条的主要内容是什么", True),
+    ("第十条的主要内容是什么", True), ("第十条第二款呢？", True), ("条例第十条", True),
     ("第二十一条第二款是讲融资的吧？企业可以发哪些债", False), ("条例第26条规定的施行日期是哪天", False),
     ("第十条规定企业可以干什么", False), ("哪一条规定了用地", False), ("技术改造讲什么", False),
 ])

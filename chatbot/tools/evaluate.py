@@ -65,6 +65,12 @@ def key_regulation(key, primary: str) -> str:
     return key.rsplit(":", 1)[0] if isinstance(key, str) else primary
 
 
+def versions_of(kb, regulation: str | None) -> set[str]:
+    """The ids of every version of a regulation (those with its title), itself included; empty for None."""
+    reg = kb.get(regulation) if regulation else None
+    return {r.id for r in kb.regulations if r.title == reg.title} if reg is not None else set()
+
+
 def article_metrics(gold: tuple[int, ...], ranked: list[int]) -> dict[str, float]:
     """Per-question metrics; `ranked` are distinct article numbers, best first.
 
@@ -197,7 +203,9 @@ def evaluate_retrieval(gold: list[GoldItem], retriever: Retriever, source_text: 
         top = (r.hits[0].clause.regulation or primary) if r.hits else None
         regs = {key_regulation(k, primary) for k in keys}
         row = {"id": g.id, "type": g.type, "question": g.question, "gold": sorted(keys, key=str),
-               "regulation": g.regulation or primary, "top_regulation": top, "regulation_correct": top in regs}
+               "regulation": g.regulation or primary, "top_regulation": top, "regulation_correct": top in regs,
+               "first_version": next((h.clause.regulation for h in r.hits
+                                      if h.clause.regulation in versions_of(index.regulation, g.regulation)), None)}
         for name in variants.names:
             ranked = variants.rank(name, g.question, qv)
             m = article_metrics(keys, ranked)
@@ -223,6 +231,7 @@ def evaluate_retrieval(gold: list[GoldItem], retriever: Retriever, source_text: 
         "regulation_accuracy_by_regulation": {law: share([q["regulation_correct"] for q in questions
                                                           if q["regulation"] == law]) for law in laws},
         "version_questions_right_version": share([q["top_regulation"] == q["regulation"] for q in versions]),
+        "version_questions_version_first": share([q["first_version"] == q["regulation"] for q in versions]),
         "latency_ms": {"median": round(statistics.median(latencies) * 1000, 1),
                        "p95": round(float(np.percentile(latencies, 95)) * 1000, 1),
                        "mode": variants.product.mode},
@@ -240,8 +249,9 @@ def retrieval_markdown(report: dict) -> str:
         lines.append(f"| {name} | {m['hit@1']:.3f} | {m['recall@3']:.3f} | {m['recall@5']:.3f} | {m['mrr']:.3f} |")
     if report.get("regulation_accuracy") is not None and len(report.get("regulation_accuracy_by_regulation", {})) > 1:
         lines.append(f"\nRegulation accuracy of the first hit: {report['regulation_accuracy']:.3f}"
-                     + (f"; version questions answered from the right version: "
-                        f"{report['version_questions_right_version']:.3f}"
+                     + (f"; version questions whose first hit is from the right version: "
+                        f"{report['version_questions_right_version']:.3f} (whose first hit among the law's versions "
+                        f"is the right one: {report['version_questions_version_first']:.3f})"
                         if report.get("version_questions_right_version") is not None else "") + ".\n")
         lines.append("| regulation | n | regulation accuracy | Hit@1 | Recall@5 | MRR |")
         lines.append("|---|---|---|---|---|---|")
@@ -466,6 +476,10 @@ def evaluate_answers(gold: list[GoldItem], assistant, progress=None) -> tuple[di
                      "cites_gold_regulation": (bool(cited_laws) and cited_laws <= {key_regulation(k, primary)
                                                                                    for k in gold_a})
                      if item.in_scope and not ans.refused else None,
+                     # of the law's versions, the answer cites the one asked about (the current text) and no other
+                     "cites_version_asked": ({c.regulation or primary for c in ans.citations}
+                                             & versions_of(reg, item.regulation or primary) == {item.regulation})
+                     if item.in_scope and not ans.refused and item.regulation else None,
                      "key_points": list(item.key_points), **ans.to_json(), **scores, "retrieval": retrieval,
                      "retrieved_articles": ranked[:5], "scope_gap": out_of_scope(ans.standalone) is not None,
                      "lookup": bool(ans.hits and ans.hits[0].lookup)})
@@ -483,6 +497,8 @@ def evaluate_answers(gold: list[GoldItem], assistant, progress=None) -> tuple[di
         metrics["cites_only_gold_regulations"] = _mean(_f(r["cites_gold_regulation"]) for r in ins)
         metrics["version_questions_right_version"] = _mean(
             _f(r["cites_gold_regulation"]) for r in ins if r["type"] == "version")
+        metrics["version_questions_cite_the_version_asked"] = _mean(
+            _f(r["cites_version_asked"]) for r in ins if r["type"] == "version")
     metrics["recall_by_article"] = {
         a: round(sum(r["retrieval"]["recall@5"] for r in ins if a in r["gold"]) /
                  max(1, sum(a in r["gold"] for r in ins)), 4)

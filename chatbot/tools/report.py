@@ -165,7 +165,9 @@ def markdown(metrics: dict, rows: list[dict]) -> str:
     if m.get("by_regulation"):
         lines += ["\n## By regulation (in-scope questions)\n",
                   f"Answers citing only the gold questions' laws: {_fmt(m.get('cites_only_gold_regulations'))}; "
-                  f"version questions citing the right version: {_fmt(m.get('version_questions_right_version'))}.\n",
+                  f"version questions citing only the right version's law: "
+                  f"{_fmt(m.get('version_questions_right_version'))}; citing, of the law's versions, the one asked "
+                  f"about and no other: {_fmt(m.get('version_questions_cite_the_version_asked'))}.\n",
                   "| regulation | n | cite P | cite R | key points | wrongly refused |", "|---|---|---|---|---|---|"]
         for law, b in m["by_regulation"].items():
             lines.append(f"| {law} | {b['questions']} | {_fmt(b['citation_precision'])} | "
