@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .citations import Sentence, basis_list, check_citations, numbers_in
+from .citations import Sentence, basis_list, check_citations, excerpt, numbers_in
 from .config import MAX_TOP_K, Settings
 from .conversation import Turn, bounded, rewrite
 from .corpus import Clause, Regulation
@@ -104,6 +104,23 @@ def clean_question(text: str, max_chars: int) -> str:
 
 
 # --- prompts --------------------------------------------------------------------------------------
+
+MAX_PARTS = 3    # parts of a question retrieved on their own (the first is the whole question's lead)
+WHOLE_RANKS = 3  # ... whose best clause must be among the whole question's first hits
+
+
+def sub_questions(question: str) -> list[str]:
+    """The parts of a question that asks several things, split at its question marks (parts of at least
+    four characters); a question of one part is returned whole.
+
+    sub_questions("条例什么时候施行？施行后人大怎么监督政府落实？") -> ["条例什么时候施行", "施行后人大怎么监督政府落实"]
+    sub_questions("那资金方面呢？（接上一问：技改支持？）") -> ["那资金方面呢？（接上一问：技改支持？）"]
+    """
+    original, question = question, re.sub(r"（接上一问：.*）$", "", question)  # a follow-up's context is no part
+    parts = [p.strip(" ，,。；;") for p in re.split(r"[？?]", question)]
+    parts = [p for p in parts if len(p) >= 4]
+    return parts if len(parts) > 1 else [original]
+
 
 def render(name: str, **values) -> str:
     """Fill a prompt template from chatbot/prompts/; a missing variable raises KeyError (no silent gaps)."""
@@ -254,6 +271,8 @@ class Assistant:
             yield Event("answer", answer=self._refusal(reason, r, timings, t0, **base))
             return
         given = self._context(r)
+        required = self._parts(standalone, r, regulations, law)
+        given += [c for _, c in required if c not in given]
         if named := self._article_text(standalone, r):
             # 第十条说了啥: the article's own words answer it, paragraph by paragraph
             ans = self._quote_article(named, timings, t0, **base)
@@ -285,13 +304,13 @@ class Assistant:
         timings |= {"first_token": first or (gen_end - t0), "generation": gen_end - t0 - timings["retrieval"],
                     "tokens": float(len(pieces)),
                     "tokens_per_s": (len(pieces) - 1) / max(gen_end - t0 - (first or 0), 1e-6) if len(pieces) > 1 else 0.0}
-        ans = self._finish(raw, r, given, timings, t0, **base)
+        ans = self._finish(raw, r, given, timings, t0, required=required, **base)
         if ans.fallback:
             # nothing usable (a small model that only repeated the question): one more try, worded otherwise
             retry = build_messages(self.regulation, standalone, given, self.settings.max_answer_chars, retry=True)
             try:
                 second = self._finish("".join(self.llm.stream(retry, self.settings.max_new_tokens)),
-                                      r, given, timings, t0, **base)
+                                      r, given, timings, t0, required=required, **base)
             except LLMError:
                 second = ans
             timings["retries"] = 1.0
@@ -358,6 +377,22 @@ class Assistant:
                     chosen.append(best)
         return chosen or [r.hits[0].clause]
 
+    def _parts(self, question: str, r: Retrieval, regulations: list[str] | None,
+               law: str | None) -> list[tuple[str, Clause]]:
+        """(part, its best clause) for each later part of a question that asks several things, else
+        nothing: each is retrieved on its own, so that the evidence holds an answer to it, not only to the
+        first part, which leads the whole question's retrieval. A part's best clause counts only when the
+        whole question also ranks it among its first WHOLE_RANKS: a part alone (有啥前提条件, 老厂房这些能
+        开发吗) can find anything."""
+        parts = sub_questions(question)
+        whole = {h.clause for h in r.hits[:WHOLE_RANKS]}
+        out: list[tuple[str, Clause]] = []
+        for part in parts[1:MAX_PARTS] if len(parts) > 1 else ():
+            rp = self.retriever.search(part, k=1, regulations=regulations, law=law)
+            if rp.hits and rp.hits[0].clause in whole and not out_of_scope(part):
+                out.append((part, rp.hits[0].clause))
+        return out
+
     def _article_text(self, question: str, r: Retrieval) -> list[Clause]:
         """The clauses of the articles (or paragraphs) a question names, when all it asks is what they say."""
         if not r.refs or r.missing_refs or not asks_article_text(self.regulation.without_names(question)):
@@ -401,7 +436,7 @@ class Assistant:
         return Answer(text=text, citations=given, refused=False, timings=timings, **base)
 
     def _finish(self, raw: str, r: Retrieval, given: list[Clause], timings: dict,
-                t0: float, **base) -> Answer:
+                t0: float, required: list[tuple[str, Clause]] = (), **base) -> Answer:
         text = raw.strip()
         if leaks_prompt(text, rules(self.regulation, self.settings.max_answer_chars, _titles(self.regulation, given))):
             return self._refusal("该请求与本条例内容无关", r, timings, t0, **base)
@@ -412,6 +447,14 @@ class Assistant:
             # the model's answer is that the clauses do not cover the question (echoes aside)
             return self._refusal("所给条文没有涉及这一问题", r, timings, t0, **base)
         dropped = [f"{why}: {s}" for why, s in check.dropped]
+        if check.cited:
+            # a question of several parts (条例什么时候施行？施行后人大怎么监督？): a part whose article the model
+            # left out is answered in its clause's own words
+            answered = {(c.regulation, c.article) for c in check.cited}
+            for part, clause in required:
+                if (clause.regulation, clause.article) not in answered:
+                    check.sentences.append(Sentence(excerpt(clause, part), (self.regulation.cite(clause),), (clause,)))
+                    answered.add((clause.regulation, clause.article))
         sentences, cut = (shape(check.sentences, question, text, self.settings.max_answer_chars)
                           if check.cited else ([], []))
         dropped += [f"{why}: {s}" for why, s in cut]

@@ -25,6 +25,7 @@ MIN_SUPPORT = 0.5
 SUPPORT_MARGIN = 0.1
 # sentences shorter than this many bigrams are too short to attribute to a clause by overlap
 MIN_BIGRAMS_TO_REPAIR = 4
+MIN_OWN = 4  # bigrams of a sentence only its clause has, for a second label on it to stay
 
 BRACKETS = re.compile(r"[【\[]([^【】\[\]]{1,60})[】\]]")
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -44,6 +45,25 @@ def support(sentence: str, clause: Clause) -> float:
     """
     s = bigrams(re.sub(r"【[^】]*】", "", sentence))
     return len(s & bigrams(clause.text)) / len(s) if s else 0.0
+
+
+def own_share(sentence: str, labels: list[tuple[str, Clause]]) -> tuple[list[tuple[str, Clause]], list[str]]:
+    """Of several labels on one sentence, those whose clause says some of it: the best-supporting first,
+    then each that adds at least MIN_OWN of the sentence's bigrams the ones kept do not have; and the
+    labels left out. 「……全流程办理，降低制度性交易成本。【第十六条】【第十七条】」 keeps 第十六条 only: all 第十七条
+    shares with the sentence (县级以上人民政府及有关部门应当, 市政公用服务) is in 第十六条 too."""
+    words = bigrams(sentence)
+    ranked = sorted(dict.fromkeys(labels), key=lambda lc: -support(sentence, lc[1]))
+    kept, covered, left = [], set(), []
+    for label, clause in ranked:
+        mine = (words & bigrams(clause.text)) - covered
+        if not kept or len(mine) >= MIN_OWN:
+            kept.append((label, clause))
+            covered |= mine
+        elif label not in [x for x, _ in kept]:
+            left.append(label)
+    order = {lc: i for i, lc in enumerate(labels)}  # in the order the model wrote them
+    return sorted(kept, key=lambda lc: order[lc]), left
 
 
 def is_supported(sentence: str, clauses: list[Clause]) -> bool:
@@ -287,6 +307,9 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
                 check.dropped.append((UNSUPPORTED, body))
                 body = excerpt(labels[0][1], body)
                 labels = labels[:1]
+        if len(labels) > 1:
+            labels, extra = own_share(body, labels)
+            check.removed.extend(extra)
         if not labels and len(bigrams(body)) >= MIN_BIGRAMS_TO_REPAIR and given:
             ranked = sorted(given, key=lambda c: -support(body, c))
             best = support(body, ranked[0])

@@ -64,8 +64,9 @@ def test_uncited_sentence_without_clear_support_stays_uncited(regulation, given)
 def test_duplicated_labels_are_merged(regulation, given):
     c = check_citations("支持技术改造。【第十条第一款】【第十条第一款】另外可以同等优惠。【第十条第二款】【第十条第一款】",
                         given, regulation)
-    assert c.text == "支持技术改造。【第十条第一款】另外可以同等优惠。【第十条第二款】【第十条第一款】"
-    assert [x.label for x in c.cited] == ["第十条第一款", "第十条第二款"]
+    # (第十条第一款 says nothing of 同等优惠: it leaves the second sentence, see own_share)
+    assert c.text == "支持技术改造。【第十条第一款】另外可以同等优惠。【第十条第二款】"
+    assert [x.label for x in c.cited] == ["第十条第一款", "第十条第二款"] and c.removed == ["第十条第一款"]
 
 
 def test_whole_article_label_maps_to_the_supporting_paragraph(regulation, given):
@@ -271,3 +272,30 @@ def test_what_an_article_says_is_answered_in_its_own_words(retriever, regulation
     assert [c.label for c in ans.citations] == ["第二十一条第二款"] and llm.prompts == []
     make(retriever, llm).ask("第二十一条第二款是讲融资的吧？企业可以发哪些债")
     assert llm.prompts  # (asked: twice, as its reply cites a clause not given)
+
+
+def test_a_label_whose_clause_says_nothing_of_its_sentence_is_removed(regulation):
+    """Two labels on one sentence stay when each clause says part of it; a second label whose clause adds
+    nothing the first does not (第十七条 on a sentence about 第十六条's 全流程办理) is removed and counted."""
+    a16, a17 = regulation.resolve("第十六条"), regulation.resolve("第十七条")
+    a19, a20 = regulation.resolve("第十九条"), regulation.resolve("第二十条第一款")
+    s16 = "县级以上人民政府及有关部门应当优化营商环境，实现先进制造业项目立项、用地审批、市政公用服务等全流程办理。"
+    c = check_citations(s16 + "【第十六条】【第十七条】", [a16, a17], regulation)
+    assert [s.labels for s in c.sentences] == [("第十六条",)] and c.removed == ["第十七条"]
+    both = "政府可以通过财政贴息、风险补偿等方式，并通过省现代产业引导基金设立专项产业基金支持先进制造业。"
+    c = check_citations(both + "【第十九条】【第二十条第一款】", [a19, a20], regulation)
+    assert [s.labels for s in c.sentences] == [("第十九条", "第二十条第一款")] and c.removed == []
+
+
+def test_each_part_of_a_question_of_several_parts_is_answered(retriever, regulation):
+    """条例什么时候施行？施行后人大怎么监督？: each part is retrieved on its own, and the part the model left out
+    is answered in its clause's own words; a follow-up's appended context is no part of its own."""
+    from chatbot.answer import sub_questions
+
+    assert sub_questions("那资金方面呢？（接上一问：技改支持？）") == ["那资金方面呢？（接上一问：技改支持？）"]
+    llm = FakeLLM("本条例自2024年6月1日起施行。【第二十六条】")
+    ans = make(retriever, llm).ask("条例什么时候施行？施行后人大常委会怎么监督政府落实？")
+    assert [c.article for c in ans.citations] == [26, 25]
+    assert "人大常委会" in ans.text and "【第二十五条】" in llm.prompts[0][-1]["content"]
+    ans = make(retriever, FakeLLM("本条例自2024年6月1日起施行。【第二十六条】")).ask("条例什么时候施行？")
+    assert [c.article for c in ans.citations] == [26]
