@@ -335,6 +335,8 @@ class Assistant:
         index = self.retriever.index
         if gap and r.scope is not None and gap.holds_for(
                 c.text for c, law in zip(index.clauses, index.laws) if law in r.scope.ids):
+            if gap.kind == "other_law":
+                return f"本知识库没有收录《{gap.match}》"  # 加班费按劳动法: a law, not a topic
             return f"收录的法规都没有涉及「{gap.topic}」"
         if not r.hits:
             return "没有找到相关条文"

@@ -144,8 +144,10 @@ def opens_with_answer(sentence: str) -> bool:
 
 
 def is_bare_answer(sentence: str) -> bool:
-    """可以。 / 不会。: an answer word and nothing else."""
-    return len(sentence) <= BARE_ANSWER_CHARS and opens_with_answer(sentence)
+    """可以。 / 不会。 / 适用。: an answer word and nothing else (any sentence of three characters or fewer
+    says no more than that, whatever the word: a cited 「适用。【第二条】」 is no point)."""
+    words = sentence.strip().rstrip("。！!，,；;")
+    return len(sentence) <= BARE_ANSWER_CHARS and (opens_with_answer(sentence) or 0 < len(words) <= 3)
 
 
 def restates(sentence: str, question: str) -> bool:

@@ -79,6 +79,8 @@ def yes_no(question: str) -> tuple[str, str] | None:
     if re.search(r"可以.{0,20}[的呢]?$", first) and question.strip().endswith(("？", "?")):
         return "可以", "不可以"  # 听说可以用政府或高校的？
     if ENDS_WITH_MA.search(first + "？"):
+        if SWEEPING.search(first):
+            return "是", "不是"  # 只在江西省内适用吗: it asks about the "only", not the verb
         # 条例支持企业参与吗 -> 支持 / 不支持: the question's own verb, when it has one of these
         if m := MA_VERB.search(first):
             return m.group(0), "不" + m.group(0)

@@ -299,3 +299,13 @@ def test_each_part_of_a_question_of_several_parts_is_answered(retriever, regulat
     assert "人大常委会" in ans.text and "【第二十五条】" in llm.prompts[0][-1]["content"]
     ans = make(retriever, FakeLLM("本条例自2024年6月1日起施行。【第二十六条】")).ask("条例什么时候施行？")
     assert [c.article for c in ans.citations] == [26]
+
+
+def test_an_answer_word_with_a_label_is_no_point(retriever):
+    """「适用。【第二条】」: the word is the answer and 第二条's own words its reason, never 「适用。适用。【第二条】」;
+    「只在江西省内适用吗」 asks about the "only": 是 / 不是."""
+    from chatbot.shape import yes_no
+
+    ans = make(retriever, FakeLLM("适用。【第二条】")).ask("外省企业在江西投资建厂，也适用这个条例吗？")
+    assert ans.text.startswith("适用。本条例适用于") and "适用。适用。" not in ans.text
+    assert yes_no("先进制造业促进条例只在江西省内适用吗？") == ("是", "不是")

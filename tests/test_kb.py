@@ -135,6 +135,8 @@ def test_the_primary_regulations_gaps_do_not_refuse_a_question_another_law_answe
     # a figure asked for that no clause of the evidence writes (how long, how much): not set by these laws
     ans = assistant.ask("江西省食品安全条例对小作坊有什么规定？")
     assert ans.refused and "本知识库没有收录《江西省食品安全条例》" in ans.text
+    ans = assistant.ask("员工周末加班，加班费按劳动法应该怎么算")  # a law no text of the knowledge base is
+    assert ans.refused and "本知识库没有收录《劳动法》" in ans.text
     ans = assistant.ask("公司破产清算时，拖欠的职工工资怎么清偿？")
     assert ans.refused and "收录的法规都没有涉及「破产」" in ans.text
     ans = assistant.ask("标准化法规定企业标准备案要交多少钱？")
