@@ -103,8 +103,6 @@ def clean_question(text: str, max_chars: int) -> str:
     return s
 
 
-# --- prompts --------------------------------------------------------------------------------------
-
 MAX_PARTS = 3    # parts of a question retrieved on their own (the first is the whole question's lead)
 WHOLE_RANKS = 3  # ... whose best clause must be among the whole question's first hits
 
@@ -121,6 +119,8 @@ def sub_questions(question: str) -> list[str]:
     parts = [p for p in parts if len(p) >= 4]
     return parts if len(parts) > 1 else [original]
 
+
+# --- prompts --------------------------------------------------------------------------------------
 
 def render(name: str, **values) -> str:
     """Fill a prompt template from chatbot/prompts/; a missing variable raises KeyError (no silent gaps)."""
