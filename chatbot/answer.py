@@ -383,16 +383,18 @@ class Assistant:
                law: str | None) -> list[tuple[str, Clause]]:
         """(part, its best clause) for each later part of a question that asks several things, else
         nothing: each is retrieved on its own, so that the evidence holds an answer to it, not only to the
-        first part, which leads the whole question's retrieval. A part's best clause counts only when the
-        whole question also ranks it among its first WHOLE_RANKS: a part alone (有啥前提条件, 老厂房这些能
-        开发吗) can find anything."""
+        first part, which leads the whole question's retrieval. A part alone can find anything (有啥前提条件
+        finds 「符合条件的」 somewhere), so its best clause counts only when both retrievers rank it first for
+        the part (or it names the article) and the whole question ranks it among its first WHOLE_RANKS."""
         parts = sub_questions(question)
         whole = {h.clause for h in r.hits[:WHOLE_RANKS]}
         out: list[tuple[str, Clause]] = []
         for part in parts[1:MAX_PARTS] if len(parts) > 1 else ():
             rp = self.retriever.search(part, k=1, regulations=regulations, law=law)
-            if rp.hits and rp.hits[0].clause in whole and not out_of_scope(part):
-                out.append((part, rp.hits[0].clause))
+            best = rp.hits[0] if rp.hits else None
+            sure = best is not None and (best.lookup or best.bm25_rank == 1 and best.dense_rank in (1, None))
+            if sure and best.clause in whole and not out_of_scope(part):
+                out.append((part, best.clause))
         return out
 
     def _article_text(self, question: str, r: Retrieval) -> list[Clause]:
