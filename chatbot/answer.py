@@ -340,12 +340,13 @@ class Assistant:
             return f"收录的法规都没有涉及「{gap.topic}」"
         if not r.hits:
             return "没有找到相关条文"
+        evidence = self._context(r)
         figure = asks_figure(question)
-        if figure and not any(numbers_in(c.text) for c in self._context(r)):
+        if figure and not any(numbers_in(c.text) for c in evidence):
             # a figure asked for (多少钱, 保护期多少年) that no clause of the evidence writes: the laws do not set it
             return f"收录的法规没有规定{figure.what}"
         stated = stated_figure(question)
-        if stated and not any(stated[1].search(c.text) for c in self._context(r)):
+        if stated and not any(stated[1].search(c.text) for c in evidence):
             # 是不是按15%交: a rate or sum stated that no clause of the evidence writes one of
             return f"收录的法规没有规定{stated[0]}"
         if below_relevance(r.max_dense, r.hits[0].lookup, self.min_relevance):
