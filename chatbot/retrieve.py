@@ -93,7 +93,9 @@ APPLIES_WITHIN = 6
 # a question that only asks what a named article says (第十条说了啥, 中小企业促进法第37条第3款是什么内容):
 # what is left once the law's name and the article are taken out
 _WHAT_IT_SAYS = re.compile(r"(?:主要|具体|都)?(?:讲|说|规定)(?:了|的是|的)?(?:什么|啥)(?:内容|意思)?|是(?:什么|啥)(?:内容|意思)?"
-                           r"|(?:是|讲的是|说的是)?(?:什么|啥)意思|(?:的|讲的|说的)?(?:主要)?内容(?:是什么|是啥)?")
+                           r"|(?:是|讲的是|说的是)?(?:什么|啥)意思|(?:的|讲的|说的)?(?:主要)?内容(?:是什么|是啥)?"
+                           # what it says about a thing it holds: 第1条讲的立法依据和目的是什么, 第五条规定的要求有哪些
+                           r"|(?:里|中)?(?:讲|说|规定|提)(?:到)?的[^，,。？?！!吗]{1,12}(?:是什么|是啥|有哪些|有什么|是哪些|包括哪些)")
 _ASIDE = re.compile(r"^(?:请问|想问一下|想问|问一下)?(?:本条例|这个条例|这部条例|该条例|条例|本法|这部法|该法)?的?|[\s？?。！!]+$")
 
 
@@ -102,6 +104,7 @@ def asks_article_text(question: str) -> bool:
 
     asks_article_text("第11条主要讲什么？") -> True;  ("第二十一条第二款是讲融资的吧？企业可以发哪些债") -> False
     asks_article_text("十八条说了什么") -> True;  ("第十条第二款呢？") -> True;  ("哪一条规定了用地") -> False
+    asks_article_text("第1条讲的立法依据和目的是什么") -> True;  ("第十条规定的优惠外地企业能享受吗") -> False
     """
     if not article_refs(question):
         return False

@@ -17,7 +17,8 @@ import re
 from dataclasses import replace
 
 from .citations import BRACKETS, SENTENCE, Sentence, is_bare_answer, restates
-from .labels import parse_label
+from .corpus import is_subsequence
+from .labels import article_refs, parse_label
 from .tokens import words
 
 # a yes/no question and the two answers it admits: 能不能 -> 能 / 不能, 有没有 -> 有 / 没有, ...
@@ -135,7 +136,9 @@ def shape(sentences: list[Sentence], question: str, raw: str,
 
     Every sentence is cited, except a direct answer word first: for a yes/no question, the answer word
     of the model's own first sentence (`polarity`); an open question gets none (a model's "能。" before
-    "哪些支持" is dropped). Then at most MAX_POINTS cited points (`select`: a point that brings another
+    "哪些支持" is dropped). A point after the first whose clauses share no two characters with the
+    question is padding from the evidence (基本原则有哪些 -> 第三条, then 第十六条 on 营商环境) and is left
+    out, unless the question names articles. Then at most MAX_POINTS cited points (`select`: a point that brings another
     article first), fitted into `max_chars` characters, labels not counted (`fit`).
     """
     dropped: list[tuple[str, str]] = []
@@ -143,11 +146,14 @@ def shape(sentences: list[Sentence], question: str, raw: str,
     answers = yes_no(question)
     word = polarity(raw, answers, question) if answers else None
     points: list[Sentence] = []
+    named = bool(article_refs(question))
     for s in join_lists(sentences):
         if s.labels and LIST_INTRO.search(s.text):
             dropped.append(("introduces a list it does not give", s.text))
         elif s.labels and _repeats(s.text, points):
             dropped.append(("repeats an earlier point", s.text))
+        elif s.clauses and points and not named and not _shares_a_word(question, s):
+            dropped.append(("a further point whose clauses share no word with the question", s.text))
         elif s.labels:
             points.append(replace(s, text=_full_stop(_unwrapped(s.text))))
         else:
@@ -160,6 +166,10 @@ def shape(sentences: list[Sentence], question: str, raw: str,
     if word and word == answers[0] and kept and (broken := breaks_condition(question, kept)):
         # 经办人牟取了私利，还能免于追责吗: the clause's condition is 未牟取私利, so the answer is no
         dropped.append((f"a yes the clause's condition 未{broken} rules out", f"{word}。"))
+        word = answers[1]
+    if word and word == answers[0] and kept and (spared := spares(question, kept)):
+        # 改革试点没达到预期，会被追责吗: 「会。」 against 第二十四条's 不予或者免于追究相关责任
+        dropped.append((f"a yes the clause's 免于{spared} rules out", f"{word}。"))
         word = answers[1]
     if word:
         out.append(Sentence(f"{word}。"))
@@ -231,6 +241,26 @@ def breaks_condition(question: str, points: list[Sentence]) -> str:
             at = asked.find(m.group(1))
             if at >= 0 and not re.search(r"(?:未|没有?|不|非|无)$", asked[:at]):
                 return m.group(1)
+    return ""
+
+
+# what a yes/no question asks will befall someone (会被追责吗, 会不会被处罚), and what a clause spares
+# people (不予或者免于追究相关责任, 不作负面评价, 免予处罚)
+BEFALLS = re.compile(r"被([\u4e00-\u9fff]{2,4}?)(?:吗|嗎|呢|了|[？?。，,！!]|$)")
+SPARES = re.compile(r"(?:不予|免于|免予|不作|不受)(?:或者|或)?(?:不予|免于|免予)?([\u4e00-\u9fff]{2,8})")
+
+
+def spares(question: str, points: list[Sentence]) -> str:
+    """What the question asks will befall someone that a cited clause spares them (the question's word,
+    abbreviated or not: 追责 in 免于追究相关责任), or "": then a yes is wrong.
+
+    spares("试点没达到预期，会被追责吗", [point citing 第二十四条 …不予或者免于追究相关责任]) -> "追责"
+    """
+    for m in BEFALLS.finditer(question):
+        asked = m.group(1)
+        for clause in {c for s in points for c in s.clauses}:
+            if any(is_subsequence(asked, x.group(1)) for x in SPARES.finditer(clause.text)):
+                return asked
     return ""
 
 
@@ -360,6 +390,16 @@ def _shares(lengths: list[int], budget: int) -> list[int]:
 
 def _bigrams(text: str) -> set[str]:
     return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _shares_a_word(question: str, point: Sentence) -> bool:
+    """Whether a clause the point cites has two characters in a row that the question has (within runs
+    of Chinese characters): 「基本原则有哪些」 and 第三条's 「…的原则」 share 原则; 第十六条 shares nothing."""
+    asked = {b for run in CJK_RUN.findall(question) for b in _bigrams(run)}
+    return any(asked & _bigrams(run) for c in point.clauses for run in CJK_RUN.findall(c.text))
 
 
 def cut(text: str, limit: int, question: str = "") -> str:

@@ -342,3 +342,41 @@ def test_a_cut_keeps_list_items_whole_with_the_words_introducing_them():
     a41 = ("生产者能够证明有下列情形之一的，不承担赔偿责任：\n（一）未将产品投入流通的；\n（二）产品投入流通时，引起损害的缺陷尚"
            "不存在的；\n（三）将产品投入流通时的科学技术水平尚不能发现缺陷的存在的。")
     assert cut(a41, 45) == "生产者能够证明有下列情形之一的，不承担赔偿责任：\n（一）未将产品投入流通的。"
+
+
+def test_a_further_point_sharing_no_word_with_the_question_is_left_out(regulation):
+    """基本原则有哪些: 第三条 answers it; 第十六条 (营商环境) and 第二十五条 (人大监督), copied from the evidence
+    after it, share no two characters with the question and are left out. The first point always stays, and a
+    question naming articles keeps every point."""
+    by = {c.label: c for c in regulation.clauses}
+    point = lambda label: Sentence(by[label].text, (label,), (by[label],))  # noqa: E731
+    q = "我们在起草县里的配套文件，请问条例确立的基本原则一共有哪些"
+    out, dropped = shape([point("第三条"), point("第十六条"), point("第二十五条")], q, "", 150)
+    assert [s.labels for s in out] == [("第三条",)]
+    assert [why for why, _ in dropped] == ["a further point whose clauses share no word with the question"] * 2
+    out, _ = shape([point("第十六条"), point("第三条")], q, "", 150)  # the first point is the model's answer
+    assert [s.labels for s in out] == [("第十六条",), ("第三条",)]
+    out, _ = shape([point("第三条"), point("第十六条")], "第三条和第十六条讲什么", "", 150)
+    assert [s.labels for s in out] == [("第三条",), ("第十六条",)]
+    # a later point sharing a word stays: 营商 is the question's
+    out, _ = shape([point("第三条"), point("第十六条")], "基本原则和营商环境有哪些规定", "", 150)
+    assert [s.labels for s in out] == [("第三条",), ("第十六条",)]
+
+
+def test_a_yes_to_what_the_clause_spares_becomes_a_no(regulation):
+    """第二十四条: 不予或者免于追究相关责任. Asked whether a cadre whose pilot fell short 会被追责, the model's 会
+    is wrong: the answer is 不会, with the clause and its conditions. A no stays, and so does a yes to
+    something the clause does not spare."""
+    from chatbot.shape import spares
+
+    a24 = [c for c in regulation.clauses if c.article == 24]
+    points = [Sentence(a24[0].text, (a24[0].label,), (a24[0],))]
+    q = "干部带头搞改革试点没达到预期，会被追责吗？"
+    assert spares(q, points) == "追责"
+    out, dropped = shape(points, q, "会。在先进制造业促进工作中……【第二十四条】", 150)
+    assert out[0].text == "不会。" and dropped[0][0] == "a yes the clause's 免于追责 rules out"
+    out, _ = shape(points, "试点没成功，会不会被负面评价？", "会。……【第二十四条】", 150)
+    assert out[0].text == "不会。"
+    out, _ = shape(points, q, "不会。……【第二十四条】", 150)
+    assert out[0].text == "不会。"
+    assert spares("试点没达到预期，会被表彰吗？", points) == ""
