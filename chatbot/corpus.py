@@ -24,6 +24,9 @@ from .numerals import to_int
 ARTICLE_HEAD = re.compile(rf"^第({NUM})条[\s\u3000]*")
 CHAPTER_HEAD = re.compile(rf"^第({NUM})章[\s\u3000]*(.*)$")
 SECTION_HEAD = re.compile(rf"^第({NUM})节[\s\u3000]*(.*)$")
+PART_HEAD = re.compile(rf"^第({NUM})编[\s\u3000]*(.*)$")  # the parts of a code: 第二编 物权
+# a chapter heading without a number: 附则 at the end of a law, 法律责任 in some regulations
+UNNUMBERED_HEAD = re.compile(r"^(?:总则|分则|附则|罚则|法律责任)$")
 ITEM_HEAD = re.compile(rf"^[（(]({NUM})[）)]")
 TERMINALS = "。；：;:"
 _CJK = r"\u3400-\u9fff\uff00-\uffef\u3000-\u303f"
@@ -227,6 +230,7 @@ def clean_line(line: str) -> str:
     clean_line("- （一）与本级规划相衔接；") -> "（一）与本级规划相衔接；"
     clean_line("组建共同体,完善模式") -> "组建共同体，完善模式"
     clean_line("(2024 年 3 月 26 日通过)") -> "（2024年3月26日通过）"
+    clean_line("第一条【立法目的】为了") -> "第一条 （立法目的）为了"
     """
     s = line.replace("\u3000", " ").strip()
     s = re.sub(r"^#+\s*", "", s)
@@ -244,7 +248,9 @@ def clean_line(line: str) -> str:
     # keep the single space after an article head, drop others between CJK characters
     head = ARTICLE_HEAD.match(s)
     if head:
-        s = f"第{head.group(1)}条 " + s[head.end():]
+        # an editor's caption in black brackets (第一条【立法目的】) would read as a citation label: it
+        # becomes the parenthesized caption some regulations carry officially (第一条（立法目的）)
+        s = f"第{head.group(1)}条 " + re.sub(r"^【([^【】]{1,20})】", r"（\1）", s[head.end():])
     return s
 
 
@@ -254,23 +260,34 @@ def _logical_lines(text: str) -> list[str]:
     A line that is not a heading and does not end with a terminal mark continues on the next line.
     """
     out: list[str] = []
-    open_line = False
+    open_line = in_articles = False
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff").split("\n"):
         line = clean_line(raw)
         if not line:
             continue
-        is_head = bool(ARTICLE_HEAD.match(line) or CHAPTER_HEAD.match(line) or SECTION_HEAD.match(line))
+        is_head = bool(ARTICLE_HEAD.match(line) or _is_heading(line))
+        in_articles = in_articles or bool(ARTICLE_HEAD.match(line))
         if open_line and not is_head and not ITEM_HEAD.match(line):
             out[-1] += line
         else:
             out.append(line)
-        open_line = not out[-1].endswith(tuple(TERMINALS)) and not _is_heading_like(out[-1])
+        # before the first article, lines without a full stop are the title, notes, an announcement's
+        # signature and date (江西省人民代表大会常务委员会 / 2024年5月30日): each stays a line unless it
+        # visibly breaks off (ends with ， or 、)
+        open_line = (not out[-1].endswith(tuple(TERMINALS)) and not _is_heading_like(out[-1])
+                     if in_articles else out[-1].endswith(("，", "、")))
     return out
 
 
+def _is_heading(line: str) -> bool:
+    """A part, chapter or section head: 第二编 物权, 第一章 总则, 第一节 …, 附则."""
+    return bool(PART_HEAD.match(line) or CHAPTER_HEAD.match(line) or SECTION_HEAD.match(line)
+                or UNNUMBERED_HEAD.match(line))
+
+
 def _is_heading_like(line: str) -> bool:
-    """Title, adoption note, chapter and section heads end without punctuation by design."""
-    return bool(CHAPTER_HEAD.match(line) or SECTION_HEAD.match(line)
+    """Title, adoption note, part, chapter and section heads end without punctuation by design."""
+    return bool(_is_heading(line)
                 or re.fullmatch(r"（[^（）]*）", line) or NOTE.match(line)
                 or (not ARTICLE_HEAD.match(line) and re.search(r"(条例|办法|规定|法)$", line)))
 
@@ -280,6 +297,7 @@ NOTE = re.compile(r"^[（(]?\s*\d{4}年\d{1,2}月\d{1,2}日")  # a note under th
 # a title: a law's name alone on its line (中华人民共和国中小企业促进法, 《江西省…条例》)
 TITLE = re.compile(r"^《?[\u4e00-\u9fff（）()〔〕0-9]{2,60}(?:法|条例|规定|办法|细则|规则|决定|准则)》?$")
 # a note's continuation line: 根据2009年8月27日…第二次修正
+ADOPTION_WORDS = re.compile(r"通过|修订|修正|公布|发布|批准")
 DATED_NOTE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日.{0,80}(?:通过|公布|发布|修订|修正|施行)")
 EFFECTIVE = re.compile(r"自(\d{4}年\d{1,2}月\d{1,2}日|公布之日|发布之日)起施行")
 ISSUER = re.compile(r"^(?:中华人民共和国)?([\u4e00-\u9fff]*?(?:人民代表大会常务委员会|人民代表大会|国务院|人民政府))")
@@ -301,7 +319,7 @@ def parse(text: str, id: str = "", short: str = "", primary: bool = True, title:
     paragraphs cut mid-sentence become `warnings`.
     """
     lines = _logical_lines(text)
-    found_title, chapter, section = "", "", ""
+    found_title, part, chapter, section = "", "", "", ""
     notes: list[str] = []
     chapters: list[str] = []
     sections: list[str] = []
@@ -309,8 +327,16 @@ def parse(text: str, id: str = "", short: str = "", primary: bool = True, title:
     for line in lines:
         if m := ARTICLE_HEAD.match(line):
             raw_articles.append((to_int(m.group(1)), chapter, section, [line[m.end():].strip()]))
-        elif m := CHAPTER_HEAD.match(line):
-            chapter, section = _heading("章", m), ""
+        elif _is_heading(line) and not SECTION_HEAD.match(line):
+            # a chapter of a code is named with its part (第二编 物权 第一章 通则: chapter names repeat
+            # across parts); an unnumbered 附则 is a chapter of its own
+            if m := PART_HEAD.match(line):
+                part = chapter = _heading("编", m)
+            elif m := CHAPTER_HEAD.match(line):
+                chapter = f"{part} {_heading('章', m)}".strip()
+            else:
+                chapter = line
+            section = ""
             if not raw_articles and chapter in chapters:
                 chapters.clear()  # the list so far was a table of contents
             chapters.append(chapter)
@@ -320,9 +346,10 @@ def parse(text: str, id: str = "", short: str = "", primary: bool = True, title:
         elif not raw_articles:
             if chapters:
                 continue  # between a table of contents and the first article
-            if TITLE.match(line) and not notes:
-                found_title = line.strip("《》")  # the last title-like line before the notes: a decree
-                #                                    ("中华人民共和国主席令 第七十七号 …") may come first
+            if TITLE.match(line) and not any(NOTE.match(n) and ADOPTION_WORDS.search(n) for n in notes):
+                # the last title-like line before the adoption note: a decree or an announcement
+                # (中华人民共和国主席令 第七十七号 …, 公告 … 2024年5月30日) may come first, its date is no note
+                found_title, notes = line.strip("《》"), []
             elif not found_title:
                 found_title = line
             elif NOTE.match(line) or re.fullmatch(r"（[^（）]*）", line) or (notes and DATED_NOTE.search(line)):

@@ -70,10 +70,14 @@ def fold_compat_chars(text: str) -> str:
 
 # --- lines -----------------------------------------------------------------------------------------
 
-_HEAD = re.compile(rf"^第\s*({NUM})\s*(条|章|节)")
-_BARE_HEAD = re.compile(rf"第{NUM}[条章节]")
+_HEAD = re.compile(rf"^第\s*({NUM})\s*(条|章|节|编)")
+_BARE_HEAD = re.compile(rf"第{NUM}[条章节编]")
 _ITEM = re.compile(rf"^[（(]{NUM}[）)]")
 _TOC = re.compile(r"目\s*[录次]")
+# a heading without a number (附　　则 at the end of a law, 法律责任 in some regulations)
+_UNNUMBERED = re.compile(r"(?:总\s*则|分\s*则|附\s*则|罚\s*则|法\s*律\s*责\s*任)")
+# a table of contents entry's dot leaders and page number: 第一章 总则……………1
+_LEADER = re.compile(r"(?:[.…·．‥]{2,}|…)\s*\d*$")
 _TERMINAL = re.compile(r"[。；：！？;:!?][”’」』）)]*$")
 _TITLE_END = re.compile(r"(条例|办法|规定|法|细则|规则|决定|通过|修订|修正|公布)$")  # a title or an adoption note
 
@@ -82,14 +86,17 @@ def tidy_line(line: str) -> str:
     """Strip a line (and a markdown heading's #) and tidy the spaces in a heading; other lines keep theirs.
 
     tidy_line("第一章　总　　则") -> "第一章 总则";  tidy_line("第 一 条　为了") -> "第一条 为了"
-    tidy_line("目　　录") -> "目录"
+    tidy_line("目　　录") -> "目录";  tidy_line("附　　则") -> "附则";  tidy_line("第一编　总　　则") -> "第一编 总则"
+    tidy_line("第二章　自然人………………3") -> "第二章 自然人"
     """
     s = re.sub(r"^#{1,6}\s+", "", line.strip())  # a markdown heading: 第一章 is a heading already
     if m := _HEAD.match(s):
         num, kind, rest = m.group(1), m.group(2), s[m.end():].strip()
-        if kind != "条":  # a heading: 第一章 总则, no spaces inside its name
-            rest = re.sub(r"\s+", "", rest)
+        if kind != "条":  # a heading: 第一章 总则, no spaces inside its name, no dot leaders
+            rest = _LEADER.sub("", re.sub(r"\s+", "", rest))
         return f"第{num}{kind} {rest}".rstrip()
+    if _UNNUMBERED.fullmatch(s):
+        return re.sub(r"\s+", "", s)
     return "目录" if _TOC.fullmatch(s) else s
 
 
@@ -126,7 +133,8 @@ def _join_heads(lines: list[str]) -> list[str]:
 
 
 def drop_table_of_contents(lines: list[str]) -> list[str]:
-    """Remove a 目录 block: from the 目录 line up to the second time the first chapter heading occurs.
+    """Remove a 目录 block: from the 目录 line up to the second time the first part or chapter heading
+    occurs.
 
     A title or adoption note between the last listed chapter and the real text is kept (some
     downloads put the 目录 before the title). Without a 目录 line before the first article, or
@@ -136,8 +144,8 @@ def drop_table_of_contents(lines: list[str]) -> list[str]:
     first_article = next((i for i, x in enumerate(lines) if _is_article(x)), len(lines))
     if start is None or start > first_article:
         return lines
-    chapters = [(i, m.group(1)) for i, x in enumerate(lines[start:], start)
-                if (m := _HEAD.match(x)) and m.group(2) == "章"]
+    chapters = [(i, m.group(1, 2)) for i, x in enumerate(lines[start:], start)
+                if (m := _HEAD.match(x)) and m.group(2) in "编章"]  # a code's contents begin with 第一编
     if not chapters:
         return lines
     first = chapters[0][1]
@@ -153,7 +161,8 @@ def normalize_text(text: str) -> str:
     """The repairs every format gets; the result has one non-empty line per paragraph or heading."""
     text = _NEWLINES.sub("\n", text).translate(_ZERO_WIDTH).translate(_SPACES)
     lines = [tidy_line(x) for x in fold_compat_chars(text).split("\n")]
-    lines = drop_table_of_contents(_join_heads([x for x in lines if x]))
+    # a page number on a line of its own (— 2 —, 第3页) is page furniture in any format
+    lines = drop_table_of_contents(_join_heads([x for x in lines if x and not _PAGE_NUMBER.fullmatch(x)]))
     return "\n".join(lines) + "\n" if lines else ""
 
 

@@ -81,6 +81,7 @@ def test_resolve_multi_paragraph_article_gives_article(regulation):
     ("组建共同体,完善模式", "组建共同体，完善模式"),
     ("(2024 年 3 月 26 日通过)", "（2024年3月26日通过）"),
     ("# 江西省先进制造业促进条例", "江西省先进制造业促进条例"),
+    ("第一条【立法目的】为了示例，制定本条例。", "第一条 （立法目的）为了示例，制定本条例。"),
 ])
 def test_clean_line(raw, clean):
     assert clean_line(raw) == clean
@@ -99,6 +100,28 @@ def test_second_regulation_with_chapters_sections_items_and_page_break():
     assert a3.clauses[1].text == "市人民政府有关部门应当按照职责做好相关保障工作。"
     assert reg.article(1).clauses[0].text == "为了促进数字经济发展，制定本办法。"
     assert reg.article(5).clauses[0].label == "第五条"
+
+
+def test_a_code_with_parts_an_unnumbered_heading_page_numbers_and_a_dotted_contents():
+    """A code's layout (第一编 总则 over its chapters), 附　　则 without a number, a 目录 with dot leaders and
+    page numbers, 第一百零一条, a page number 「— 2 —」 between two articles and a sentence broken across
+    lines, as a copied PDF text gives them: each heading starts a chapter, nothing leaks into an article."""
+    from chatbot.formats import read_document
+
+    reg = parse(read_document(Path(__file__).parent / "data" / "code_with_parts.txt"), id="test", primary=False)
+    assert reg.title == "中华人民共和国测试法" and reg.adopted == "2020-05-28" and reg.effective == "2021-01-01"
+    assert reg.chapters == ("第一编 总则", "第一编 总则 第一章 基本规定", "第一编 总则 第二章 自然人",
+                            "第二编 分则", "附则")
+    assert reg.sections == ("第一编 总则 第二章 自然人/第一节 民事权利能力",)
+    assert [a.number for a in reg.articles] == [1, 2, 3, 4, 100, 101, 102]
+    assert reg.article(1).clauses[0].text.endswith("维护社会和经济秩序，根据宪法，制定本法。")
+    assert reg.article(3).clauses[0].text == "自然人从出生时起到死亡时止，具有民事权利能力。"
+    assert reg.article(4).clauses[0].text == "自然人的民事权利能力一律平等。"
+    assert reg.article(100).chapter == "第二编 分则" and len(reg.article(100).clauses) == 2
+    assert reg.article(101).clauses[0].text == "第一百零一条的内容。"
+    assert reg.article(102).chapter == "附则"
+    # only the real gap is reported: no paragraph ends mid-sentence
+    assert reg.warnings == ("articles missing before 第一百条: 第五条、第六条、第七条、第八条、第九条…",)
 
 
 def test_text_without_articles_is_an_error():
@@ -143,6 +166,19 @@ def test_non_utf8_file_is_reported(tmp_path):
     p.write_bytes("第一条 测试。".encode("gbk"))
     with pytest.raises(CorpusError, match="not UTF-8"):
         corpus.load(p)
+
+
+def test_the_title_after_an_announcement_signed_and_dated():
+    """A provincial download opens with the standing committee's 公告: number, the sentence announcing the
+    law, the committee's name and the date on lines of their own. None of it is the title or a note."""
+    text = ("江西省人民代表大会常务委员会公告\n（第15号）\n《江西省示例条例》已由江西省第十四届人民代表大会常务委员会"
+            "第八次会议于2024年5月30日通过，现予公布，自2024年8月1日起施行。\n江西省人民代表大会常务委员会\n"
+            "2024年5月30日\n江西省示例条例\n（2024年5月30日江西省第十四届人民代表大会常务委员会第八次会议通过）\n"
+            "第一章　总　　则\n第一条　为了示例，制定本条例。\n第二条　本条例自2024年8月1日起施行。\n")
+    reg = parse(text, id="example", primary=False)
+    assert reg.title == "江西省示例条例" and reg.short == "江西省示例条例"
+    assert reg.adoption == "（2024年5月30日江西省第十四届人民代表大会常务委员会第八次会议通过）"
+    assert (reg.adopted, reg.effective, reg.issuer) == ("2024-05-30", "2024-08-01", "江西省人民代表大会常务委员会")
 
 
 def test_the_title_after_a_decree_and_notes_over_several_lines():

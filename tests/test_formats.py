@@ -15,7 +15,7 @@ import pytest
 
 from chatbot import corpus
 from chatbot.formats import (FormatError, PdfLine, fold_compat_chars, join_pdf_lines, normalize_text, read_document,
-                             strip_page_furniture)
+                             strip_page_furniture, tidy_line)
 from chatbot.labels import format_label
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
@@ -183,6 +183,20 @@ def test_text_in_utf8_or_gb18030_is_read(tmp_path, encoding):
     source = f"{TITLE}\n第一章　总　　则\n第一条　为了促进发展，制定本条例。\n"
     (tmp_path / "reg.txt").write_bytes(source.encode(encoding))
     assert read_document(tmp_path / "reg.txt") == f"{TITLE}\n第一章 总则\n第一条 为了促进发展，制定本条例。\n"
+
+
+@pytest.mark.parametrize("raw, tidy", [
+    ("附　　则", "附则"), ("法 律 责 任", "法律责任"), ("第一编　总　　则", "第一编 总则"),
+    ("第二章　自然人………………3", "第二章 自然人"), ("第三章 附则....12", "第三章 附则"),
+    ("附则规定如下。", "附则规定如下。"),
+])
+def test_unnumbered_headings_parts_and_dot_leaders_are_tidied(raw, tidy):
+    assert tidy_line(raw) == tidy
+
+
+def test_a_page_number_on_its_own_line_is_dropped_in_any_format():
+    text = "条例\n第一条 为了。\n— 2 —\n第二条 本条例\n- 3 -\n自公布之日起施行。\n第 4 页\n"
+    assert normalize_text(text) == "条例\n第一条 为了。\n第二条 本条例\n自公布之日起施行。\n"
 
 
 def test_a_chapter_list_without_a_contents_line_is_kept():
