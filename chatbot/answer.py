@@ -40,6 +40,7 @@ KB_NOT_COVERED = "本知识库收录的法规未对此作出规定"  # when more
 REFUSAL_MARKERS = (NOT_COVERED, KB_NOT_COVERED, "未对此作出规定", "没有作出规定", "没有相关规定", "未作规定", "无法回答", "没有规定")
 # nearest clauses listed with a refusal, so the reader sees what the regulation does say
 SUGGESTIONS = 3
+UNRELATED = "这个问题与收录的法规无关"  # the refusal reason for weather, travel, recipes: no clause is suggested
 # the relevance gate when it is neither set nor calibrated (no gold file, or a BM25-only index): the value
 # calibrated for EmbeddingGemma before calibration was automatic
 DEFAULT_MIN_RELEVANCE = 0.30
@@ -328,7 +329,9 @@ class Assistant:
             name = "本条例" if reg.primary else f"《{reg.title}》"
             return f"{name}共{to_chinese(len(reg.articles))}条，没有{nums}"
         gap = out_of_scope(question)
-        if gap and (gap.kind == "unrelated" or self._about_primary(r)):
+        if gap and gap.kind == "unrelated":
+            return UNRELATED  # 庐山怎么走: not 「本条例没有规定与本条例无关的事项」, and no clause to suggest
+        if gap and self._about_primary(r):
             if gap.kind == "other_law" and gap.match:
                 return f"本知识库没有收录《{gap.match}》"  # not 「本条例没有规定其他法律法规」
             return f"本条例没有规定{gap.what}"
@@ -421,7 +424,8 @@ class Assistant:
                       timings=timings, dropped=[f"{why}: {s}" for why, s in dropped], **base)
 
     def _refusal(self, reason: str, r: Retrieval, timings: dict, t0: float, **base) -> Answer:
-        near = [h.clause for h in r.hits[:SUGGESTIONS] if not r.missing_refs or h.lookup] if r.hits else []
+        near = [h.clause for h in r.hits[:SUGGESTIONS] if not r.missing_refs or h.lookup] \
+            if r.hits and reason != UNRELATED else []
         text = f"{self.not_covered}。{reason}。"
         if near:
             text += "\n可参考的相关条款：" + "".join(f"【{c.label}】" for c in near)

@@ -109,6 +109,12 @@ def test_out_of_scope_question_is_refused_without_asking_the_model(retriever):
     assert any(c.article == 10 for c in ans.suggestions)
 
 
+def test_an_unrelated_question_is_refused_without_clauses_to_suggest(retriever):
+    ans = make(retriever, FakeLLM("庐山很美。【第十条第一款】")).ask("周末想带娃去庐山玩，从南昌怎么走比较方便")
+    assert ans.refused and ans.suggestions == [] and "可参考" not in ans.text
+    assert ans.refusal_reason == "这个问题与收录的法规无关" and "无关的事项" not in ans.text
+
+
 def test_nonexistent_article_is_refused(retriever):
     ans = make(retriever).ask("第九十九条规定了什么？")
     assert ans.refused and "没有第九十九条" in ans.text and ans.citations == []
