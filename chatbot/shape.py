@@ -138,8 +138,8 @@ def shape(sentences: list[Sentence], question: str, raw: str,
     of the model's own first sentence (`polarity`); an open question gets none (a model's "能。" before
     "哪些支持" is dropped). A point after the first whose clauses share no two characters with the
     question is padding from the evidence (基本原则有哪些 -> 第三条, then 第十六条 on 营商环境) and is left
-    out, unless the question names articles. Then at most MAX_POINTS cited points (`select`: a point that brings another
-    article first), fitted into `max_chars` characters, labels not counted (`fit`).
+    out, unless the question names articles. Then at most MAX_POINTS cited points (`select`: a point
+    that brings another article first), fitted into `max_chars` characters, labels not counted (`fit`).
     """
     dropped: list[tuple[str, str]] = []
     out: list[Sentence] = []
