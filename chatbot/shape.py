@@ -138,7 +138,7 @@ def shape(sentences: list[Sentence], question: str, raw: str,
     of the model's own first sentence (`polarity`); an open question gets none (a model's "能。" before
     "哪些支持" is dropped). A point after the first whose clauses share no two characters with the
     question is padding from the evidence (基本原则有哪些 -> 第三条, then 第十六条 on 营商环境) and is left
-    out, unless the question names articles. Then at most MAX_POINTS cited points (`select`: a point
+    out, unless the question names articles or asks about several things. Then at most MAX_POINTS cited points (`select`: a point
     that brings another article first), fitted into `max_chars` characters, labels not counted (`fit`).
     """
     dropped: list[tuple[str, str]] = []
@@ -146,13 +146,15 @@ def shape(sentences: list[Sentence], question: str, raw: str,
     answers = yes_no(question)
     word = polarity(raw, answers, question) if answers else None
     points: list[Sentence] = []
-    named = bool(article_refs(question))
+    # a question naming articles, or asking about several things (办手续、水电气物流、拿地 ... 分别), may be
+    # answered by a clause in words of its own (拿地: 用地)
+    open_to_all = bool(article_refs(question) or SEVERAL.search(question))
     for s in join_lists(sentences):
         if s.labels and LIST_INTRO.search(s.text):
             dropped.append(("introduces a list it does not give", s.text))
         elif s.labels and _repeats(s.text, points):
             dropped.append(("repeats an earlier point", s.text))
-        elif s.clauses and points and not named and not _shares_a_word(question, s):
+        elif s.clauses and points and not open_to_all and not _shares_a_word(question, s):
             dropped.append(("a further point whose clauses share no word with the question", s.text))
         elif s.labels:
             points.append(replace(s, text=_full_stop(_unwrapped(s.text))))
@@ -350,10 +352,26 @@ def fit(sentences: list[Sentence], max_chars: int, dropped: list[tuple[str, str]
         dropped.append(("over the length budget", points.pop(repeat).text))
     if not points:
         return head
-    out = list(head)
-    for s, share in zip(points, _shares([len(s.text) for s in points], budget)):
-        out.append(s if len(s.text) <= share else replace(s, text=cut(s.text, max(share, 2), question)))
-    return out
+    while True:
+        shown = [s if len(s.text) <= share else replace(s, text=cut(s.text, max(share, 2), question))
+                 for s, share in zip(points, _shares([len(s.text) for s in points], budget))]
+        # a point cut to a stub (a condition or a lead-in alone) says nothing
+        poor = [i for i in range(len(points)) if _stub(shown[i].text, points[i].text)]
+        if not poor or len(points) == 1:
+            return head + shown
+        # a later stub goes; a stub of the first point (the answer) gets the room of the last point
+        dropped.append(("over the length budget", points.pop(poor[-1] or len(points) - 1).text))
+
+
+# what a cut must not end with: a condition (……有异议的), a list's lead-in (……报酬：), a phrase that only says
+# by what or about what the predicate after it acts (有权按照国家有关规定，| 对……科技项目，|)
+STUB_END = re.compile(r"(?:的|[：:]|(?:按照|依照|根据|依据)[^，,。]{0,12}规定)。$|^(?:对|对于|为了|根据|依照|按照)[^，,]*。$")
+
+
+def _stub(shown: str, text: str) -> bool:
+    """Whether a cut left a point saying nothing: 「……有异议的。」, 「……给予奖励和报酬：。」,
+    「……有权按照国家有关规定。」, 「对利用财政资金设立的……科技项目。」."""
+    return shown != text and bool(STUB_END.search(shown))
 
 
 def _last_repeat(points: list[Sentence]) -> int | None:
@@ -393,6 +411,7 @@ def _bigrams(text: str) -> set[str]:
 
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+SEVERAL = re.compile(r"分别|各[有自]|、|几块|几个方面|哪几|[？?].+[？?]")
 
 
 def _shares_a_word(question: str, point: Sentence) -> bool:
@@ -442,7 +461,10 @@ def cut(text: str, limit: int, question: str = "") -> str:
             h += 1
         return "、".join(items[:h]) + "……" + items[-1] + "。"
     head = text[:max(limit - 1, 1)]
-    pos = max(head.rfind(x) for x in "，、；,;")
+    # at a comma or semicolon if there is one: a cut inside an enumeration (「对完成、转化……」 -> 「对完成等」)
+    # breaks the phrase it is in
+    pos = max(head.rfind(x) for x in "，；,;")
+    pos = pos if pos > 0 else head.rfind("、")
     starts = [m.start() for m in ITEM_START.finditer(head)]
     if starts and starts[-1] > 0 and pos > starts[-1] and head[pos] not in "；;":
         pos = starts[-1]  # the last item would be cut in its middle: it goes whole

@@ -380,3 +380,35 @@ def test_a_yes_to_what_the_clause_spares_becomes_a_no(regulation):
     out, _ = shape(points, q, "不会。……【第二十四条】", 150)
     assert out[0].text == "不会。"
     assert spares("试点没达到预期，会被表彰吗？", points) == ""
+
+
+def test_a_cut_leaves_no_stub_and_the_first_point_gets_room_before_a_later_one(kb):
+    """Cut to fair shares, 科学技术进步法第五十五条第二款 gave 「……有权按照国家有关规定。」 and 科技成果转化法第二十四条
+    「对利用财政资金设立的……科技项目。」: phrases that only lead to a predicate that was cut off. A later stub
+    goes; a first point cut to a stub (a list's lead-in alone, 「……给予奖励和报酬：。」) gets the room of the
+    last point, so that it keeps the item that answers (（二）……作价投资的……股份).
+    A cut inside an enumeration (「对完成、转化……」 -> 「对完成等。」) is not made when there is a comma."""
+    by = {c.label: c for c in kb.clauses}
+    point = lambda label: Sentence(by[label].text.replace("\n", ""), (label,), (by[label],))  # noqa: E731
+    q = "我们企业自建的研发机构，能以什么身份参与财政科技计划项目？"
+    out, dropped = shape([point("科学技术进步法第五十五条第二款"), point("科技成果转化法第二十四条"),
+                          point("科学技术进步法第三十二条第一款")], q, "", 150)
+    assert out[0].text == by["科学技术进步法第五十五条第二款"].text
+    assert [s.labels[0] for s in out] == ["科学技术进步法第五十五条第二款", "科学技术进步法第三十二条第一款"]
+    assert dropped == [("over the length budget", by["科技成果转化法第二十四条"].text)]
+    q = "拿科研成果作价入股，没约定的话给技术人员的股份奖励怎么算？"
+    out, dropped = shape([point("科技成果转化法第四十五条第一款"), point("科技成果转化法第四十四条第二款")], q, "", 150)
+    assert [s.labels[0] for s in out] == ["科技成果转化法第四十五条第一款"]
+    assert "：（二）利用该项职务科技成果作价投资的" in out[0].text and not out[0].text.endswith("：。")
+    assert cut("甲单位未作规定的，按照标准对完成、转化成果的人员给予奖励。", 24) == "甲单位未作规定的。"
+
+
+def test_a_question_about_several_things_keeps_a_point_in_other_words(kb):
+    """拿地 shares no two characters with 第十八条's 用地; asked about several things, the point stays."""
+    by = {c.label: c for c in kb.clauses}
+    point = lambda label: Sentence(by[label].text, (label,), (by[label],))  # noqa: E731
+    q = "作为厂长我最关心降成本：办手续、水电气物流、拿地这几块，条例分别是怎么支持的？"
+    out, _ = shape([point("第十六条"), point("第十七条"), point("第十八条")], q, "", 150)
+    assert [s.labels for s in out] == [("第十六条",), ("第十七条",), ("第十八条",)]
+    out, dropped = shape([point("第十六条"), point("第十八条")], "办手续难，条例怎么说", "", 150)
+    assert [s.labels for s in out] == [("第十六条",)]
