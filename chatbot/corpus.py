@@ -273,9 +273,10 @@ def _logical_lines(text: str) -> list[str]:
             out.append(line)
         # before the first article, lines without a full stop are the title, notes, an announcement's
         # signature and date (江西省人民代表大会常务委员会 / 2024年5月30日): each stays a line unless it
-        # visibly breaks off (ends with ， or 、)
+        # visibly breaks off (ends with ， or 、) or is the head of a title broken after its place
+        # (中华人民共和国 / 中小企业促进法)
         open_line = (not out[-1].endswith(tuple(TERMINALS)) and not _is_heading_like(out[-1])
-                     if in_articles else out[-1].endswith(("，", "、")))
+                     if in_articles else out[-1].endswith(("，", "、")) or bool(TITLE_HEAD.fullmatch(out[-1])))
     return out
 
 
@@ -297,6 +298,7 @@ NOTE = re.compile(r"^[（(]?\s*\d{4}年\d{1,2}月\d{1,2}日")  # a note under th
 # a title: a law's name alone on its line (中华人民共和国中小企业促进法, 《江西省…条例》)
 TITLE = re.compile(r"^《?[\u4e00-\u9fff（）()〔〕0-9]{2,60}(?:法|条例|规定|办法|细则|规则|决定|准则)》?$")
 # a note's continuation line: 根据2009年8月27日…第二次修正
+TITLE_HEAD = re.compile(r"中华人民共和国|[\u4e00-\u9fff]{1,8}(?:省|自治区|市|自治州|县)")  # a title's first line
 ADOPTION_WORDS = re.compile(r"通过|修订|修正|公布|发布|批准")
 DATED_NOTE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日.{0,80}(?:通过|公布|发布|修订|修正|施行)")
 EFFECTIVE = re.compile(r"自(\d{4}年\d{1,2}月\d{1,2}日|公布之日|发布之日)起施行")

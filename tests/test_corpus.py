@@ -179,6 +179,11 @@ def test_the_title_after_an_announcement_signed_and_dated():
     assert reg.title == "江西省示例条例" and reg.short == "江西省示例条例"
     assert reg.adoption == "（2024年5月30日江西省第十四届人民代表大会常务委员会第八次会议通过）"
     assert (reg.adopted, reg.effective, reg.issuer) == ("2024-05-30", "2024-08-01", "江西省人民代表大会常务委员会")
+    # a title broken after its place, as a PDF copy gives it, is one title
+    for head, law in (("中华人民共和国", "示例促进法"), ("江西省", "示例条例")):
+        reg = parse(f"{head}\n{law}\n（2017年9月1日第十二届全国人民代表大会常务委员会第二十九次会议通过）\n"
+                    "第一条 为了示例，制定本法。\n")
+        assert reg.title == head + law and reg.adopted == "2017-09-01"
 
 
 def test_the_title_after_a_decree_and_notes_over_several_lines():
