@@ -288,7 +288,7 @@ def _is_heading(line: str) -> bool:
 
 def _is_heading_like(line: str) -> bool:
     """Title, adoption note, part, chapter and section heads end without punctuation by design."""
-    return bool(_is_heading(line)
+    return bool(_is_heading(line) or SIGNATURE.match(line) or ANNEX.match(line)
                 or re.fullmatch(r"（[^（）]*）", line) or NOTE.match(line)
                 or (not ARTICLE_HEAD.match(line) and re.search(r"(条例|办法|规定|法)$", line)))
 
@@ -299,6 +299,9 @@ NOTE = re.compile(r"^[（(]?\s*\d{4}年\d{1,2}月\d{1,2}日")  # a note under th
 TITLE = re.compile(r"^《?[\u4e00-\u9fff（）()〔〕0-9]{2,60}(?:法|条例|规定|办法|细则|规则|决定|准则)》?$")
 # a note's continuation line: 根据2009年8月27日…第二次修正
 TITLE_HEAD = re.compile(r"中华人民共和国|[\u4e00-\u9fff]{1,8}(?:省|自治区|市|自治州|县)")  # a title's first line
+# after the last article: an annex (附件1：…), and the issuer's name and the date a government signs under it
+ANNEX = re.compile(r"^(?:附件|附表|附录)[一二三四五六七八九十\d]*(?:[：:．.、\s]|$)")
+SIGNATURE = re.compile(r"^[\u4e00-\u9fff]{2,30}(?:人民政府|人民代表大会常务委员会|委员会|办公厅|国务院)$|^\d{4}年\d{1,2}月\d{1,2}日$")
 ADOPTION_WORDS = re.compile(r"通过|修订|修正|公布|发布|批准")
 DATED_NOTE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日.{0,80}(?:通过|公布|发布|修订|修正|施行)")
 EFFECTIVE = re.compile(r"自(\d{4}年\d{1,2}月\d{1,2}日|公布之日|发布之日)起施行")
@@ -321,7 +324,7 @@ def parse(text: str, id: str = "", short: str = "", primary: bool = True, title:
     paragraphs cut mid-sentence become `warnings`.
     """
     lines = _logical_lines(text)
-    found_title, part, chapter, section = "", "", "", ""
+    found_title, part, chapter, section, annex = "", "", "", "", ""
     notes: list[str] = []
     chapters: list[str] = []
     sections: list[str] = []
@@ -357,6 +360,12 @@ def parse(text: str, id: str = "", short: str = "", primary: bool = True, title:
             elif NOTE.match(line) or re.fullmatch(r"（[^（）]*）", line) or (notes and DATED_NOTE.search(line)):
                 notes.append(_balanced(line))
             # other front matter (table of contents, preamble) is not part of any article
+        elif ANNEX.match(line):
+            # 附件1：…… after the last article: forms and lists that are no article of the law
+            annex = f"the text from 「{line[:20]}」 on is an annex, not an article, and is not indexed"
+            break
+        elif SIGNATURE.match(line):
+            continue  # the issuer's name and the date signed under the last article
         elif ITEM_HEAD.match(line) and _takes_items(raw_articles[-1][3][-1]):
             raw_articles[-1][3][-1] += "\n" + line
         else:
@@ -367,7 +376,7 @@ def parse(text: str, id: str = "", short: str = "", primary: bool = True, title:
     title = title or found_title
     short = short or short_name(title)
     law = ("" if primary else short) if law is None else law
-    warnings = _numbering_warnings([n for n, _, _, _ in raw_articles])
+    warnings = _numbering_warnings([n for n, _, _, _ in raw_articles]) + ([annex] if annex else [])
     articles, seen = [], set()
     for number, chap, sect, paragraphs in raw_articles:
         if not paragraphs[0]:

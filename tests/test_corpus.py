@@ -186,6 +186,18 @@ def test_the_title_after_an_announcement_signed_and_dated():
         assert reg.title == head + law and reg.adopted == "2017-09-01"
 
 
+def test_a_government_rule_signed_and_dated_with_an_annex():
+    """A government's 办法 ends with the issuer and the date signed under the last article, then 附件: none
+    of it belongs to the last article; the annex is reported."""
+    text = ("南昌市示例管理办法\n（2024年1月5日南昌市人民政府第十次常务会议通过）\n"
+            "第一条 为了示例，制定本办法。\n第二条 本办法自2024年3月1日起施行。\n"
+            "南昌市人民政府\n2024年1月5日\n附件1：示例申请表\n申请单位\n联系电话\n")
+    reg = parse(text, id="example", primary=False)
+    assert [c.text for c in reg.article(2).clauses] == ["本办法自2024年3月1日起施行。"]
+    assert reg.warnings == ("the text from 「附件1：示例申请表」 on is an annex, not an article, and is not indexed",)
+    assert reg.effective == "2024-03-01" and reg.issuer == "南昌市人民政府"
+
+
 def test_the_title_after_a_decree_and_notes_over_several_lines():
     text = ("中华人民共和国主席令\n第七十七号\n《中华人民共和国示例法》已由全国人民代表大会常务委员会通过，现予公布。\n"
             "中华人民共和国示例法\n（2002年6月29日第九届全国人民代表大会常务委员会第二十八次会议通过\n"
