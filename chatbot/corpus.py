@@ -27,7 +27,9 @@ SECTION_HEAD = re.compile(rf"^第({NUM})节[\s\u3000]*(.*)$")
 PART_HEAD = re.compile(rf"^第({NUM})编[\s\u3000]*(.*)$")  # the parts of a code: 第二编 物权
 # a chapter heading without a number: 附则 at the end of a law, 法律责任 in some regulations
 UNNUMBERED_HEAD = re.compile(r"^(?:总则|分则|附则|罚则|法律责任)$")
-ITEM_HEAD = re.compile(rf"^[（(]({NUM})[）)]")
+# an item: （一）, (1); or 1． / 1、 in rules that number their items so (taken as items only under a
+# paragraph that introduces a list, `_takes_items`)
+ITEM_HEAD = re.compile(rf"^(?:[（(]({NUM})[）)]|(\d{{1,2}})[.．、](?!\d))")
 TERMINALS = "。；：;:"
 _CJK = r"\u3400-\u9fff\uff00-\uffef\u3000-\u303f"
 
@@ -392,7 +394,7 @@ def parse(text: str, id: str = "", short: str = "", primary: bool = True, title:
                 id=f"{id}-{local}p{i}" if id and not primary else f"{local}p{i}",
                 article=number,
                 paragraph=i,
-                items=tuple(to_int(m.group(1)) for m in
+                items=tuple(to_int(m.group(1) or m.group(2)) for m in
                             (ITEM_HEAD.match(x) for x in para.split("\n")[1:]) if m),
                 label=clause_label(number, i, len(paragraphs), law),
                 text=para,

@@ -198,6 +198,14 @@ def test_a_government_rule_signed_and_dated_with_an_annex():
     assert reg.effective == "2024-03-01" and reg.issuer == "南昌市人民政府"
 
 
+def test_items_numbered_with_arabic_digits_belong_to_the_paragraph_introducing_them():
+    text = ("示例办法\n第一条 有下列情形之一的，依法处理：\n1．甲；\n2．乙。\n第二条 投资额应当达到1.5亿元。\n"
+            "第三条 本办法自2024年1月1日起施行。\n")
+    reg = parse(text)
+    assert [(c.text, c.items) for c in reg.article(1).clauses] == [("有下列情形之一的，依法处理：\n1．甲；\n2．乙。", (1, 2))]
+    assert reg.article(2).clauses[0].text == "投资额应当达到1.5亿元。"
+
+
 def test_the_title_after_a_decree_and_notes_over_several_lines():
     text = ("中华人民共和国主席令\n第七十七号\n《中华人民共和国示例法》已由全国人民代表大会常务委员会通过，现予公布。\n"
             "中华人民共和国示例法\n（2002年6月29日第九届全国人民代表大会常务委员会第二十八次会议通过\n"
