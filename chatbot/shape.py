@@ -49,7 +49,8 @@ ENDS_WITH_MA = re.compile(r"[吗嗎][？?。！!\s]*$")
 WH = re.compile(r"哪些|哪个|哪里|哪儿|什么|怎么|怎样|如何|多少|为什么|为啥|啥|谁")
 MAX_POINTS = 3          # cited points after the direct answer
 # a point that only announces a list ("……应当符合下列要求。", "规定如下：") says nothing by itself
-LIST_INTRO = re.compile(r"(?:下列|以下|如下)[^，。；]{0,6}[：:。]?$|[：:]$")
+# (「五万元以下的罚款。」 is an amount, not a list: 以下 after a figure or its unit is "or less")
+LIST_INTRO = re.compile(r"(?:下列|(?<![\d零一二三四五六七八九十百千万亿元年月日天倍])以下|如下)[^，。；]{0,6}[：:。]?$|[：:]$")
 # an item of a list copied from a clause: （一）…, 一、…, 1. …
 ITEM = re.compile(r"\s*(?:（[一二三四五六七八九十]+）|\([一二三四五六七八九十\d]+\)|[一二三四五六七八九十]+、|\d+[.、．](?!\d))")
 # what a "no" needs in the points that follow it: a negation or a limit written in the clause

@@ -412,3 +412,14 @@ def test_a_question_about_several_things_keeps_a_point_in_other_words(kb):
     assert [s.labels for s in out] == [("第十六条",), ("第十七条",), ("第十八条",)]
     out, dropped = shape([point("第十六条"), point("第十八条")], "办手续难，条例怎么说", "", 150)
     assert [s.labels for s in out] == [("第十六条",)]
+
+
+def test_an_amount_or_less_is_no_list_intro(kb):
+    """「……处五万元以上十万元以下的罚款。」 ends with 以下的罚款: an amount, not 「以下」 introducing a list, so the
+    sentence stays (it was dropped, and the answer fell back to quoting the clause)."""
+    a57 = next(c for c in kb.clauses if c.label == "产品质量法第五十七条第一款")
+    text = "检验机构出具虚假证明的，对单位处五万元以上十万元以下的罚款。"
+    out, dropped = shape([Sentence(text, (a57.label,), (a57,))], "检验机构出具虚假检验报告，罚多少？", "", 150)
+    assert [s.text for s in out] == [text] and dropped == []
+    out, dropped = shape([Sentence("规划应当符合以下要求。", ("第五条第二款",), ())], "规划有什么要求", "", 150)
+    assert out == [] and dropped[0][0] == "introduces a list it does not give"
