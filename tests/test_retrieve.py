@@ -170,7 +170,8 @@ def test_date_refs_by_hand(regulation):
     ("第二十一条第二款是讲融资的吧？企业可以发哪些债", False), ("条例第26条规定的施行日期是哪天", False),
     ("第十条规定企业可以干什么", False), ("哪一条规定了用地", False), ("技术改造讲什么", False),
     ("第1条讲的立法依据和目的是什么", True), ("第五条规定的规划要求有哪些", True),
-    ("第十条规定的优惠外地企业能享受吗", False),
+    ("第十条规定的优惠外地企业能享受吗", False), ("第三十二条规定了哪些追责情形？", True), ("第五条列了哪些要求", True),
+    ("第十条规定了企业可以享受优惠吗", False),
 ])
 def test_a_question_asking_only_what_an_article_says(question, only_the_text):
     from chatbot.retrieve import asks_article_text
