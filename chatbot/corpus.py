@@ -26,7 +26,8 @@ CHAPTER_HEAD = re.compile(rf"^第({NUM})章[\s\u3000]*(.*)$")
 SECTION_HEAD = re.compile(rf"^第({NUM})节[\s\u3000]*(.*)$")
 PART_HEAD = re.compile(rf"^第({NUM})编[\s\u3000]*(.*)$")  # the parts of a code: 第二编 物权
 # a chapter heading without a number: 附则 at the end of a law, 法律责任 in some regulations
-UNNUMBERED_HEAD = re.compile(r"^(?:总则|分则|附则|罚则|法律责任)$")
+UNNUMBERED_HEADINGS = ("总则", "分则", "附则", "罚则", "法律责任")
+UNNUMBERED_HEAD = re.compile(rf"^(?:{'|'.join(UNNUMBERED_HEADINGS)})$")
 # an item: （一）, (1); or 1． / 1、 in rules that number their items so (taken as items only under a
 # paragraph that introduces a list, `_takes_items`)
 ITEM_HEAD = re.compile(rf"^(?:[（(]({NUM})[）)]|(\d{{1,2}})[.．、](?!\d))")
@@ -267,8 +268,9 @@ def _logical_lines(text: str) -> list[str]:
         line = clean_line(raw)
         if not line:
             continue
-        is_head = bool(ARTICLE_HEAD.match(line) or _is_heading(line))
-        in_articles = in_articles or bool(ARTICLE_HEAD.match(line))
+        article = bool(ARTICLE_HEAD.match(line))
+        is_head = article or _is_heading(line)
+        in_articles = in_articles or article
         if open_line and not is_head and not ITEM_HEAD.match(line):
             out[-1] += line
         else:

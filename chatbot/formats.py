@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from .corpus import UNNUMBERED_HEADINGS
 from .labels import NUM
 
 MAX_PAGES = 500                  # a PDF longer than this is refused; the longest codes run to ~300 pages
@@ -74,8 +75,8 @@ _HEAD = re.compile(rf"^第\s*({NUM})\s*(条|章|节|编)")
 _BARE_HEAD = re.compile(rf"第{NUM}[条章节编]")
 _ITEM = re.compile(rf"^[（(]{NUM}[）)]")
 _TOC = re.compile(r"目\s*[录次]")
-# a heading without a number (附　　则 at the end of a law, 法律责任 in some regulations)
-_UNNUMBERED = re.compile(r"(?:总\s*则|分\s*则|附\s*则|罚\s*则|法\s*律\s*责\s*任)")
+# a heading without a number (附　　则 at the end of a law, 法律责任 in some regulations), spaced out
+_UNNUMBERED = re.compile("|".join(r"\s*".join(word) for word in UNNUMBERED_HEADINGS))
 # a table of contents entry's dot leaders and page number: 第一章 总则……………1
 _LEADER = re.compile(r"(?:[.…·．‥]{2,}|…)\s*\d*$")
 _TERMINAL = re.compile(r"[。；：！？;:!?][”’」』）)]*$")

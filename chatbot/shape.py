@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .citations import BRACKETS, SENTENCE, Sentence, is_bare_answer, restates
+from .citations import BRACKETS, CJK_RUN, SENTENCE, Sentence, is_bare_answer, restates
 from .corpus import is_subsequence
 from .labels import article_refs, parse_label
 from .tokens import words
@@ -139,8 +139,9 @@ def shape(sentences: list[Sentence], question: str, raw: str,
     of the model's own first sentence (`polarity`); an open question gets none (a model's "能。" before
     "哪些支持" is dropped). A point after the first whose clauses share no two characters with the
     question is padding from the evidence (基本原则有哪些 -> 第三条, then 第十六条 on 营商环境) and is left
-    out, unless the question names articles or asks about several things. Then at most MAX_POINTS cited points (`select`: a point
-    that brings another article first), fitted into `max_chars` characters, labels not counted (`fit`).
+    out, unless the question names articles or asks about several things. Then at most MAX_POINTS cited
+    points (`select`: a point that brings another article first), fitted into `max_chars` characters,
+    labels not counted (`fit`).
     """
     dropped: list[tuple[str, str]] = []
     out: list[Sentence] = []
@@ -150,12 +151,13 @@ def shape(sentences: list[Sentence], question: str, raw: str,
     # a question naming articles, or asking about several things (办手续、水电气物流、拿地 ... 分别), may be
     # answered by a clause in words of its own (拿地: 用地)
     open_to_all = bool(article_refs(question) or SEVERAL.search(question))
+    asked = _cjk_bigrams(question)
     for s in join_lists(sentences):
         if s.labels and LIST_INTRO.search(s.text):
             dropped.append(("introduces a list it does not give", s.text))
         elif s.labels and _repeats(s.text, points):
             dropped.append(("repeats an earlier point", s.text))
-        elif s.clauses and points and not open_to_all and not _shares_a_word(question, s):
+        elif s.clauses and points and not open_to_all and not _shares_a_word(asked, s):
             dropped.append(("a further point whose clauses share no word with the question", s.text))
         elif s.labels:
             points.append(replace(s, text=_full_stop(_unwrapped(s.text))))
@@ -411,15 +413,18 @@ def _bigrams(text: str) -> set[str]:
     return {text[i:i + 2] for i in range(len(text) - 1)}
 
 
-CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 SEVERAL = re.compile(r"分别|各[有自]|、|几块|几个方面|哪几|[？?].+[？?]")
 
 
-def _shares_a_word(question: str, point: Sentence) -> bool:
-    """Whether a clause the point cites has two characters in a row that the question has (within runs
-    of Chinese characters): 「基本原则有哪些」 and 第三条's 「…的原则」 share 原则; 第十六条 shares nothing."""
-    asked = {b for run in CJK_RUN.findall(question) for b in _bigrams(run)}
-    return any(asked & _bigrams(run) for c in point.clauses for run in CJK_RUN.findall(c.text))
+def _cjk_bigrams(text: str) -> set[str]:
+    """Two characters in a row within runs of Chinese characters: 「基本原则有哪些」 -> {基本, 本原, 原则, …}."""
+    return {b for run in CJK_RUN.findall(text) for b in _bigrams(run)}
+
+
+def _shares_a_word(asked: set[str], point: Sentence) -> bool:
+    """Whether a clause the point cites has one of the question's `_cjk_bigrams`: 「基本原则有哪些」 and
+    第三条's 「…的原则」 share 原则; 第十六条 shares nothing."""
+    return any(asked & _cjk_bigrams(c.text) for c in point.clauses)
 
 
 def cut(text: str, limit: int, question: str = "") -> str:
