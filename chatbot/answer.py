@@ -121,6 +121,46 @@ def sub_questions(question: str) -> list[str]:
     return parts if len(parts) > 1 else [original]
 
 
+# a question asking about each of several things: 办手续、水电气物流、拿地这几块，分别怎么支持
+EACH = re.compile(r"分别|各[有自是]|这几[块个项样方面]|几个方面|哪几[块个项方面]")
+ENUM_SEP = re.compile(r"、|以及|及|和|与|跟|到|还有")
+ENUM_START = re.compile(r"^.*?(?:从|在|对|就|关于|把|搞|做)(?=[^从在对就关于把搞做]{2,}[、和及与到])")
+ENUM_END = re.compile(r"(?:这几|这些|这[两三四五]|几[块个项方面]|等方面|方面|上各|上分别|分别|各[有自是]|[上里中]$).*$")
+WH_ASK = re.compile(r"哪些|什么|怎么|怎样|如何|多少|谁|哪")
+MAX_ITEMS = 4    # things of an enumeration retrieved on their own
+
+
+def asked_items(question: str) -> list[tuple[str, str]]:
+    """(thing, its query) for each thing a one-sentence question asks about: an enumeration before
+    分别/各有/这几块 (or of three or more things in 、), or two clauses each asking a wh-question;
+    else nothing. The query is the thing with the question's ask: 「拿地」 -> 「拿地条例分别是怎么支持的」.
+
+    asked_items("办手续、水电气物流、拿地这几块，条例分别是怎么支持的？")[2] -> ("拿地", "拿地条例分别是怎么支持的")
+    asked_items("县级政府要担哪些职责，又由谁来监督") -> [("县级政府要担哪些职责", ...), ("又由谁来监督", ...)]
+    """
+    q = re.sub(r"（接上一问：.*）$", "", question).strip().rstrip("？?。！!")
+    if len([p for p in re.split(r"[？?]", q) if len(p.strip()) >= 4]) > 1:
+        return []  # a question of several sentences: `sub_questions`
+    segments = [x for x in re.split(r"[，,：:；;]", q) if x.strip()]
+    marked = bool(EACH.search(q))
+    for n, seg in enumerate(segments):
+        if "、" not in seg and not (marked and ENUM_SEP.search(seg) and EACH.search(seg + "".join(segments[n + 1:n + 2]))):
+            continue
+        if not marked and seg.count("、") < 2:
+            continue
+        body = ENUM_END.sub("", ENUM_START.sub("", seg))
+        things = [t.strip() for t in ENUM_SEP.split(body) if len(t.strip()) >= 2]
+        if len(things) < 2 or any(len(t) > 12 for t in things) or "等" in things[-1]:
+            # 有色金属、石化化工、建材等传统产业: examples of one thing, not things asked about each
+            continue
+        ask = "".join(segments[n + 1:]) or WH_ASK.search(seg) and seg[WH_ASK.search(seg).start():] or "有哪些规定"
+        return [(t, t + ask) for t in things[:MAX_ITEMS]]
+    asks = [x.strip() for x in segments if WH_ASK.search(x) and len(x.strip()) >= 4]
+    if len(asks) == 2 and len(segments) <= 3:
+        return [(x, x) for x in asks]
+    return []
+
+
 # --- prompts --------------------------------------------------------------------------------------
 
 def render(name: str, **values) -> str:
@@ -399,6 +439,17 @@ class Assistant:
             sure = best is not None and (best.lookup or best.bm25_rank == 1 and best.dense_rank in (1, None))
             if sure and best.clause in whole and not out_of_scope(part):
                 out.append((part, best.clause))
+        # the things of one sentence's enumeration (财政、政府基金到银行贷款、上市融资): each in the law the
+        # whole question is answered from, its best clause there counting when a retriever ranks it first
+        items = asked_items(question) if len(parts) == 1 and r.hits else []
+        several = r.scope is not None and r.scope.named and len(r.scope.ids) > 1
+        within = regulations if several or not r.hits[0].clause.regulation else [r.hits[0].clause.regulation]
+        for thing, query in [] if several else items:
+            rp = self.retriever.search(query, k=1, regulations=within, law=law)
+            best = rp.hits[0] if rp.hits else None
+            sure = best is not None and (best.lookup or 1 in (best.bm25_rank, best.dense_rank))
+            if sure and best.clause not in [c for _, c in out] and not out_of_scope(thing):
+                out.append((thing, best.clause))
         return out
 
     def _article_text(self, question: str, r: Retrieval) -> list[Clause]:

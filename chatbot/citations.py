@@ -246,7 +246,10 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
     pointed: list[Clause] = []  # clauses named by a bare answer word or by a dropped echo
     bare = False                # the model gave a bare answer word
 
-    def resolve(raw: str, sentence: str) -> list[tuple[str, Clause]]:
+    def resolve(raw: str, sentence: str, mentioned: bool = False) -> list[tuple[str, Clause]]:
+        """The given clauses that the labels in `raw` name; `mentioned`: articles named in the running text
+        of a sentence without labels (「按照《某条例》第十五条的规定，…」), where a name not given is no
+        label to remove, only words."""
         found = []
         for _, ref in find_labels(raw):
             target = lookup(ref)
@@ -256,7 +259,8 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
                 target = max(options, key=lambda c: support(sentence, c)) if options else None
                 item = None
             if target is None or target.id not in given_ids:
-                check.removed.append(ref.full)
+                if not mentioned:
+                    check.removed.append(ref.full)
                 continue
             found.append((regulation.cite(target, item), target))
         return found
@@ -280,6 +284,11 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
         labels: list[tuple[str, Clause]] = []
         for m in BRACKETS.finditer(sentence):
             labels.extend(resolve(m.group(1), body))
+        if not labels and not BRACKETS.search(sentence):
+            # no label, but the sentence names its article in words: that article, given and supporting
+            # the sentence, is its citation
+            named = resolve(body, body, mentioned=True)
+            labels = [x for x in named if is_supported_by(body, [x[1]], question)]
         body = LIST_MARK.sub("", body.strip()).strip()
         if LEAD_IN.match(body) and LEAD_IN.sub("", body):
             body = LEAD_IN.sub("", body)

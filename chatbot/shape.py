@@ -176,6 +176,11 @@ def shape(sentences: list[Sentence], question: str, raw: str,
         # 改革试点没达到预期，会被追责吗: 「会。」 against 第二十四条's 不予或者免于追究相关责任
         dropped.append((f"a yes the clause's 免于{spared} rules out", f"{word}。"))
         word = answers[1]
+    if not word and answers and answers[0] in LISTED_YES and kept and LISTED_ASK.search(question) \
+            and (member := listed(question, kept[0])):
+        # 陶瓷还算重点行业吗, and the model only quoted 第六条第一款's list: the list names 陶瓷, so yes
+        word = answers[0]
+        dropped.append((f"the answer word, the cited list names {member}", ""))
     if word:
         out.append(Sentence(f"{word}。"))
     dropped += [("more than three points", s.text) for s in points if s not in kept]
@@ -267,6 +272,44 @@ def spares(question: str, points: list[Sentence]) -> str:
             if any(is_subsequence(asked, x.group(1)) for x in SPARES.finditer(clause.text)):
                 return asked
     return ""
+
+
+# a yes/no question whether something is among those named (算不算重点行业, 属于…吗, …之一吗, 真的假的)
+LISTED_ASK = re.compile(r"算|属于|包括|之一|列入|纳入|真的")
+LISTED_YES = ("算", "属于", "包括", "是", "是真的")
+MIN_NAMED = 2    # characters of the question a list member must hold: its head, or this share of it
+NAMED_SHARE = 0.6
+
+
+def listed(question: str, point: Sentence) -> str:
+    """The member of a list in the point's clause (…、现代家具、陶瓷等…) that the question names, or "":
+    then "is it among them?" is answered yes by the clause itself. A list in a negated phrase (不得…、…)
+    names nothing that is so.
+
+    listed("做陶瓷的，还算重点行业吗", point citing 第六条第一款 …现代家具、陶瓷等传统制造业…) -> "陶瓷"
+    """
+    for clause in point.clauses:
+        for segment in re.split(r"[，,。；;：:]", clause.text):
+            if "、" not in segment or NEGATION.search(NOT_NEGATIONS.sub("", segment)):
+                continue
+            for member in re.split(r"、|和|及|等", segment):
+                common = _longest_common(member, question)
+                if len(common) >= MIN_NAMED and (len(common) >= 4 or len(common) >= NAMED_SHARE * len(member)
+                                                 or member.strip().startswith(common)):  # 光伏 of 光伏新能源
+                    return common
+    return ""
+
+
+def _longest_common(a: str, b: str) -> str:
+    """The longest run of characters that `a` and `b` share: _longest_common("工业旅游基地", "发展工业旅游") -> "工业旅游"."""
+    best = ""
+    for i in range(len(a)):
+        for j in range(i + len(best) + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = a[i:j]
+            else:
+                break
+    return best
 
 
 def _unwrapped(text: str) -> str:

@@ -315,3 +315,21 @@ def test_an_answer_word_with_a_label_is_no_point(retriever):
     ans = make(retriever, FakeLLM("适用。【第二条】")).ask("外省企业在江西投资建厂，也适用这个条例吗？")
     assert ans.text.startswith("适用。本条例适用于") and "适用。适用。" not in ans.text
     assert yes_no("先进制造业促进条例只在江西省内适用吗？") == ("是", "不是")
+
+
+def test_each_thing_of_an_enumeration_is_answered(retriever):
+    """办手续、水电气物流、拿地这几块，分别怎么支持: each thing is retrieved on its own in the law the question is
+    answered from, and the one the model left out is answered in its clause's words; a list of examples
+    (有色金属、石化化工、建材等传统产业) is one thing."""
+    from chatbot.answer import asked_items
+
+    q = "作为厂长我最关心降成本：办手续、水电气物流、拿地这几块，条例分别是怎么支持的？"
+    assert [t for t, _ in asked_items(q)] == ["办手续", "水电气物流", "拿地"]
+    assert asked_items("本省重点推动有色金属、石化化工、建材等传统产业，具体怎么做？") == []
+    assert asked_items("工厂做技术改造，政府能给什么支持？") == []
+    assert [t for t, _ in asked_items("县级政府要担哪些职责，干得怎么样又由谁来监督")] == [
+        "县级政府要担哪些职责", "干得怎么样又由谁来监督"]
+    llm = FakeLLM("县级以上人民政府及有关部门应当优化营商环境，降低制度性交易成本。【第十六条】")
+    ans = make(retriever, llm).ask(q)
+    assert [c.article for c in ans.citations] == [16, 17, 18]
+    assert "【第十八条】" in llm.prompts[0][-1]["content"]

@@ -105,6 +105,21 @@ def test_citations_resolve_per_law_and_reject_a_law_not_in_the_evidence(kb):
     assert "【中小企业促进法第三十五条】" in c.text and "【公司法" not in c.text and c.removed == ["《公司法》第十条"]
 
 
+def test_a_sentence_naming_its_article_in_words_cites_it_when_given(kb):
+    pay = kb.resolve("款项支付条例第十五条")
+    sme = kb.resolve("中小企业促进法第三十五条")
+    words = pay.text[:30]
+    text = f"按照《保障中小企业款项支付条例》第十五条的规定，{words}。"
+    c = check_citations(text, [pay, sme], kb)
+    assert [x.id for x in c.cited] == [pay.id] and not c.removed
+    # an article named but not given is words only: nothing cited, nothing reported as a removed label
+    c = check_citations(text, [sme], kb)
+    assert not any(s.clauses for s in c.sentences) and not c.removed
+    # named, given, but the sentence is not its content: not cited on the name alone
+    c = check_citations("按照《保障中小企业款项支付条例》第十五条的规定，企业可以申请土地优惠和人才公寓。", [pay, sme], kb)
+    assert not any(s.clauses for s in c.sentences)
+
+
 def make(kb_retriever, llm=None):
     return Assistant(Settings(backend="extractive"), kb_retriever, llm, min_relevance=0.0)
 

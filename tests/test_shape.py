@@ -423,3 +423,22 @@ def test_an_amount_or_less_is_no_list_intro(kb):
     assert [s.text for s in out] == [text] and dropped == []
     out, dropped = shape([Sentence("规划应当符合以下要求。", ("第五条第二款",), ())], "规划有什么要求", "", 150)
     assert out == [] and dropped[0][0] == "introduces a list it does not give"
+
+
+def test_a_thing_the_cited_list_names_is_answered_yes(regulation):
+    """第六条第一款 lists 陶瓷 among the industries to upgrade: asked whether ceramics still counts, a model that
+    only quoted the clause gets the 「算。」 the list gives. Nothing named, or a member only sharing a generic
+    word (产业), or a question that is no "is it among them?", gets no word."""
+    from chatbot.shape import listed
+
+    a6 = next(c for c in regulation.clauses if c.article == 6 and c.paragraph == 1)
+    point = Sentence(a6.text, (a6.label,), (a6,))
+    q = "我家在景德镇做陶瓷三代了，这行在江西的政策里还算重点行业吗？"
+    assert listed(q, point) == "陶瓷"
+    out, dropped = shape([point], q, a6.text + "【第六条第一款】", 150)
+    assert out[0].text == "算。" and dropped[0][0] == "the answer word, the cited list names 陶瓷"
+    assert listed("做园林绿化的，算不算条例支持的产业？", point) == ""
+    out, _ = shape([point], "做园林绿化的，算不算条例支持的产业？", a6.text + "【第六条第一款】", 150)
+    assert out[0].labels  # no answer word
+    out, _ = shape([point], "陶瓷企业能拿多少补贴？", a6.text + "【第六条第一款】", 150)
+    assert out[0].labels

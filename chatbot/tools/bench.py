@@ -64,7 +64,7 @@ def measure(llm, prompts: list[list[dict]], max_new_tokens: int) -> dict:
         tps.append((n - 1) / (end - first) if first and n > 1 and end > first else 0.0)
         tokens.append(n)
         texts.append(text)
-    return {"load_s": round(load_s, 2), "ttft_s": round(statistics.median(ttft), 2),
+    return {"load_s": round(load_s, 2), "ttft_s": round(statistics.median(ttft), 3),
             "tokens_per_s": round(statistics.median(tps), 1), "tokens": int(statistics.median(tokens)),
             "runs": len(ttft), "outputs": texts}
 
@@ -205,7 +205,7 @@ def context_sweep(model: str, retriever: Retriever, sizes=CONTEXT_SIZES, threads
             times.append(time.perf_counter() - start)
             tokens.append(llm.count_tokens("".join(m["content"] for m in messages)))
         rows.append({"clauses": n, "prompt_tokens": int(statistics.median(tokens)),
-                     "ttft_s": round(statistics.median(times[1:]), 2)})
+                     "ttft_s": round(statistics.median(times[1:]), 3)})
         log(f"  {rows[-1]}")
     return rows
 
