@@ -143,6 +143,8 @@ def asked_items(question: str) -> list[tuple[str, str]]:
         return []  # a question of several sentences: `sub_questions`
     segments = [x for x in re.split(r"[，,：:；;]", q) if x.strip()]
     marked = bool(EACH.search(q))
+    if not marked and (yes_no(q) or not WH_ASK.search(q)):
+        return []  # 立项、拿地、环评、安评跑了大半年，条例有没有说要简化: one ask, its examples listed
     for n, seg in enumerate(segments):
         if "、" not in seg and not (marked and ENUM_SEP.search(seg) and EACH.search(seg + "".join(segments[n + 1:n + 2]))):
             continue

@@ -484,7 +484,7 @@ def cut(text: str, limit: int, question: str = "") -> str:
     body = text.rstrip("。！!；;，,")
     lead, *items = ITEM_START.split(body)  # a list item is kept whole or left out, never cut at its commas
     parts = [p for p in re.split(r"(?<=[，；。,;])", lead) if p.strip()] + [i.rstrip() for i in items]
-    if question and len(parts) > 2 and len(parts[0]) < limit:
+    if question and len(parts) >= 2 and len(parts[0]) < limit:
         q = _bigrams(question)
         rank = sorted(range(1, len(parts)), key=lambda i: (-len(_bigrams(parts[i]) & q), i))
         keep, used = {0}, len(parts[0])
@@ -498,6 +498,13 @@ def cut(text: str, limit: int, question: str = "") -> str:
                 used += size
         # a condition (合同未作约定的，) kept without what follows it says nothing
         keep -= {i for i in keep if i and i + 1 not in keep and re.search(r"的[，,]$", parts[i])}
+        if keep == {0} and (alone := max(range(1, len(parts)), key=lambda i: len(_bigrams(parts[i]) & q))) \
+                and len(_bigrams(parts[alone]) & q) > len(_bigrams(parts[0]) & q) and len(parts[alone]) <= limit - 1 \
+                and alone < first_item and not re.search(r"的[，,]$", parts[alone]):
+            # who acts takes the whole room and says nothing asked: what was asked, alone (「……支持电力、市政
+            # 公用服务、运输等企业提升服务质量和效率，降低先进制造业用电、用水、用气、物流等要素成本」, asked about
+            # 水电气物流 -> 「降低先进制造业用电、用水、用气、物流等要素成本。」)
+            return parts[alone].rstrip("，；。,;") + "。"
         if len(keep) > 1:
             kept = sorted(keep)  # items left out between two kept ones are marked: （一）…；……（三）…
             return "".join(("……" if j >= first_item and i - j > 1 else "") + parts[i]

@@ -35,6 +35,18 @@ def test_answer_scores_by_hand(regulation):
     assert s["correct"] and not s["wrong_refusal"] and s["valid_citation"]
 
 
+def test_faithfulness_checks_each_cited_point_not_the_line_whole(regulation):
+    """Three points on three articles, each in its clause's words, on one line: every point is supported
+    (no one clause holds the whole line); an invented point counts against it."""
+    labels = ["第十六条", "第十七条", "第十八条第一款"]
+    s = answer_scores(GOLD[0], ans(regulation, labels), regulation)
+    assert s["faithful"] == 1.0
+    cl = [regulation.resolve(x) for x in labels]
+    text = "".join(c.text + f"【{c.label}】" for c in cl[:2]) + "企业可以免费拿到厂房和五百万元奖金。【第十八条第一款】"
+    s = answer_scores(GOLD[0], ans(regulation, labels, text=text + "\n依据：【第十六条】"), regulation)
+    assert s["faithful"] == pytest.approx(2 / 3)
+
+
 def test_refused_in_scope_and_out_of_scope(regulation):
     wrong = answer_scores(GOLD[0], ans(regulation, [], refused=True, text="本条例未对此作出规定。"), regulation)
     assert wrong["wrong_refusal"] and wrong["recall"] == 0.0 and wrong["precision"] is None and not wrong["correct"]

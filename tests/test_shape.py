@@ -442,3 +442,12 @@ def test_a_thing_the_cited_list_names_is_answered_yes(regulation):
     assert out[0].labels  # no answer word
     out, _ = shape([point], "陶瓷企业能拿多少补贴？", a6.text + "【第六条第一款】", 150)
     assert out[0].labels
+
+
+def test_a_cut_keeps_what_was_asked_when_who_acts_takes_the_room():
+    """第十七条 cut to 45 characters for 「水电气物流怎么支持」: its first part (who acts, on power and transport
+    companies) fills the room and says nothing asked; the part on 用电、用水、用气、物流 is kept alone. A
+    question about that first part keeps it."""
+    a17 = "县级以上人民政府及有关部门应当支持电力、市政公用服务、运输等企业提升服务质量和效率，降低先进制造业用电、用水、用气、物流等要素成本。"
+    assert cut(a17, 45, "我最关心降成本：办手续、水电气物流、拿地这几块，条例分别是怎么支持的？") == "降低先进制造业用电、用水、用气、物流等要素成本。"
+    assert cut(a17, 45, "条例对电力企业有什么要求").startswith("县级以上人民政府")

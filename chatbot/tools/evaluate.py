@@ -39,6 +39,9 @@ from ..scope import out_of_scope
 from ..shape import yes_no
 from ..tokens import Tokenizer
 
+# a run of answer text with the labels that end it: 「……。【第十条第一款】【第十二条】」
+CITED_RUN = re.compile(r"[^【】]+(?:【[^】]*】)+")
+
 
 def dedupe(seq) -> list:
     """Keep first occurrences: dedupe([3, 1, 3, 2]) -> [3, 1, 2]."""
@@ -307,8 +310,11 @@ def answer_scores(item: GoldItem, answer, regulation: Regulation) -> dict:
     row: dict = {"in_scope": item.in_scope, "refused": answer.refused,
                  "valid_citation": bool(answer.citations) and all(regulation.resolve(c.label) for c in answer.citations),
                  "removed_citations": len(answer.removed_citations)}
-    sentences = [s for s in answer.text.split("\n")[0:-1] or [answer.text]]
-    supported = [is_supported(s, answer.citations) for s in sentences if "【" in s] if answer.citations else []
+    lines = [s for s in answer.text.split("\n")[0:-1] or [answer.text]]
+    # each cited run of a line (「……【第十条】」), not the line whole: three points on three articles are
+    # each checked against the clauses, not as one text that no single clause holds
+    runs = [run for line in lines for run in CITED_RUN.findall(line)]
+    supported = [is_supported(BRACKETS.sub("", s), answer.citations) for s in runs] if answer.citations else []
     row["faithful"] = (sum(supported) / len(supported)) if supported else None
     if not item.in_scope:
         row["correct"] = answer.refused
