@@ -104,7 +104,7 @@ def clean_question(text: str, max_chars: int) -> str:
     return s
 
 
-MAX_PARTS = 3    # parts of a question retrieved on their own (the first is the whole question's lead)
+MAX_PARTS = 3    # parts of a question retrieved on their own
 WHOLE_RANKS = 3  # ... whose best clause must be among the whole question's first hits
 
 
@@ -427,15 +427,15 @@ class Assistant:
 
     def _parts(self, question: str, r: Retrieval, regulations: list[str] | None,
                law: str | None) -> list[tuple[str, Clause]]:
-        """(part, its best clause) for each later part of a question that asks several things, else
-        nothing: each is retrieved on its own, so that the evidence holds an answer to it, not only to the
-        first part, which leads the whole question's retrieval. A part alone can find anything (有啥前提条件
+        """(part, its best clause) for each part of a question that asks several things, else nothing: each
+        is retrieved on its own, so that the evidence holds an answer to each, not only to the part that
+        leads the whole question's retrieval. A part alone can find anything (有啥前提条件
         finds 「符合条件的」 somewhere), so its best clause counts only when both retrievers rank it first for
         the part (or it names the article) and the whole question ranks it among its first WHOLE_RANKS."""
         parts = sub_questions(question)
         whole = {h.clause for h in r.hits[:WHOLE_RANKS]}
         out: list[tuple[str, Clause]] = []
-        for part in parts[1:MAX_PARTS] if len(parts) > 1 else ():
+        for part in parts[:MAX_PARTS] if len(parts) > 1 else ():
             rp = self.retriever.search(part, k=1, regulations=regulations, law=law)
             best = rp.hits[0] if rp.hits else None
             sure = best is not None and (best.lookup or best.bm25_rank == 1 and best.dense_rank in (1, None))
@@ -513,9 +513,12 @@ class Assistant:
             # a question of several parts (条例什么时候施行？施行后人大怎么监督？): a part whose article the model
             # left out is answered in its clause's own words
             answered = {(c.regulation, c.article) for c in check.cited}
+            first = sub_questions(question)[0]
             for part, clause in required:
                 if (clause.regulation, clause.article) not in answered:
-                    check.sentences.append(Sentence(excerpt(clause, part), (self.regulation.cite(clause),), (clause,)))
+                    point = Sentence(excerpt(clause, part), (self.regulation.cite(clause),), (clause,))
+                    # the first part's answer goes first: 集群有哪些？……怎么推进的 answers 有哪些 before 怎么推进
+                    check.sentences.insert(0 if part == first != question else len(check.sentences), point)
                     answered.add((clause.regulation, clause.article))
         sentences, cut = (shape(check.sentences, question, text, self.settings.max_answer_chars)
                           if check.cited else ([], []))

@@ -499,11 +499,14 @@ def cut(text: str, limit: int, question: str = "") -> str:
         # a condition (合同未作约定的，) kept without what follows it says nothing
         keep -= {i for i in keep if i and i + 1 not in keep and re.search(r"的[，,]$", parts[i])}
         if keep == {0} and (alone := max(range(1, len(parts)), key=lambda i: len(_bigrams(parts[i]) & q))) \
-                and len(_bigrams(parts[alone]) & q) > len(_bigrams(parts[0]) & q) and len(parts[alone]) <= limit - 1 \
-                and alone < first_item and not re.search(r"的[，,]$", parts[alone]):
-            # who acts takes the whole room and says nothing asked: what was asked, alone (「……支持电力、市政
-            # 公用服务、运输等企业提升服务质量和效率，降低先进制造业用电、用水、用气、物流等要素成本」, asked about
-            # 水电气物流 -> 「降低先进制造业用电、用水、用气、物流等要素成本。」)
+                and len(_bigrams(parts[alone]) & q) >= max(1, len(_bigrams(parts[0]) & q)) \
+                and len(parts[alone]) <= limit - 1 \
+                and alone < first_item and not re.search(r"的[，,]$", parts[alone]) \
+                and not STUB_END.search(parts[0].rstrip("，,；;") + "。"):  # (…有权按照国家有关规定，: no subject to spare)
+            # who acts takes the whole room and says no more of what was asked than a later part: that part,
+            # alone (「……支持电力、市政公用服务、运输等企业提升服务质量和效率，降低先进制造业用电、用水、用气、物流
+            # 等要素成本」, asked about 水电气物流 -> 「降低先进制造业用电、用水、用气、物流等要素成本。」; 「……应当统筹
+            # 用好资金，通过财政贴息、风险补偿、事后奖补等方式……」, asked about 财政 and 资金 -> the means)
             return parts[alone].rstrip("，；。,;") + "。"
         if len(keep) > 1:
             kept = sorted(keep)  # items left out between two kept ones are marked: （一）…；……（三）…

@@ -305,6 +305,10 @@ def test_each_part_of_a_question_of_several_parts_is_answered(retriever, regulat
     assert "人大常委会" in ans.text and "【第二十五条】" in llm.prompts[0][-1]["content"]
     ans = make(retriever, FakeLLM("本条例自2024年6月1日起施行。【第二十六条】")).ask("条例什么时候施行？")
     assert [c.article for c in ans.citations] == [26]
+    # the first part left out: completed, and answered first
+    llm = FakeLLM("县级以上人大常委会应当依法加强对本行政区域内促进先进制造业发展工作的监督。【第二十五条】")
+    ans = make(retriever, llm).ask("条例什么时候施行？施行后人大常委会怎么监督政府落实？")
+    assert [c.article for c in ans.citations] == [26, 25] and ans.text.index("2024年6月1日") < ans.text.index("监督")
 
 
 def test_an_answer_word_with_a_label_is_no_point(retriever):
