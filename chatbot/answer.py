@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .citations import Sentence, basis_list, check_citations, excerpt, numbers_in
+from .citations import Sentence, basis_list, bigrams, check_citations, excerpt, numbers_in
 from .config import MAX_TOP_K, Settings
 from .conversation import Turn, bounded, rewrite
 from .corpus import Clause, Regulation
@@ -123,11 +123,22 @@ def sub_questions(question: str) -> list[str]:
 
 # a question asking about each of several things: 办手续、水电气物流、拿地这几块，分别怎么支持
 EACH = re.compile(r"分别|各[有自是]|这几[块个项样方面]|几个方面|哪几[块个项方面]")
-ENUM_SEP = re.compile(r"、|以及|及|和|与|跟|到|还有")
+ENUM_SEP = re.compile(r"、|以及|及|和|与|跟|还有")
 ENUM_START = re.compile(r"^.*?(?:从|在|对|就|关于|把|搞|做)(?=[^从在对就关于把搞做]{2,}[、和及与到])")
 ENUM_END = re.compile(r"(?:这几|这些|这[两三四五]|几[块个项方面]|等方面|方面|上各|上分别|分别|各[有自是]|[上里中]$).*$")
 WH_ASK = re.compile(r"哪些|什么|怎么|怎样|如何|多少|谁|哪")
 MAX_ITEMS = 4    # things of an enumeration retrieved on their own
+MAX_THING = 8    # characters of a thing (办手续, 政府基金) as against an ask of its own (要担哪些职责)
+
+
+def covers(thing: str, clauses: list[Clause], short: bool = True) -> bool:
+    """Whether a clause names a thing asked about: verbatim, or at least half its character bigrams
+    (新兴产业 in 「培育壮大新兴未来制造业……产业体系」). With `short`, a longer part (an ask of its own, 要担哪些
+    职责) is never covered so."""
+    if short and len(thing) > MAX_THING:
+        return False
+    want = bigrams(thing)
+    return any(thing in c.text or want and 2 * len(want & bigrams(c.text)) >= len(want) for c in clauses)
 
 
 def asked_items(question: str) -> list[tuple[str, str]]:
@@ -151,6 +162,8 @@ def asked_items(question: str) -> list[tuple[str, str]]:
         if not marked and seg.count("、") < 2:
             continue
         body = ENUM_END.sub("", ENUM_START.sub("", seg))
+        if "从" in seg and "到" in body:
+            body = body.replace("到", "、", 1)  # 从财政、政府基金到银行贷款: 到 joins two things ("提到" does not)
         things = [t.strip() for t in ENUM_SEP.split(body) if len(t.strip()) >= 2]
         if len(things) < 2 or any(len(t) > 12 for t in things) or "等" in things[-1]:
             # 有色金属、石化化工、建材等传统产业: examples of one thing, not things asked about each
@@ -446,7 +459,10 @@ class Assistant:
         items = asked_items(question) if len(parts) == 1 and r.hits else []
         several = r.scope is not None and r.scope.named and len(r.scope.ids) > 1
         within = regulations if several or not r.hits[0].clause.regulation else [r.hits[0].clause.regulation]
+        evidence = [c for c in self._context(r) if within is None or c.regulation in within]
         for thing, query in [] if several else items:
+            if thing != query and covers(thing, evidence, short=False):  # (a wh-ask is its own query)
+                continue  # 市场和政府的作用: 第三条's 市场主导、政府引导 in the evidence already says both
             rp = self.retriever.search(query, k=1, regulations=within, law=law)
             best = rp.hits[0] if rp.hits else None
             sure = best is not None and (best.lookup or 1 in (best.bm25_rank, best.dense_rank))
@@ -515,7 +531,7 @@ class Assistant:
             answered = {(c.regulation, c.article) for c in check.cited}
             first = sub_questions(question)[0]
             for part, clause in required:
-                if (clause.regulation, clause.article) not in answered:
+                if (clause.regulation, clause.article) not in answered and not covers(part, check.cited):
                     point = Sentence(excerpt(clause, part), (self.regulation.cite(clause),), (clause,))
                     # the first part's answer goes first: 集群有哪些？……怎么推进的 answers 有哪些 before 怎么推进
                     check.sentences.insert(0 if part == first != question else len(check.sentences), point)

@@ -332,9 +332,18 @@ def test_each_thing_of_an_enumeration_is_answered(retriever):
     assert asked_items("本省重点推动有色金属、石化化工、建材等传统产业，具体怎么做？") == []
     assert asked_items("工厂做技术改造，政府能给什么支持？") == []
     assert asked_items("立项、拿地、环评、安评跑了大半年，条例有没有说要简化？") == []  # one ask, examples listed
+    assert [t for t, _ in asked_items("想问问条例里从财政、政府基金到银行贷款、上市融资，有哪些能帮上忙的？")] == [
+        "财政", "政府基金", "银行贷款", "上市融资"]  # 从…到 joins things; 提到 does not
+    assert [t for t, _ in asked_items("要引用立法目的，里面提到推动传统制造业和新兴产业分别要怎么做？")] == [
+        "里面提到推动传统制造业", "新兴产业"]
     assert [t for t, _ in asked_items("县级政府要担哪些职责，干得怎么样又由谁来监督")] == [
         "县级政府要担哪些职责", "干得怎么样又由谁来监督"]
     llm = FakeLLM("县级以上人民政府及有关部门应当优化营商环境，降低制度性交易成本。【第十六条】")
     ans = make(retriever, llm).ask(q)
     assert [c.article for c in ans.citations] == [16, 17, 18]
     assert "【第十八条】" in llm.prompts[0][-1]["content"]
+    # things the evidence already names (第三条: 市场主导、政府引导) bring no other clause
+    a3 = "促进先进制造业高质量发展，应当坚持市场主导、政府引导、创新驱动、数字赋能、绿色发展、区域协调、开放融合的原则。【第三条】"
+    llm = FakeLLM(a3)
+    ans = make(retriever, llm).ask("推进先进制造业，条例把市场和政府的作用分别怎么定位的？")
+    assert [c.article for c in ans.citations] == [3]
