@@ -165,6 +165,7 @@ def asked_items(question: str) -> list[tuple[str, str]]:
         if "从" in seg and "到" in body:
             body = body.replace("到", "、", 1)  # 从财政、政府基金到银行贷款: 到 joins two things ("提到" does not)
         things = [t.strip() for t in ENUM_SEP.split(body) if len(t.strip()) >= 2]
+        things = [re.sub(r"(?<=..)的[\u4e00-\u9fff]{1,3}$", "", t) for t in things]  # 政府的作用 -> 政府
         if len(things) < 2 or any(len(t) > 12 for t in things) or "等" in things[-1]:
             # 有色金属、石化化工、建材等传统产业: examples of one thing, not things asked about each
             continue
@@ -461,8 +462,13 @@ class Assistant:
         within = regulations if several or not r.hits[0].clause.regulation else [r.hits[0].clause.regulation]
         evidence = [c for c in self._context(r) if within is None or c.regulation in within]
         for thing, query in [] if several else items:
-            if thing != query and covers(thing, evidence, short=False):  # (a wh-ask is its own query)
-                continue  # 市场和政府的作用: 第三条's 市场主导、政府引导 in the evidence already says both
+            named = next((c for c in evidence if covers(thing, [c], short=False)), None) if thing != query else None
+            if named is not None:
+                # 市场和政府的作用: 第三条's 市场主导、政府引导 in the evidence already says both; that clause answers
+                # the thing (completed if the model leaves it out), no other is fetched (a wh-ask is its own query)
+                if named not in [c for _, c in out]:
+                    out.append((thing, named))
+                continue
             rp = self.retriever.search(query, k=1, regulations=within, law=law)
             best = rp.hits[0] if rp.hits else None
             sure = best is not None and (best.lookup or 1 in (best.bm25_rank, best.dense_rank))
