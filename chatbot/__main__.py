@@ -52,21 +52,14 @@ def cmd_chunks(args) -> int:
 
 def cmd_index(args) -> int:
     from .embed import load_embedder
-    from .index import Bm25Job, build
-    from .kb import as_kb
+    from .index import build
 
     s = _settings(args)
     reg = _regulation(s)
-    # BM25 in a second process while the embedder's imports and loading run here (before torch is imported)
-    job = Bm25Job([c.search_text for c in as_kb(reg).clauses]) if s.dense_enabled else None
     embedder, notice = load_embedder(s)
     if notice:
         print(f"warning: {notice}\nwarning: building a BM25-only index", file=sys.stderr)
-    try:
-        idx = build(reg, s.index_dir, embedder, gold_file=s.gold_file, bm25_job=job)
-    finally:
-        if job is not None:
-            job.close()
+    idx = build(reg, s.index_dir, embedder, gold_file=s.gold_file)
     print(json.dumps({k: v for k, v in idx.manifest.items() if k != "files"}, ensure_ascii=False))
     return 0
 

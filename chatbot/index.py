@@ -295,49 +295,6 @@ def build_bm25(texts: list[str], tokenizer: Tokenizer) -> bm25s.BM25:
     return bm
 
 
-class Bm25Job:
-    """BM25 built in a child process while this one imports torch, loads the embedder and embeds: on two
-    cores the child's second core is otherwise idle while the imports run on one. `result()` is the index,
-    or None when the child failed (build() then builds it here). Start it before torch is imported:
-    forking a process that runs torch's thread pools is not safe."""
-
-    def __init__(self, texts: list[str]):
-        import multiprocessing
-
-        self.texts = texts
-        self.dir = Path(tempfile.mkdtemp(prefix="regqa-bm25-"))
-        try:
-            self.proc = multiprocessing.get_context("fork").Process(target=_bm25_to, args=(texts, str(self.dir)),
-                                                                   daemon=True)
-            self.proc.start()
-        except (OSError, ValueError):  # no fork on this platform, or no process to spare
-            self.proc = None
-
-    def result(self) -> bm25s.BM25 | None:
-        try:
-            if self.proc is None:
-                return None
-            self.proc.join()
-            if self.proc.exitcode != 0:
-                return None
-            return bm25s.BM25.load(str(self.dir / "bm25"), show_progress=False)
-        except Exception:  # noqa: BLE001 - anything wrong in the child: build it here instead
-            return None
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        """Stop the child if it still runs and remove its folder (a build that failed before using it)."""
-        if self.proc is not None and self.proc.is_alive():
-            self.proc.terminate()
-            self.proc.join()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _bm25_to(texts: list[str], directory: str) -> None:
-    build_bm25(texts, Tokenizer()).save(str(Path(directory) / "bm25"), show_progress=False)
-
-
 def build_dense(vectors: np.ndarray, exact_max: int | None = None):
     """A FAISS index of unit vectors (inner product = cosine): exact for up to `exact_max` vectors
     (default EXACT_MAX), an HNSW graph beyond. `dense_params` describes it for the manifest."""
@@ -455,13 +412,11 @@ def calibrate_relevance(regulation: KnowledgeBase, dense, embedder: Embedder, go
 
 
 def build(regulation: Regulation | KnowledgeBase, directory: str | Path, embedder: Embedder | None,
-          log=lambda msg: print(msg, file=sys.stderr), gold_file: str | Path | None = None,
-          bm25_job: Bm25Job | None = None) -> Index:
+          log=lambda msg: print(msg, file=sys.stderr), gold_file: str | Path | None = None) -> Index:
     """Embed and index every clause of every regulation, write `directory` atomically, return the index.
 
     With `embedder=None`, or one that cannot load, the index is BM25 only and says so in its manifest.
     With a `gold_file`, the relevance gate is calibrated for the embedder (`calibrate_relevance`).
-    A `bm25_job` started on the same clauses' texts (before the embedder loaded) gives the BM25 index.
     """
     import faiss
 
@@ -487,13 +442,8 @@ def build(regulation: Regulation | KnowledgeBase, directory: str | Path, embedde
         except EmbedderUnavailable as e:
             log(f"  {e}\n  building a BM25-only index")
     t1 = time.perf_counter()
-    bm = bm25_job.result() if bm25_job is not None and bm25_job.texts == texts else None
-    if bm is not None:
-        log(f"  BM25 over jieba tokens with the regulation's user dictionary (built alongside; "
-            f"{time.perf_counter() - t1:.1f}s waited)")
-    else:
-        bm = build_bm25(texts, Tokenizer())
-        log(f"  BM25 over jieba tokens with the regulation's user dictionary ({time.perf_counter() - t1:.1f}s)")
+    bm = build_bm25(texts, Tokenizer())
+    log(f"  BM25 over jieba tokens with the regulation's user dictionary ({time.perf_counter() - t1:.1f}s)")
     relevance = None
     if dense is not None and gold_file is not None and Path(gold_file).is_file():
         try:

@@ -200,27 +200,3 @@ def test_a_rebuild_embeds_only_the_clauses_it_has_not_seen(index_copy, regulatio
     Counting.seen = []
     build(kb, target, embedder, log=lambda m: None)  # nothing new: nothing embedded
     assert Counting.seen == []
-
-
-def test_bm25_built_in_a_child_process_is_the_one_built_here(tmp_path, kb):
-    """`index` builds BM25 in a second process while the embedder loads: the same index, byte for byte, as
-    one built in this process; a job on other texts, or one whose child failed, is built here instead."""
-    from chatbot.index import Bm25Job, build_bm25
-    from chatbot.tokens import Tokenizer
-
-    texts = [c.search_text for c in kb.clauses]
-    job = Bm25Job(texts)
-    child = job.result()
-    assert child is not None and not job.dir.exists()
-    build_bm25(texts, Tokenizer()).save(str(tmp_path / "here"), show_progress=False)
-    child.save(str(tmp_path / "child"), show_progress=False)
-    for f in sorted((tmp_path / "here").iterdir()):
-        assert f.read_bytes() == (tmp_path / "child" / f.name).read_bytes(), f.name
-    logs = []
-    idx = build(kb, tmp_path / "ix", None, log=logs.append, bm25_job=Bm25Job(texts[:-1]))
-    assert "built alongside" not in "\n".join(logs) and idx.bm25 is not None
-    idx = build(kb, tmp_path / "ix", None, log=logs.append, bm25_job=Bm25Job(texts))
-    assert "built alongside" in logs[-2]
-    failed = Bm25Job(texts)
-    failed.proc.terminate()
-    assert failed.result() is None and not failed.dir.exists()
