@@ -113,8 +113,31 @@ def is_supported_by(sentence: str, clauses: list[Clause], question: str = "") ->
         return False
     joined = Clause("", 0, 0, (), "", "\n".join(c.text for c in clauses))
     text = _squash(joined.text)
-    return (support(sentence, joined) >= MIN_SUPPORT and all(_squash(n) in text for n in numbers_in(sentence))
+    return (support(sentence, joined) >= MIN_SUPPORT and not missing_numbers(sentence, text)
             and not imports_question(sentence, question, text))
+
+
+def missing_numbers(sentence: str, text: str) -> list[str]:
+    """The numbers, dates and amounts of `sentence` that `text` does not write. A figure in digits must
+    stand on its own there: the 6 of 「6月1日」 is not written by 「3月26日」.
+
+    missing_numbers("3月26日通过，6月1日起施行", "2024年3月26日通过") -> ["6", "1"]
+    """
+    text = _squash(text)
+    return [n for n in numbers_in(sentence)
+            if not (re.search(rf"(?<![\d.]){re.escape(n)}(?![\d]|\.\d)", text) if n[0].isdigit()
+                    else _squash(n) in text)]
+
+
+def partner(sentence: str, clauses: list[Clause], given: list[Clause], question: str = "") -> Clause | None:
+    """A given clause that, cited with `clauses`, supports a sentence they do not support alone because it
+    states a figure they do not write: 「……3月26日……通过的，自2024年6月1日起施行。」 rests on the 题注 and on
+    the article that sets the effective date. The one supporting most, or None."""
+    text = "\n".join(c.text for c in clauses)
+    if not missing_numbers(sentence, text):
+        return None
+    fits = [c for c in given if c not in clauses and is_supported_by(sentence, [*clauses, c], question)]
+    return max(fits, key=lambda c: support(sentence, c), default=None)
 
 
 IMPORTED_RUN = 4  # characters in a row of the question that a cited sentence may not add to its clause
@@ -282,6 +305,7 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
             check.dropped.append(("names an article that does not exist", body.strip()))
             continue
         labels: list[tuple[str, Clause]] = []
+        paired: list[tuple[str, Clause]] = []  # labels with a partner clause that writes their figures
         for m in BRACKETS.finditer(sentence):
             labels.extend(resolve(m.group(1), body))
         if not labels and not BRACKETS.search(sentence):
@@ -310,7 +334,11 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
             labels = []
         if labels and not is_supported_by(body, [c for _, c in labels], question):
             other = [c for c in given if is_supported_by(body, [c], question)]
-            if other:  # the model's words are a given clause's, under the wrong label: cite that clause
+            more = partner(body, [c for _, c in labels], given, question)
+            if more is not None:  # its figures are another given clause's: cite that one too
+                paired = [*labels, (regulation.cite(more), more)]
+                check.added.append(regulation.cite(more))
+            elif other:  # the model's words are a given clause's, under the wrong label: cite that clause
                 best = max(other, key=lambda c: support(body, c))
                 check.removed.extend(x for x, _ in labels)
                 labels = [(regulation.cite(best), best)]
@@ -318,7 +346,9 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
                 check.dropped.append((UNSUPPORTED, body))
                 body = excerpt(labels[0][1], body)
                 labels = labels[:1]
-        if len(labels) > 1:
+        if paired:
+            labels = paired
+        elif len(labels) > 1:
             labels, extra = own_share(body, labels)
             check.removed.extend(extra)
         if not labels and len(bigrams(body)) >= MIN_BIGRAMS_TO_REPAIR and given:
@@ -326,8 +356,11 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
             best = support(body, ranked[0])
             runner = support(body, ranked[1]) if len(ranked) > 1 else 0.0
             if best >= min_support and best - runner >= margin and not imports_question(body, question, ranked[0].text):
-                labels = [(ranked[0].label, ranked[0])]
-                check.added.append(ranked[0].label)
+                # a figure the clause does not write must be another given clause's, cited with it
+                more = partner(body, [ranked[0]], given, question)
+                if more is not None or not missing_numbers(body, ranked[0].text):
+                    labels = [(ranked[0].label, ranked[0])] + ([(regulation.cite(more), more)] if more else [])
+                    check.added.extend(x for x, _ in labels)
         pairs = list(dict.fromkeys(labels))
         if any(s.text == body for s in check.sentences):
             continue  # the same words twice (a replaced sentence can repeat one already given)

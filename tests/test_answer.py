@@ -61,6 +61,29 @@ def test_uncited_sentence_without_clear_support_stays_uncited(regulation, given)
     assert c.cited == [] and c.added == []
 
 
+def test_a_figure_stands_on_its_own_in_the_clause():
+    from chatbot.citations import missing_numbers
+    assert missing_numbers("3月26日通过，6月1日起施行", "2024年3月26日通过") == ["6", "1"]
+    assert missing_numbers("2024年3月26日通过", "（2024年3月26日江西省第十四届……通过）") == []
+    assert missing_numbers("补助5万元", "补助5.5万元") == ["5"]
+
+
+def test_figures_from_a_second_given_clause_cite_it_too(regulation):
+    """The 题注 has the adoption date, 第二十六条 the effective date: a sentence stating both cites both,
+    whether the model gave one label or none (it was cited 【题注】 alone, with a date the 题注 lacks)."""
+    given = [regulation.resolve("题注"), regulation.resolve("第二十六条"), regulation.resolve("第十九条")]
+    said = "条例是2024年3月26日江西省第十四届人民代表大会常务委员会第七次会议通过的，自2024年6月1日起施行。"
+    for answer in (said, said + "【题注】"):
+        c = check_citations(answer, given, regulation)
+        assert [x.label for x in c.cited] == ["题注", "第二十六条"], answer
+        assert c.text == said + "【题注】【第二十六条】" and not c.dropped
+
+
+def test_an_uncited_sentence_with_a_figure_no_clause_writes_stays_uncited(regulation, given):
+    c = check_citations("可以通过财政贴息、风险补偿、事后奖补等方式发挥资金的引导作用，补贴30%。", given, regulation)
+    assert c.cited == [] and c.added == []
+
+
 def test_duplicated_labels_are_merged(regulation, given):
     c = check_citations("支持技术改造。【第十条第一款】【第十条第一款】另外可以同等优惠。【第十条第二款】【第十条第一款】",
                         given, regulation)
