@@ -127,6 +127,11 @@ ENUM_SEP = re.compile(r"、|以及|及|和|与|跟|还有")
 ENUM_START = re.compile(r"^.*?(?:从|在|对|就|关于|把|搞|做)(?=[^从在对就关于把搞做]{2,}[、和及与到])")
 ENUM_END = re.compile(r"(?:这几|这些|这[两三四五]|几[块个项方面]|等方面|方面|上各|上分别|分别|各[有自是]|[上里中]$).*$")
 WH_ASK = re.compile(r"哪些|什么|怎么|怎样|如何|多少|谁|哪")
+# 国家和省里分别怎么规定: the laws' levels, whose answers the knowledge base's retrieval already brings, not things
+_LEVEL = (r"(?:国家|中央|全国|省|省里|省级|本省|江西|江西省|地方|市里|县里)(?:层面|里|上|级)?"
+          r"(?:的?(?:法律|法规|条例|规定))?")
+LEVEL = re.compile(f"^{_LEVEL}$")
+LEVELS = re.compile(f"{_LEVEL}(?:和|与|跟|及|、){_LEVEL}")  # 国家和省里各有什么规定
 MAX_ITEMS = 4    # things of an enumeration retrieved on their own
 MAX_THING = 8    # characters of a thing (办手续, 政府基金) as against an ask of its own (要担哪些职责)
 
@@ -153,6 +158,8 @@ def asked_items(question: str) -> list[tuple[str, str]]:
     if len([p for p in re.split(r"[？?]", q) if len(p.strip()) >= 4]) > 1:
         return []  # a question of several sentences: `sub_questions`
     segments = [x for x in re.split(r"[，,：:；;]", q) if x.strip()]
+    if LEVELS.search(q):
+        return []  # what the national law and the provincial regulation each say: both laws are retrieved
     marked = bool(EACH.search(q))
     if not marked and (yes_no(q) or not WH_ASK.search(q)):
         return []  # 立项、拿地、环评、安评跑了大半年，条例有没有说要简化: one ask, its examples listed
@@ -166,7 +173,7 @@ def asked_items(question: str) -> list[tuple[str, str]]:
             body = body.replace("到", "、", 1)  # 从财政、政府基金到银行贷款: 到 joins two things ("提到" does not)
         things = [t.strip() for t in ENUM_SEP.split(body) if len(t.strip()) >= 2]
         things = [re.sub(r"(?<=..)的[\u4e00-\u9fff]{1,3}$", "", t) for t in things]  # 政府的作用 -> 政府
-        if len(things) < 2 or any(len(t) > 12 for t in things) or "等" in things[-1]:
+        if len(things) < 2 or any(len(t) > 12 for t in things) or "等" in things[-1] or any(map(LEVEL.match, things)):
             # 有色金属、石化化工、建材等传统产业: examples of one thing, not things asked about each
             continue
         ask = "".join(segments[n + 1:]) or WH_ASK.search(seg) and seg[WH_ASK.search(seg).start():] or "有哪些规定"

@@ -137,6 +137,10 @@ def test_list_numbers_markdown_and_lead_ins_are_taken_off(regulation, a10):
     a26 = [regulation.resolve("第二十六条")]
     out = check_citations("条例第26条规定的施行日期是2024年6月1日。【第二十六条】", a26, regulation)
     assert [s.text for s in out.sentences] == ["施行日期是2024年6月1日。"]
+    # 「省规定：根据《江西省先进制造业促进条例》第十条第二款，……」: the heading goes with its lead-in
+    out = check_citations("省规定：根据《江西省先进制造业促进条例》第十条第二款，增资扩产可以实行与新引进项目同等优惠政策。"
+                          "【第十条第二款】", a10, regulation)
+    assert [s.text for s in out.sentences] == ["增资扩产可以实行与新引进项目同等优惠政策。"]
     # "根据【第二十二条第二款】，只有……": the label goes to the end, and its 根据， with it
     a22 = [regulation.resolve("第二十二条第二款")]
     out = check_citations("根据【第二十二条第二款】，符合条件的先进制造业企业可以申请开展职称自主评审。", a22, regulation)
