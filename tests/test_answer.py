@@ -79,6 +79,14 @@ def test_figures_from_a_second_given_clause_cite_it_too(regulation):
         assert c.text == said + "【题注】【第二十六条】" and not c.dropped
 
 
+def test_a_sentence_one_given_clause_says_alone_is_cited_to_it_not_paired(regulation):
+    """Under a label whose clause lacks its figure, a sentence another given clause says whole is re-cited
+    to that clause, not given both (a model that echoed its evidence put 第二十六条's label before 第十九条)."""
+    given = [regulation.resolve("第二十六条"), regulation.resolve("第十九条"), regulation.resolve("题注")]
+    c = check_citations("本条例自2024年6月1日起施行。【第十九条】", given, regulation)
+    assert [x.label for x in c.cited] == ["第二十六条"] and c.removed == ["第十九条"]
+
+
 def test_an_uncited_sentence_with_a_figure_no_clause_writes_stays_uncited(regulation, given):
     c = check_citations("可以通过财政贴息、风险补偿、事后奖补等方式发挥资金的引导作用，补贴30%。", given, regulation)
     assert c.cited == [] and c.added == []
