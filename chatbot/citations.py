@@ -334,12 +334,12 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
             labels = []
         if labels and not is_supported_by(body, [c for _, c in labels], question):
             other = [c for c in given if is_supported_by(body, [c], question)]
-            more = None if other else partner(body, [c for _, c in labels], given, question)
             if other:  # the model's words are a given clause's, under the wrong label: cite that clause
                 best = max(other, key=lambda c: support(body, c))
                 check.removed.extend(x for x, _ in labels)
                 labels = [(regulation.cite(best), best)]
-            elif more is not None:  # its figures are another given clause's: cite that one too
+            elif (more := partner(body, [c for _, c in labels], given, question)) is not None:
+                # its figures are another given clause's: cite that one too
                 paired = [*labels, (regulation.cite(more), more)]
                 check.added.append(regulation.cite(more))
             else:
