@@ -21,6 +21,7 @@ DEFAULT_MODELS = {
     "openai": "Qwen/Qwen2.5-1.5B-Instruct",                # the name the server is asked for
 }
 FUSIONS = ("linear", "rrf")  # how dense and BM25 scores combine (chatbot.retrieve)
+EMBED_DTYPES = ("auto", "float32", "bfloat16")  # the embedder's weights (chatbot.embed)
 MAX_TOP_K = 20  # most clauses one request may ask for (the web slider, the API); bounds the work per request
 
 
@@ -34,6 +35,8 @@ class Settings:
     index_dir: str = str(ROOT / "index")     # built index; rebuilt from corpus/ when stale
     regulations: str = ""                    # ids (comma-separated) answers may draw on; "" = every current one
     embed_model: str = "BAAI/bge-small-zh-v1.5"  # hub id or local sentence-transformers folder; "none" = BM25 only
+    embed_dtype: str = "auto"                # the embedder's weights: float32, bfloat16, or auto = bfloat16 on
+    #                                          a CPU that computes it natively (avx512_bf16/AMX), else float32
     backend: str = "auto"                    # answer backend: one of BACKENDS; auto = openvino, else transformers
     llm_model: str = ""                      # hub id, local folder or .gguf file; "" = DEFAULT_MODELS[backend]
     openai_base_url: str = "http://127.0.0.1:8000/v1"  # OpenAI-compatible server (vLLM, llama.cpp, Ollama)
@@ -75,6 +78,8 @@ class Settings:
     def __post_init__(self):
         if self.backend not in BACKENDS:
             raise SettingsError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if self.embed_dtype not in EMBED_DTYPES:
+            raise SettingsError(f"unknown embed_dtype {self.embed_dtype!r}; choose one of {', '.join(EMBED_DTYPES)}")
         if self.fusion not in FUSIONS:
             raise SettingsError(f"unknown fusion {self.fusion!r}; choose one of {', '.join(FUSIONS)}")
         if not 0.0 <= float(self.dense_weight) <= 1.0:

@@ -2,6 +2,9 @@
 
 Queries and documents are encoded with the model's own query/document prompts when it defines them
 (EmbeddingGemma, E5, BGE-style models), and always L2-normalized so that inner product = cosine.
+The weights run in bfloat16 on a CPU that computes it natively (`embed_dtype=auto`): about 2.5 times
+faster than float32 for EmbeddingGemma, vectors at cosine 0.9995 or more to float32's (README, "Knowledge
+base": index build).
 When the model cannot be loaded (no network and no local copy, a wrong path) `EmbedderUnavailable`
 says which model and what to do; callers fall back to BM25 alone. Indexing lives in `chatbot.index`.
 """
@@ -15,6 +18,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
+
+from .config import EMBED_DTYPES
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -37,19 +42,46 @@ def is_local(model: str) -> bool:
     return Path(model).expanduser().exists() or model.startswith(("/", "./", "../", "~"))
 
 
-class Embedder:
-    """Wraps a SentenceTransformer; `name` is a hub id or a local folder. Loads on first encode."""
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo flags of x86 CPUs with bfloat16 arithmetic
+CPUINFO = Path("/proc/cpuinfo")
 
-    def __init__(self, name: str, device: str = "cpu"):
+
+def native_bf16(cpuinfo: str | None = None) -> bool:
+    """Whether the CPU computes bfloat16 in hardware (elsewhere torch emulates it, slower than float32).
+    `cpuinfo`: the text of /proc/cpuinfo (read when None; a system without it has no such CPU known)."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = CPUINFO.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return False
+    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")), [])
+    return any(f in flags for f in BF16_FLAGS)
+
+
+def resolve_dtype(dtype: str, device: str = "cpu", cpuinfo: str | None = None) -> str:
+    """The weights' dtype for a setting: auto -> bfloat16 on a CPU with native bfloat16, else float32."""
+    if dtype not in EMBED_DTYPES:
+        raise ValueError(f"unknown embedding dtype {dtype!r}; choose {', '.join(EMBED_DTYPES[:-1])} or {EMBED_DTYPES[-1]}")
+    if dtype != "auto":
+        return dtype
+    return "bfloat16" if device == "cpu" and native_bf16(cpuinfo) else "float32"
+
+
+class Embedder:
+    """Wraps a SentenceTransformer; `name` is a hub id or a local folder. Loads on first encode.
+    `dtype`: the weights' dtype (auto, float32, bfloat16; see `resolve_dtype`), resolved at construction."""
+
+    def __init__(self, name: str, device: str = "cpu", dtype: str = "auto"):
         self.name = name
         self.device = device
+        self.dtype = resolve_dtype(dtype, device)
         self._model = None
         self._lock = threading.Lock()
 
     def load(self):
         with self._lock:
             if self._model is None:
-                self._model = _load(self.name, self.device)
+                self._model = _load(self.name, self.device, self.dtype)
         return self._model
 
     def encode_documents(self, texts: list[str], batch_size: int = 16, progress: bool = False) -> np.ndarray:
@@ -66,10 +98,13 @@ class Embedder:
 
     @staticmethod
     def _finish(vectors) -> np.ndarray:
-        return np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
+        """float32 unit vectors: normalized again in float32, since bfloat16 weights normalize to ±0.2%."""
+        v = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(v, axis=-1, keepdims=True)
+        return np.ascontiguousarray(v / np.where(norms > 0, norms, 1.0), dtype=np.float32)
 
 
-def _load(name: str, device: str):
+def _load(name: str, device: str, dtype: str = "float32"):
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as e:
@@ -83,8 +118,13 @@ def _load(name: str, device: str):
     else:
         source = name
         local_only = not hub_reachable()
+    kwargs = {}
+    if dtype != "float32":
+        import torch
+
+        kwargs["model_kwargs"] = {"torch_dtype": getattr(torch, dtype)}
     try:
-        return SentenceTransformer(source, device=device, local_files_only=local_only)
+        return SentenceTransformer(source, device=device, local_files_only=local_only, **kwargs)
     except Exception as e:  # noqa: BLE001 - any load failure means the same to the user
         where = "the model hub is unreachable and there is no local copy" if local_only and not is_local(name) \
             else f"{type(e).__name__}: {e}"
@@ -97,7 +137,7 @@ def load_embedder(settings) -> tuple[Embedder | None, str | None]:
     """The configured embedder, loaded, or (None, a notice for the user saying why retrieval is BM25 only)."""
     if not settings.dense_enabled:
         return None, "语义检索已关闭（embed_model=none），仅使用关键词检索（BM25）。"
-    embedder = Embedder(settings.embed_model)
+    embedder = Embedder(settings.embed_model, dtype=settings.embed_dtype)
     try:
         embedder.load()
     except EmbedderUnavailable as e:

@@ -341,13 +341,14 @@ def read_dense(path: Path, params: dict | None):
     return dense
 
 
-def previous_vectors(directory: Path, embed_model: str) -> dict[str, np.ndarray]:
+def previous_vectors(directory: Path, embed_model: str, embed_dtype: str = "float32") -> dict[str, np.ndarray]:
     """The clause vectors of the index being replaced, by clause text, when it was built with the same
-    embedding model and is intact: adding one law then embeds that law's clauses only. Anything unreadable
-    means nothing is reused."""
+    embedding model in the same dtype and is intact: adding one law then embeds that law's clauses only.
+    Anything unreadable means nothing is reused."""
     try:
         manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("format") != FORMAT or manifest.get("embed_model") != embed_model:
+        if (manifest.get("format") != FORMAT or manifest.get("embed_model") != embed_model
+                or manifest.get("embed_dtype", "float32") != embed_dtype):
             return {}
         for name in ("chunks.jsonl", "dense.faiss"):
             if _sha256(directory / name) != manifest["files"][name]:
@@ -425,20 +426,20 @@ def build(regulation: Regulation | KnowledgeBase, directory: str | Path, embedde
     clauses = regulation.clauses
     texts = [c.search_text for c in clauses]
     log(f"indexing {len(clauses)} clauses from {len(regulation.regulations)} regulation(s) ...")
-    dense, model_name, dim = None, None, None
+    dense, model_name, dim, dtype = None, None, None, None
     if embedder is not None:
         try:
-            known = previous_vectors(Path(directory), embedder.name)
+            known = previous_vectors(Path(directory), embedder.name, embedder.dtype)
             distinct = set(texts)
             todo = list(dict.fromkeys(t for t in texts if t not in known))
             t1 = time.perf_counter()
             if todo:
                 known |= dict(zip(todo, embedder.encode_documents(todo, progress=True)))
             vectors = np.stack([known[t] for t in texts]).astype(np.float32)
-            dense, model_name, dim = build_dense(vectors), embedder.name, int(vectors.shape[1])
+            dense, model_name, dim, dtype = build_dense(vectors), embedder.name, int(vectors.shape[1]), embedder.dtype
             log(f"  embedded {len(todo)} of {len(distinct)} distinct clause texts with {embedder.name} "
-                f"(dim {dim}) in {time.perf_counter() - t1:.1f}s; {len(distinct) - len(todo)} reused from the "
-                "previous index")
+                f"(dim {dim}, {embedder.dtype}) in {time.perf_counter() - t1:.1f}s; {len(distinct) - len(todo)} "
+                "reused from the previous index")
         except EmbedderUnavailable as e:
             log(f"  {e}\n  building a BM25-only index")
     t1 = time.perf_counter()
@@ -473,6 +474,7 @@ def build(regulation: Regulation | KnowledgeBase, directory: str | Path, embedde
             "content_sha256": content_digest(clauses),
             "embed_model": model_name,
             "dim": dim,
+            "embed_dtype": dtype,
             "dense_index": dense_params(dense) if dense is not None else None,
             "chunks": len(clauses),
             "relevance": relevance,

@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
+import chatbot.embed
 from chatbot.llm import LLM, LLMError
+
+# The tiny embedder runs in float32 on every CPU, so that no result depends on whether this CPU computes
+# bfloat16 natively (embed_dtype=auto); tests of the bfloat16 path name it, or give a CPU's flags.
+chatbot.embed.CPUINFO = Path(os.devnull)
+EMBED_DTYPE = "CHATBOT_EMBED_DTYPE"  # the one setting the command-line runs of the tests keep from this process
+os.environ.setdefault(EMBED_DTYPE, "float32")
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = ROOT / "corpus"

@@ -8,11 +8,12 @@ import sys
 
 import pytest
 
-from conftest import CORPUS_FILE, ROOT
+from conftest import CORPUS_FILE, EMBED_DTYPE, ROOT
 
 
 def run(*args, env=None, check=True):
-    e = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | {"HF_HUB_OFFLINE": "1"}
+    e = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_") or k == EMBED_DTYPE}
+    e |= {"HF_HUB_OFFLINE": "1"}
     p = subprocess.run([sys.executable, "-m", "chatbot", *args], cwd=ROOT, capture_output=True, text=True,
                        env=e | (env or {}), timeout=300)
     if check:
@@ -42,6 +43,7 @@ def cli_env(tiny_embed_dir, tmp_path_factory):
 def test_index_then_retrieve_json(cli_env):
     manifest = json.loads(run("index", env=cli_env).stdout)
     assert manifest["chunks"] > 49 and manifest["embed_model"] == cli_env["CHATBOT_EMBED_MODEL"]
+    assert manifest["embed_dtype"] == "float32"  # as the tests set it, on any CPU
     out = json.loads(run("retrieve", "第十条讲了什么", "--k", "3", "--json", env=cli_env).stdout)
     assert out["question"] == "第十条讲了什么"
     assert [h["label"] for h in out["hits"][:2]] == ["第十条第一款", "第十条第二款"]
@@ -85,6 +87,16 @@ def test_eval_retrieval_only_writes_reports(cli_env, tmp_path):
     assert {"hybrid", "bm25", "naive: 250-char chunks, 50 overlap, dense"} <= set(report["variants"])
     assert report["variants"]["bm25"]["hit@1"] == 1.0
     assert "| hybrid |" in (out / "retrieval.md").read_text(encoding="utf-8") and "Hit@1" in p.stdout
+    assert report["embed_dtype"] == "float32" and "(float32)" in (out / "retrieval.md").read_text(encoding="utf-8")
+
+
+def test_the_embedding_dtype_setting_reaches_the_index(tiny_embed_dir, tmp_path):
+    env = {"CHATBOT_EMBED_MODEL": tiny_embed_dir, "CHATBOT_INDEX_DIR": str(tmp_path / "index"),
+           "CHATBOT_EMBED_DTYPE": "bfloat16"}
+    manifest = json.loads(run("index", env=env).stdout)
+    assert manifest["embed_dtype"] == "bfloat16"
+    p = run("index", env=env | {"CHATBOT_EMBED_DTYPE": "half"}, check=False)
+    assert p.returncode != 0 and "embed_dtype" in p.stderr and "bfloat16" in p.stderr
 
 
 def test_broken_gold_file_stops_the_run(tmp_path):
@@ -127,7 +139,7 @@ def test_ask_questions_file_and_bad_input(tmp_path):
 def test_chat_follow_up_in_the_terminal(tmp_path):
     env = {"CHATBOT_EMBED_MODEL": "none", "CHATBOT_INDEX_DIR": str(tmp_path / "index"),
            "CHATBOT_BACKEND": "extractive"}
-    e = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | env
+    e = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_") or k == EMBED_DTYPE} | env
     p = subprocess.run([sys.executable, "-m", "chatbot", "chat"], cwd=ROOT, input="技术改造有什么支持方式\n第二款呢？\n\n",
                        capture_output=True, text=True, env=e, timeout=120)
     assert p.returncode == 0, p.stderr

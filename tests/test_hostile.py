@@ -11,7 +11,7 @@ from chatbot.tools.hostile import CASES, run_api, run_cli, run_web
 from chatbot.index import load, open_index
 from chatbot.retrieve import Retriever
 from chatbot.webapp import WebApp
-from conftest import ROOT
+from conftest import EMBED_DTYPE, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_every_case_through_the_web_callbacks(assistant, tmp_path):
 
 
 def test_every_case_through_the_command_line(tmp_path, regulation):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_")} | {
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_") or k == EMBED_DTYPE} | {
         "CHATBOT_BACKEND": "extractive", "CHATBOT_EMBED_MODEL": "none", "CHATBOT_INDEX_DIR": str(tmp_path / "i")}
     rows = run_cli(env, ROOT, regulation)
     assert [r for r in rows if not r.ok] == [], rows

@@ -200,3 +200,53 @@ def test_a_rebuild_embeds_only_the_clauses_it_has_not_seen(index_copy, regulatio
     Counting.seen = []
     build(kb, target, embedder, log=lambda m: None)  # nothing new: nothing embedded
     assert Counting.seen == []
+
+
+BF16_CPU = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni\n"
+OLD_CPU = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_vnni\n"
+
+
+def test_embedding_dtype_follows_the_cpu_unless_set():
+    from chatbot.config import Settings, SettingsError
+    from chatbot.embed import native_bf16, resolve_dtype
+
+    assert native_bf16(BF16_CPU) and native_bf16("flags : sse2 amx_bf16 amx_tile") and not native_bf16(OLD_CPU)
+    assert not native_bf16("")  # no /proc/cpuinfo: not known to compute bfloat16
+    assert resolve_dtype("auto", "cpu", BF16_CPU) == "bfloat16"
+    assert resolve_dtype("auto", "cpu", OLD_CPU) == "float32"  # emulated bfloat16 would be slower
+    assert resolve_dtype("auto", "cuda", BF16_CPU) == "float32"
+    assert resolve_dtype("float32", "cpu", BF16_CPU) == "float32"
+    assert resolve_dtype("bfloat16", "cpu", OLD_CPU) == "bfloat16"
+    with pytest.raises(ValueError, match="auto, float32 or bfloat16"):
+        resolve_dtype("fp8")
+    with pytest.raises(SettingsError, match="embed_dtype"):
+        Settings(embed_dtype="half")
+
+
+def test_a_bfloat16_embedder_gives_the_float32_vectors_and_its_index_says_so(tmp_path, regulation, built_index,
+                                                                             tiny_embed_dir):
+    import torch
+
+    _, _, fp32 = built_index
+    bf16 = Embedder(tiny_embed_dir, dtype="bfloat16")
+    assert fp32.dtype == "float32" and bf16.dtype == "bfloat16"
+    assert next(bf16.load().parameters()).dtype == torch.bfloat16
+    texts = [c.search_text for c in regulation.clauses[:8]]
+    a, b = fp32.encode_documents(texts), bf16.encode_documents(texts)
+    assert b.dtype == np.float32 and np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-6)
+    assert float((a * b).sum(axis=1).min()) > 0.99
+    d = tmp_path / "i"
+    build(regulation, d, bf16, **QUIET)
+    assert json.loads((d / "manifest.json").read_text(encoding="utf-8"))["embed_dtype"] == "bfloat16"
+    assert load(regulation, d, bf16.name).dense.ntotal == 49  # the same model: usable by either dtype
+
+    class Counting(Embedder):
+        seen = 0
+
+        def encode_documents(self, texts, batch_size=16, progress=False):
+            Counting.seen += len(texts)
+            return super().encode_documents(texts, batch_size, progress)
+
+    build(regulation, d, Counting(tiny_embed_dir, dtype="float32"), **QUIET)
+    assert Counting.seen == 49  # vectors of another dtype are not mixed into a rebuild
+    assert json.loads((d / "manifest.json").read_text(encoding="utf-8"))["embed_dtype"] == "float32"

@@ -224,6 +224,7 @@ def evaluate_retrieval(gold: list[GoldItem], retriever: Retriever, source_text: 
         "gold_questions": len(gold),
         "in_scope": len(in_scope),
         "embed_model": index.embed_model,
+        "embed_dtype": getattr(retriever.embedder, "dtype", None),
         "fusion": retriever.fusion if retriever.embedder is not None else None,
         "variants": {name: mean_metrics(rows) for name, rows in per_variant.items()},
         "by_type": {name: {t: mean_metrics([r for r in rows if r["type"] == t]) for t in types}
@@ -244,9 +245,11 @@ def evaluate_retrieval(gold: list[GoldItem], retriever: Retriever, source_text: 
 
 
 def retrieval_markdown(report: dict) -> str:
+    from .report import embed_dtype as _dtype
+
     lines = ["# Retrieval evaluation\n",
              f"Gold questions: {report['gold_questions']} ({report['in_scope']} in scope). "
-             f"Embedding model: `{report['embed_model']}`. Article-level metrics.\n",
+             f"Embedding model: `{report['embed_model']}`{_dtype(report)}. Article-level metrics.\n",
              "| retriever | Hit@1 | Recall@3 | Recall@5 | MRR |", "|---|---|---|---|---|"]
     for name, m in report["variants"].items():
         lines.append(f"| {name} | {m['hit@1']:.3f} | {m['recall@3']:.3f} | {m['recall@5']:.3f} | {m['mrr']:.3f} |")
@@ -513,6 +516,7 @@ def evaluate_answers(gold: list[GoldItem], assistant, progress=None) -> tuple[di
     metrics["backend"] = assistant.backend
     metrics["llm_model"] = assistant.llm.name if assistant.llm is not None else None
     metrics["embed_model"] = assistant.retriever.index.embed_model
+    metrics["embed_dtype"] = getattr(assistant.retriever.embedder, "dtype", None)
     metrics["min_relevance"] = {"value": assistant.min_relevance, "source": assistant.relevance_source}
     metrics["length_budget"] = assistant.settings.max_answer_chars
     return metrics, rows

@@ -142,10 +142,15 @@ def worst_cases(rows: list[dict]) -> dict[str, list[dict]]:
 SKIP = ("by_type", "by_regulation", "refusal_curve", "recall_by_article")  # tables the comparison leaves out
 
 
+def embed_dtype(report: dict) -> str:
+    """The embedder's weights for a report header, " (bfloat16)"; nothing for reports that do not say."""
+    return f" ({report['embed_dtype']})" if report.get("embed_dtype") else ""
+
+
 def markdown(metrics: dict, rows: list[dict]) -> str:
     m = metrics
     lines = ["# Evaluation report\n", f"Backend `{m['backend']}`, LLM `{m['llm_model']}`, embedder "
-             f"`{m['embed_model']}`. {m['questions']} questions ({m['in_scope']} in scope, "
+             f"`{m['embed_model']}`{embed_dtype(m)}. {m['questions']} questions ({m['in_scope']} in scope, "
              f"{m['out_of_scope']} out of scope). Relevance gate: {_gate(m)}.\n", "## Answers\n", "| metric | value |", "|---|---|"]
     lines += [f"| {label} | {_fmt(m.get(key))} |" for key, label in METRIC_ROWS]
     rt = m["retrieval"]

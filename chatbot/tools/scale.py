@@ -61,6 +61,7 @@ class HashEmbedder:
     def __init__(self, dim: int = DIM):
         self.dim = dim
         self.name = f"hashing-{dim}"
+        self.dtype = "float32"
 
     def _one(self, text: str) -> np.ndarray:
         t = [ch for ch in unicodedata.normalize("NFKC", text).lower() if not ch.isspace()]
