@@ -258,6 +258,12 @@ def breaks_condition(question: str, points: list[Sentence]) -> str:
 # people (不予或者免于追究相关责任, 不作负面评价, 免予处罚)
 BEFALLS = re.compile(r"被([\u4e00-\u9fff]{2,4}?)(?:吗|嗎|呢|了|[？?。，,！!]|$)")
 SPARES = re.compile(r"(?:不予|免于|免予|不作|不受)(?:或者|或)?(?:不予|免于|免予)?([\u4e00-\u9fff]{2,8})")
+# whether someone bears liability (要担责吗, 会被问责吗, 要承担责任吗), and a clause that exempts them from it
+# (予以免责, 免除其决策责任, 不承担赔偿责任, 不予或者免于追究相关责任) without imposing any
+LIABLE = re.compile(r"[担追问]责|(?:承担|追究|负)[\u4e00-\u9fff]{0,4}责任")  # not 负责(人): in charge
+EXEMPT = re.compile(r"免责|免除[\u4e00-\u9fff]{0,6}责任|不承担[\u4e00-\u9fff]{0,6}责任"
+                    r"|(?:不予|免于|免予)(?:或者|或)?(?:不予|免于|免予)?追究[\u4e00-\u9fff]{0,6}责任")
+IMPOSED = re.compile(r"承担[\u4e00-\u9fff]{0,6}责任|追究[\u4e00-\u9fff]{0,6}责任")
 
 
 def spares(question: str, points: list[Sentence]) -> str:
@@ -265,12 +271,21 @@ def spares(question: str, points: list[Sentence]) -> str:
     abbreviated or not: 追责 in 免于追究相关责任), or "": then a yes is wrong.
 
     spares("试点没达到预期，会被追责吗", [point citing 第二十四条 …不予或者免于追究相关责任]) -> "追责"
+    spares("项目没做成，科研人员要担责吗", [point citing 科学技术进步法第六十八条 …予以免责]) -> "担责"
     """
+    clauses = {c for s in points for c in s.clauses}
     for m in BEFALLS.finditer(question):
         asked = m.group(1)
-        for clause in {c for s in points for c in s.clauses}:
+        for clause in clauses:
             if any(is_subsequence(asked, x.group(1)) for x in SPARES.finditer(clause.text)):
                 return asked
+    # 科研人员要担责吗 against 「……予以免责」: liability, however worded, that the clauses exempt from and no
+    # clause imposes (a question about the exemption itself, 能免责吗 / 不担责吗, is answered as asked)
+    liable = LIABLE.search(question)
+    if liable and not re.search(r"免|不[担承负追被]", question):
+        texts = [c.text for c in clauses]
+        if any(EXEMPT.search(t) for t in texts) and not any(IMPOSED.search(EXEMPT.sub("", t)) for t in texts):
+            return liable.group(0)
     return ""
 
 

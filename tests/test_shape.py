@@ -386,6 +386,31 @@ def test_a_yes_to_what_the_clause_spares_becomes_a_no(regulation):
     assert spares("试点没达到预期，会被表彰吗？", points) == ""
 
 
+def test_a_yes_to_liability_the_clause_exempts_from_becomes_a_no(kb):
+    """科学技术进步法第六十八条 ends 「……仍不能完成该项目的，予以免责」: asked whether researchers 要担责, the
+    model's 要 is wrong. Liability a cited clause imposes (产品质量法第四十一条第一款 应当承担赔偿责任) keeps the
+    yes even beside an exemption (第二款 不承担赔偿责任), and so does a question about the exemption itself."""
+    from chatbot.shape import spares
+
+    def cite(label):
+        c = next(c for c in kb.clauses if kb.cite(c) == label)
+        return Sentence(c.text, (label,), (c,))
+
+    a68 = [cite("科学技术进步法第六十八条")]
+    q = "搞风险很高的探索性科研项目最后没做成，科研人员要担责吗？"
+    assert spares(q, a68) == "担责"
+    out, dropped = shape(a68, q, "要。……【科学技术进步法第六十八条】", 150)
+    assert out[0].text == "不要。" and dropped[0][0] == "a yes the clause's 免于担责 rules out"
+    assert spares("项目失败了，负责人要不要承担责任？", a68) == "承担责任"
+    assert spares("项目失败了，能免责吗？", a68) == ""  # asks about the exemption: 能 is right
+    assert spares("是不是由项目负责人负责验收？", a68) == ""  # 负责: in charge of, not liable
+    both = [cite("产品质量法第四十一条第一款"), cite("产品质量法第四十一条第二款")]
+    q = "产品缺陷把人弄伤了，生产者要承担责任吗？"
+    assert spares(q, both) == "" and spares(q, both[1:]) == "承担责任"
+    out, _ = shape(both, q, "要。……【产品质量法第四十一条第一款】", 150)
+    assert out[0].text == "要。"
+
+
 def test_a_cut_leaves_no_stub_and_the_first_point_gets_room_before_a_later_one(kb):
     """Cut to fair shares, 科学技术进步法第五十五条第二款 gave 「……有权按照国家有关规定。」 and 科技成果转化法第二十四条
     「对利用财政资金设立的……科技项目。」: phrases that only lead to a predicate that was cut off. A later stub
