@@ -47,7 +47,7 @@ CPUINFO = Path("/proc/cpuinfo")
 
 
 def native_bf16(cpuinfo: str | None = None) -> bool:
-    """Whether the CPU computes bfloat16 in hardware (elsewhere torch emulates it, slower than float32).
+    """Whether the CPU computes bfloat16 in hardware (avx512_bf16 or AMX; `auto` keeps float32 elsewhere).
     `cpuinfo`: the text of /proc/cpuinfo (read when None; a system without it has no such CPU known)."""
     if cpuinfo is None:
         try:

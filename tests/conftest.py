@@ -24,6 +24,12 @@ chatbot.embed.CPUINFO = Path(os.devnull)
 EMBED_DTYPE = "CHATBOT_EMBED_DTYPE"  # the one setting the command-line runs of the tests keep from this process
 os.environ.setdefault(EMBED_DTYPE, "float32")
 
+
+def child_env() -> dict[str, str]:
+    """This process's environment for a command-line or app run in a test: no CHATBOT_* setting of the
+    machine's, except the embedding dtype the tests pin."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_") or k == EMBED_DTYPE}
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = ROOT / "corpus"
 CORPUS_FILE = CORPUS_DIR / "jiangxi-advanced-manufacturing-promotion-regulations-2024.md"  # the primary one

@@ -1,19 +1,17 @@
 """The command line, run as a user runs it (a subprocess), with the tiny embedding model."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 
 import pytest
 
-from conftest import CORPUS_FILE, EMBED_DTYPE, ROOT
+from conftest import CORPUS_FILE, ROOT, child_env
 
 
 def run(*args, env=None, check=True):
-    e = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_") or k == EMBED_DTYPE}
-    e |= {"HF_HUB_OFFLINE": "1"}
+    e = child_env() | {"HF_HUB_OFFLINE": "1"}
     p = subprocess.run([sys.executable, "-m", "chatbot", *args], cwd=ROOT, capture_output=True, text=True,
                        env=e | (env or {}), timeout=300)
     if check:
@@ -139,7 +137,7 @@ def test_ask_questions_file_and_bad_input(tmp_path):
 def test_chat_follow_up_in_the_terminal(tmp_path):
     env = {"CHATBOT_EMBED_MODEL": "none", "CHATBOT_INDEX_DIR": str(tmp_path / "index"),
            "CHATBOT_BACKEND": "extractive"}
-    e = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_") or k == EMBED_DTYPE} | env
+    e = child_env() | env
     p = subprocess.run([sys.executable, "-m", "chatbot", "chat"], cwd=ROOT, input="技术改造有什么支持方式\n第二款呢？\n\n",
                        capture_output=True, text=True, env=e, timeout=120)
     assert p.returncode == 0, p.stderr

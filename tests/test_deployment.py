@@ -5,7 +5,6 @@ conversations."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -19,13 +18,13 @@ import pytest
 from chatbot.tools.loadtest import run_load
 
 from test_admin import CORPUS, PASSWORD, PRIMARY, fast_hash, free_port, small_corpus
-from conftest import EMBED_DTYPE
+from conftest import child_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def start_app(shared: Path, port: int, log: Path, admin: bool, feedback_db: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_") or k == EMBED_DTYPE} | {
+    env = child_env() | {
         "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "CHATBOT_RELOAD_SECONDS": "1",
         "CHATBOT_ADMIN_AUDIT_LOG": str(shared / "audit.jsonl")}
     if admin:

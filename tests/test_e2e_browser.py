@@ -1,7 +1,6 @@
 """End to end in a real headless browser: Debian's chromium driven by Playwright against `python app.py`
 (extractive backend, BM25, no models), on a free loopback port. Saves screenshots to tests/artifacts/."""
 
-import os
 import shutil
 import socket
 import subprocess
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EMBED_DTYPE, ROOT
+from conftest import ROOT, child_env
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
@@ -28,7 +27,7 @@ def start_app(tmp: Path, flags: list[str], env: dict[str, str]) -> tuple[subproc
     """`python app.py` (extractive, BM25) on a free loopback port with these flags and CHATBOT_* variables,
     once it answers; its log is tmp/app.log."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_") or k == EMBED_DTYPE} | {
+    env = child_env() | {
         "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"} | env
     proc = subprocess.Popen([sys.executable, "app.py", "--backend", "extractive", "--embed-model", "none",
                              "--port", str(port), "--feedback-file", str(tmp / "feedback.jsonl"), *flags],

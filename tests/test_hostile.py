@@ -1,6 +1,5 @@
 """The hostile-input suite through the API, the web callbacks and the command line, plus faults."""
 
-import os
 import shutil
 
 import pytest
@@ -11,7 +10,7 @@ from chatbot.tools.hostile import CASES, run_api, run_cli, run_web
 from chatbot.index import load, open_index
 from chatbot.retrieve import Retriever
 from chatbot.webapp import WebApp
-from conftest import EMBED_DTYPE, ROOT
+from conftest import ROOT, child_env
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +38,7 @@ def test_every_case_through_the_web_callbacks(assistant, tmp_path):
 
 
 def test_every_case_through_the_command_line(tmp_path, regulation):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATBOT_") or k == EMBED_DTYPE} | {
+    env = child_env() | {
         "CHATBOT_BACKEND": "extractive", "CHATBOT_EMBED_MODEL": "none", "CHATBOT_INDEX_DIR": str(tmp_path / "i")}
     rows = run_cli(env, ROOT, regulation)
     assert [r for r in rows if not r.ok] == [], rows

@@ -213,7 +213,7 @@ def test_embedding_dtype_follows_the_cpu_unless_set():
     assert native_bf16(BF16_CPU) and native_bf16("flags : sse2 amx_bf16 amx_tile") and not native_bf16(OLD_CPU)
     assert not native_bf16("")  # no /proc/cpuinfo: not known to compute bfloat16
     assert resolve_dtype("auto", "cpu", BF16_CPU) == "bfloat16"
-    assert resolve_dtype("auto", "cpu", OLD_CPU) == "float32"  # emulated bfloat16 would be slower
+    assert resolve_dtype("auto", "cpu", OLD_CPU) == "float32"  # no hardware bfloat16: float32
     assert resolve_dtype("auto", "cuda", BF16_CPU) == "float32"
     assert resolve_dtype("float32", "cpu", BF16_CPU) == "float32"
     assert resolve_dtype("bfloat16", "cpu", OLD_CPU) == "bfloat16"
