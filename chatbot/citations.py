@@ -101,6 +101,28 @@ def numbers_in(text: str) -> list[str]:
     return NUMBER.findall(LABEL_PATTERN.sub("", BRACKETS.sub("", text)))
 
 
+# the words around an article named in running text that say only that it is cited:
+# 「按照《保障中小企业款项支付条例》第十五条的规定，」「违反了《标准化法》第二十二条第二款的规定，即」
+MENTION_BEFORE = re.compile(r"(?:根据|依据|按照|依照|违反了?|参照|见)$")
+MENTION_AFTER = re.compile(r"(?:的规定|规定)?(?:[，,：:]?即|[，,：:])?")
+
+
+def without_mentions(sentence: str) -> str:
+    """The sentence without the articles it names in words and the words that only cite them, for
+    measuring what it says: without_mentions("按照《保障中小企业款项支付条例》第十五条的规定，对无争议部分付款。")
+    -> "对无争议部分付款。" """
+    spans = [m.span() for m, _ in find_labels(sentence)]
+    if not spans:
+        return sentence
+    out, at = [], 0
+    for start, end in spans:
+        head = sentence[at:start]
+        out.append(MENTION_BEFORE.sub("", sentence[at:start]))
+        at = MENTION_AFTER.match(sentence, end).end()
+    out.append(sentence[at:])
+    return "".join(out)
+
+
 def _squash(text: str) -> str:
     return re.sub(r"\s", "", unicodedata.normalize("NFKC", text))
 
@@ -308,14 +330,17 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
         paired: list[tuple[str, Clause]] = []  # labels with a partner clause that writes their figures
         for m in BRACKETS.finditer(sentence):
             labels.extend(resolve(m.group(1), body))
+        words_only = False  # the sentence's labels are articles it names in words
         if not labels and not BRACKETS.search(sentence):
             # no label, but the sentence names its article in words: that article, given and supporting
-            # the sentence, is its citation
+            # the sentence (its name taken out: the law's title is no support), is its citation
             named = resolve(body, body, mentioned=True)
-            labels = [x for x in named if is_supported_by(body, [x[1]], question)]
+            labels = [x for x in named if is_supported_by(without_mentions(body), [x[1]], question)]
+            words_only = bool(labels)
         body = LIST_MARK.sub("", body.strip()).strip()
         if LEAD_IN.match(body) and LEAD_IN.sub("", body):
             body = LEAD_IN.sub("", body)
+        checked = without_mentions(body) if words_only else body  # the words a clause must support
         if question and restates(body, question):
             check.dropped.append(("restates the question", body))
             pointed.extend(c for _, c in labels)  # the clause the model meant, if nothing else cites one
@@ -332,7 +357,7 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
             pointed.extend(c for _, c in labels)
             bare = True
             labels = []
-        if labels and not is_supported_by(body, [c for _, c in labels], question):
+        if labels and not is_supported_by(checked, [c for _, c in labels], question):
             other = [c for c in given if is_supported_by(body, [c], question)]
             if other:  # the model's words are a given clause's, under the wrong label: cite that clause
                 best = max(other, key=lambda c: support(body, c))

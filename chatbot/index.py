@@ -67,6 +67,7 @@ DENSE_CANDIDATES = 200
 MISSING = -1.0              # the dense score of a clause an approximate search did not reach (no cosine is lower)
 
 RARE_MAX_DF = 1  # a rare term is one that this many clauses use at most (swept: chatbot.retrieve, README)
+RARE_SCAN = 4096  # ... of its law; a term in more clauses than this in all counts nowhere (bounds the lookup)
 # 第十, 十条, 第十条: numbering, which article lookup handles; never a rare term
 NUMBERING = re.compile(rf"第?{NUM}[条款项章节]?|第")
 
@@ -203,13 +204,14 @@ class Index:
             own[rows] += vals * (idf_law[law] / idf)
         return whole.astype(np.float32), own.astype(np.float32)
 
-    def rare_term_scores(self, question: str) -> np.ndarray:
-        """Rare question terms found verbatim in clauses (see `rare_term_scores` below). Terms of the
-        regulation's title (先进制造业, 条例) name the whole text, not a clause, so they do not count."""
+    def rare_term_scores(self, question: str, by_law: bool = False) -> np.ndarray:
+        """Rare question terms found verbatim in clauses (see `rare_term_scores` below), rare among all
+        clauses or, `by_law`, among each clause's own law's. Terms of the regulations' titles (先进制造业,
+        条例) name a whole text, not a clause, so they do not count."""
         found = self.substrings  # (also sets _title_terms)
         terms = [t for t in self.tokenizer(question)
                  if len(t) >= 2 and t not in self._title_terms and not NUMBERING.fullmatch(t)]
-        return rare_term_scores(terms, found)
+        return rare_term_scores(terms, found, codes=self.law_codes if by_law else None)
 
     @property
     def substrings(self) -> SubstringIndex:
@@ -267,18 +269,39 @@ class Index:
         return out
 
 
-def rare_term_scores(terms: list[str], texts: list[str] | SubstringIndex, max_df: int = RARE_MAX_DF) -> np.ndarray:
+def rare_term_scores(terms: list[str], texts: list[str] | SubstringIndex, max_df: int = RARE_MAX_DF,
+                     codes: np.ndarray | None = None) -> np.ndarray:
     """Per text, the weight of the rarest question term it contains verbatim, 0 if none:
     max over terms t in the text of log(N / df_t) / log(N), for terms with 1 <= df_t <= max_df, where
     df_t is the number of texts containing t and N the number of texts (so a term in one text weighs 1).
     `texts` may come indexed already (`SubstringIndex`), as `Index` keeps them.
 
+    With `codes` (each text's law, as small integers) N and df_t are counted within each text's own law:
+    a term is rare where its law uses it rarely, as if that law were indexed alone (仪器 in one clause of
+    a regulation is rare there, however often a science law uses it). A term in more than RARE_SCAN texts
+    of the whole set counts nowhere (the bound keeps a common word's lookup cheap over a million clauses).
+
     rare_term_scores(["家具", "产业"], ["现代家具产业", "产业集群", "产业链"], 1) -> [1.0, 0.0, 0.0]
     (家具 is in 1 of 3 texts: log(3/1)/log(3) = 1; 产业 is in all three: too common to count)
+    rare_term_scores(["仪器"], ["仪器", "a", "仪器", "仪器b"], 1, codes=[0, 0, 1, 1]) -> [1.0, 0.0, 0.0, 0.0]
     """
     found = texts if isinstance(texts, SubstringIndex) else SubstringIndex(texts)
     n = len(found)
     out = np.zeros(n, dtype=np.float64)
+    if codes is not None:
+        codes = np.asarray(codes)
+        sizes = np.bincount(codes).astype(np.float64) if n else np.zeros(0)
+        for t in dict.fromkeys(terms):
+            where = found.containing(t, most=RARE_SCAN)
+            if where is None or not len(where):
+                continue
+            law = codes[where]
+            df = np.bincount(law, minlength=len(sizes))[law]
+            size = sizes[law]
+            keep = (df <= max_df) & (size >= 2)
+            w = np.log(size[keep] / df[keep]) / np.log(size[keep])
+            out[where[keep]] = np.maximum(out[where[keep]], w)
+        return out
     if n < 2:
         return out
     for t in dict.fromkeys(terms):

@@ -74,7 +74,7 @@ _WHEN = r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|�
 _ADOPTED = r"通过(?!验收|审|评|认定|申请|考核)|颁布|公布|修订|修正|会议"
 ASKS_ADOPTION = re.compile(rf"(?:{_WHEN})[^，。？?]{{0,8}}(?:{_ADOPTED})|(?:{_ADOPTED})[^，。？?]{{0,6}}?"
                            r"(?:时间|日期|是哪|是什么时候|是何时|是在|在哪)")
-ASKS_EFFECTIVE = re.compile(rf"(?:{_WHEN})[^，。？?]{{0,8}}(?:施行|实施|生效)|(?:施行|实施|生效)[^，。？?]{{0,6}}?"
+ASKS_EFFECTIVE = re.compile(rf"(?:{_WHEN})[^，。？?]{{0,8}}(?:施行|实施|实行|生效)|(?:施行|实施|实行|生效)[^，。？?]{{0,6}}?"
                             r"(?:时间|日期|是哪|是什么时候|是何时)|(?:从|自)(?:什么时候|何时|哪天|哪一天)起")
 TAKES_EFFECT = re.compile(r"自[^，。]{2,16}起施行")
 # a question about liability or penalties (要担什么责任, 会不会被处罚, 罚多少) prefers, within each law, the
@@ -189,7 +189,8 @@ def group_reduce(ufunc, values: np.ndarray, codes: np.ndarray, n: int, start: fl
 
 def per_law_fusion(dense: np.ndarray, bm25: np.ndarray, dense_weight: float | np.ndarray,
                    codes: np.ndarray, bm25_own: np.ndarray | None = None,
-                   across: float | np.ndarray | None = None) -> np.ndarray:
+                   across: float | np.ndarray | None = None, rare: np.ndarray | None = None,
+                   rare_own: np.ndarray | None = None, rare_weight: float = 0.0) -> np.ndarray:
     """Linear fusion normalized within each law (`codes`: each clause's law), rescaled so that each law's
     best clause keeps the score it has in fusion over all laws (`linear_fusion`, with the weight `across`
     for every law when given, so that laws are compared on equal terms).
@@ -198,15 +199,22 @@ def per_law_fusion(dense: np.ndarray, bm25: np.ndarray, dense_weight: float | np
     longer BM25 scores or wider cosine range no longer change how dense and BM25 weigh against each
     other inside it. Across laws, each law's best clause is compared as before.
     per_law_fusion([0.2, 0.6, 0.5], [4.0, 2.0, 8.0], 0.5, [0, 0, 1]) -> [0.4167, 0.625, 0.875]
+
+    The rare-term lift (`rare_weight` times the best score, times a clause's rare-term weight) follows
+    the same split: inside a law with the terms rare in that law (`rare_own`), as that law alone would
+    have it; across laws with the terms rare in all of them (`rare`), so a word one law uses once and
+    others use too lifts its clause within the law, not the law against the others.
     """
     d = np.asarray(dense, dtype=np.float64)
     b = np.asarray(bm25, dtype=np.float64)
     codes = np.asarray(codes)
     whole = linear_fusion(d, b, dense_weight if across is None else across)
+    if rare is not None and len(whole) and whole.max() > 0:
+        whole = whole + rare_weight * float(whole.max()) * rare
     if not len(d):
         return whole
     n = int(codes.max()) + 1
-    starts = runs(codes)  # (the groups are found once for the five reductions)
+    starts = runs(codes)  # (the groups are found once for the reductions)
     lo = group_reduce(np.minimum, d, codes, n, np.inf, starts)
     hi = group_reduce(np.maximum, d, codes, n, -np.inf, starts)
     span = (hi - lo)[codes]
@@ -215,6 +223,8 @@ def per_law_fusion(dense: np.ndarray, bm25: np.ndarray, dense_weight: float | np
     top = group_reduce(np.maximum, own, codes, n, 0.0, starts)[codes]
     bn = np.where(top > 0, own / np.where(top > 0, top, 1.0), 0.0)
     local = dense_weight * dn + (1 - dense_weight) * bn
+    if rare_own is not None:
+        local = local + rare_weight * group_reduce(np.maximum, local, codes, n, 0.0, starts)[codes] * rare_own
     best_local = group_reduce(np.maximum, local, codes, n, 0.0, starts)
     best_whole = group_reduce(np.maximum, whole, codes, n, 0.0, starts)
     scale = np.where(best_local > 0, best_whole / np.where(best_local > 0, best_local, 1.0), 0.0)[codes]
@@ -394,6 +404,7 @@ class Retriever:
             bm = self.index.bm25_scores(text, expand=self.expand)[part]
         dn = None
         notice = ""
+        lifted = False
         if mode != "bm25":
             try:
                 qv = query_vector if query_vector is not None else self.embedder.encode_queries([text])[0]
@@ -423,11 +434,19 @@ class Retriever:
             if len(allowed) > 1:
                 w = np.where(mine, w, self.other_dense_weight)
             across = (self.settings.dense_weight + self.other_dense_weight) / 2
-            fused = (per_law_fusion(dn_fused, bm, w, self.index.law_codes[part], bm_own, across) if per_law
-                     else linear_fusion(dn_fused, bm, w))
+            if per_law:
+                rare = rare_own = None
+                lifted = self.exact  # (the rare-term lift is inside the per-law fusion)
+                if self.exact:
+                    rare = self.index.rare_term_scores(text)[part]
+                    rare_own = self.index.rare_term_scores(text, by_law=True)[part]
+                fused = per_law_fusion(dn_fused, bm, w, self.index.law_codes[part], bm_own, across,
+                                       rare, rare_own, EXACT_WEIGHT)
+            else:
+                fused = linear_fusion(dn_fused, bm, w)
         else:
             fused = rrf([rank_array(dn, dense_above), rank_array(bm, 0.0)], k=self.settings.rrf_k)
-        if self.exact and mode != "dense" and len(fused) and fused.max() > 0:
+        if self.exact and mode != "dense" and not lifted and len(fused) and fused.max() > 0:
             fused = fused + EXACT_WEIGHT * float(fused.max()) * self.index.rare_term_scores(text)[part]
         if self.lookup and len(fused) and ASKS_LIABILITY.search(text):
             fused = fused * (1.0 + LIABILITY_BONUS * self.index.liability_mask[part])

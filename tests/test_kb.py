@@ -115,6 +115,12 @@ def test_a_sentence_naming_its_article_in_words_cites_it_when_given(kb):
     # an article named but not given is words only: nothing cited, nothing reported as a removed label
     c = check_citations(text, [sme], kb)
     assert not any(s.clauses for s in c.sentences) and not c.removed
+    # the law's title and the words that cite it are no support, and none is needed from them: a sentence
+    # that is the clause's words around a long title is cited
+    std = kb.resolve("标准化法第二十二条第二款")
+    c = check_citations(f"同行用标准排挤别家产品，违反了《中华人民共和国标准化法》第二十二条第二款的规定，即{std.text}",
+                        [std, sme], kb)
+    assert [x.id for x in c.cited] == [std.id] and not c.removed
     # named, given, but the sentence is not its content: not cited on the name alone
     c = check_citations("按照《保障中小企业款项支付条例》第十五条的规定，企业可以申请土地优惠和人才公寓。", [pay, sme], kb)
     assert not any(s.clauses for s in c.sentences)
@@ -393,6 +399,32 @@ def test_per_law_fusion_orders_each_law_as_if_alone():
         assert out[m].max() == pytest.approx(whole[m].max())
 
 
+def test_rare_terms_order_each_law_as_if_alone_and_compare_laws_over_all():
+    """A word rare in law 0 (one clause) but used by law 1 too: inside law 0 it lifts its clause as law 0
+    alone would (`rare_own`), and law 0's best score is still its score over all laws, where the word is
+    not rare (`rare` is 0), so the word does not lift law 0 against law 1."""
+    import numpy as np
+
+    from chatbot.retrieve import linear_fusion, per_law_fusion
+
+    codes = np.array([0, 0, 0, 1, 1])
+    d = np.array([0.60, 0.58, 0.20, 0.55, 0.30])
+    b = np.array([2.0, 1.0, 0.0, 3.0, 0.0])
+    rare_own = np.array([0.0, 1.0, 0.0, 0.0, 0.0])
+    out = per_law_fusion(d, b, 0.8, codes, rare=np.zeros(5), rare_own=rare_own, rare_weight=0.2)
+    plain = per_law_fusion(d, b, 0.8, codes)
+    m = codes == 0
+    alone = linear_fusion(d[m], b[m], 0.8)
+    alone = alone + 0.2 * alone.max() * rare_own[m]
+    assert np.allclose(out[m] / out[m].max(), alone / alone.max())
+    assert np.argmax(out[m]) == 1 and np.argmax(plain[m]) == 0  # the word decides inside law 0
+    assert out[m].max() == pytest.approx(plain[m].max()) and np.allclose(out[~m], plain[~m])
+    # a word rare over all laws lifts its law's best against the others, as the lift does for one law
+    lifted = per_law_fusion(d, b, 0.8, codes, rare=rare_own, rare_own=rare_own, rare_weight=0.2)
+    whole = linear_fusion(d, b, 0.8)
+    assert lifted[m].max() == pytest.approx(max((whole + 0.2 * whole.max() * rare_own)[m]))
+
+
 def test_laws_are_compared_with_one_weight_for_all():
     """Law 0 weighs dense 0.7 and law 1 0.9 inside themselves; compared through one weight (0.8), a law
     whose best clause BM25 does not match is not capped at its own dense weight against the other's."""
@@ -484,3 +516,20 @@ def test_a_rate_or_sum_stated_that_no_clause_writes_is_refused(kb_retriever):
     reply = "是。预留给中小企业的比例应当占预算总额的百分之三十以上。【中小企业促进法第四十条第二款】"
     ans = make(kb_retriever, FakeLLM(reply)).ask("政府采购预留给中小企业的份额是不是要占百分之三十以上？")
     assert not ans.refused
+
+
+def test_a_rare_term_is_rare_within_its_own_law(kb_index):
+    """仪器 is in one clause of the primary regulation and in five of the science and technology progress
+    law: counted within each law it is rare in the primary's clause, as with that regulation indexed
+    alone, and in none of the law that uses it often."""
+    import numpy as np
+
+    _, idx, _ = kb_index
+    scores = idx.rare_term_scores("仪器", by_law=True)
+    lifted = [idx.clauses[i] for i in np.flatnonzero(scores)]
+    assert [(c.regulation, c.label) for c in lifted] == [
+        ("jiangxi-advanced-manufacturing-promotion-regulations-2024", "第九条第三款")]
+    assert scores[np.flatnonzero(scores)].tolist() == [1.0]
+    assert not idx.rare_term_scores("仪器").any()  # over all clauses it is no rare word
+    used = [c for c in idx.clauses if "仪器" in c.search_text]
+    assert len(used) == 6 and sum(c.regulation == "sci-tech-progress-law-2021" for c in used) == 5

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 from chatbot.config import Settings, SettingsError
@@ -120,6 +122,13 @@ def test_rare_term_scores_by_hand():
     # 集群 in 2 of 4 texts with max_df 2: log(4/2)/log(4) = 0.5 each
     assert rare_term_scores(["集群"], ["集群a", "集群b", "c", "d"], 2).tolist() == pytest.approx([0.5, 0.5, 0, 0])
     assert rare_term_scores(["x"], ["x"], 3).tolist() == [0.0]  # one text: nothing to tell apart
+    # with each text's law: 仪器 is in one of law 0's two texts (rare there) and both of law 1's (common)
+    texts, codes = ["仪器", "a", "仪器", "仪器b"], [0, 0, 1, 1]
+    assert rare_term_scores(["仪器"], texts, 1, codes=codes).tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert rare_term_scores(["仪器"], texts, 1).tolist() == [0.0] * 4  # over all texts it is in three
+    # law 1 has three texts, 集群 in two of them: log(3/2)/log(3) with max_df 2
+    got = rare_term_scores(["集群"], ["集群", "x", "集群", "集群", "y"], 2, codes=[0, 0, 1, 1, 1]).tolist()
+    assert got == pytest.approx([1.0, 0.0, math.log(1.5) / math.log(3), math.log(1.5) / math.log(3), 0.0])
 
 
 def test_a_rare_exact_term_lifts_its_clause(built_index):
@@ -161,6 +170,7 @@ def test_date_refs_by_hand(regulation):
     assert date_refs("政府通过什么方式支持技术改造？", regulation) == []
     assert date_refs("技术改造项目什么时候能通过验收？", regulation) == []
     assert date_refs("我们企业从什么时候起可以依据这部条例申请相关支持？", regulation) == [26]
+    assert date_refs("这个条例是哪天开始实行的？", regulation) == [26]  # 实行, as people say it
 
 
 @pytest.mark.parametrize("question, only_the_text", [
