@@ -26,6 +26,9 @@ SUPPORT_MARGIN = 0.1
 # sentences shorter than this many bigrams are too short to attribute to a clause by overlap
 MIN_BIGRAMS_TO_REPAIR = 4
 MIN_OWN = 4  # bigrams of a sentence only its clause has, for a second label on it to stay
+# a sentence that names a given article in words (按照《…》第十五条的规定，…) and shares this share of its
+# bigrams with that clause, more than with any other given clause, cites it in the clause's own words
+MENTION_SUPPORT = 0.3
 
 BRACKETS = re.compile(r"[【\[]([^【】\[\]]{1,60})[】\]]")
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -335,7 +338,14 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
             # no label, but the sentence names its article in words: that article, given and supporting
             # the sentence (its name taken out: the law's title is no support), is its citation
             named = resolve(body, body, mentioned=True)
-            labels = [x for x in named if is_supported_by(without_mentions(body), [x[1]], question)]
+            plain = without_mentions(body)
+            labels = [x for x in named if is_supported_by(plain, [x[1]], question)]
+            if not labels and named and given:
+                # the sentence says the named clause's content in its own words (support short of
+                # MIN_SUPPORT, but at MENTION_SUPPORT and more than any other given clause's): the name
+                # and the words agree, so it cites the clause, shown in the clause's words (below)
+                best = max(given, key=lambda c: support(plain, c))
+                labels = [x for x in named if x[1] is best and support(plain, best) >= MENTION_SUPPORT]
             words_only = bool(labels)
         body = LIST_MARK.sub("", body.strip()).strip()
         if LEAD_IN.match(body) and LEAD_IN.sub("", body):

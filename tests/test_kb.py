@@ -121,6 +121,11 @@ def test_a_sentence_naming_its_article_in_words_cites_it_when_given(kb):
     c = check_citations(f"同行用标准排挤别家产品，违反了《中华人民共和国标准化法》第二十二条第二款的规定，即{std.text}",
                         [std, sme], kb)
     assert [x.id for x in c.cited] == [std.id] and not c.removed
+    # named, and the sentence is the clause's content in other words (support under MIN_SUPPORT, above
+    # MENTION_SUPPORT, more than any other given clause's): cited, shown in the clause's own words
+    c = check_citations("如果对方有质量争议，但其他部分已经履行完毕，那么可以按照《保障中小企业款项支付条例》第十五条的规定，"
+                        "对于无争议部分及时付款义务。", [pay, sme], kb)
+    assert [x.id for x in c.cited] == [pay.id] and c.sentences[0].text == pay.text
     # named, given, but the sentence is not its content: not cited on the name alone
     c = check_citations("按照《保障中小企业款项支付条例》第十五条的规定，企业可以申请土地优惠和人才公寓。", [pay, sme], kb)
     assert not any(s.clauses for s in c.sentences)
