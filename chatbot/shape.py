@@ -485,6 +485,14 @@ def _shares_a_word(asked: set[str], point: Sentence) -> bool:
     return any(asked & _cjk_bigrams(c.text) for c in point.clauses)
 
 
+# a question asking what support, help or means there is (有哪些支持, 政府能给什么帮助, 怎么扶持, 用什么方式) ...
+ASKS_MEANS = re.compile(r"(?:哪些|什么|啥|哪几种|怎么|怎样|如何)(?:样的)?(?:支持|扶持|帮助|帮扶|优惠|政策|措施|方式|办法|手段)"
+                        r"|(?:支持|扶持|帮助|帮扶)(?:哪些|什么|啥)|给(?:什么|啥|哪些)")
+# ... and the part of a clause that names the means: 可以采取无偿补助、融资租赁、保险补偿等方式 / 通过财政贴息、…等方式
+MEANS = re.compile(r"(?:采取|通过|运用|利用)[^，,；;。]{2,40}?等?(?:方式|措施|手段|形式)")
+MEANS_WEIGHT = 3  # counted as this many more bigrams shared with the question (and kept before the others)
+
+
 def cut(text: str, limit: int, question: str = "") -> str:
     """`text` within `limit` characters, cut at commas and list marks, ending with 。.
 
@@ -501,20 +509,32 @@ def cut(text: str, limit: int, question: str = "") -> str:
     parts = [p for p in re.split(r"(?<=[，；。,;])", lead) if p.strip()] + [i.rstrip() for i in items]
     if question and len(parts) >= 2 and len(parts[0]) < limit:
         q = _bigrams(question)
-        rank = sorted(range(1, len(parts)), key=lambda i: (-len(_bigrams(parts[i]) & q), i))
+        # asked what support there is, the part naming the means (可以采取无偿补助、融资租赁、保险补偿等方式)
+        # is what was asked, whatever words it shares with the question
+        means = {i for i in range(1, len(parts)) if ASKS_MEANS.search(question) and MEANS.search(parts[i])}
+
+        def said(i: int) -> int:
+            return len(_bigrams(parts[i]) & q) + (MEANS_WEIGHT if i in means else 0)
+
+        rank = sorted(range(1, len(parts)), key=lambda i: (i not in means, -said(i), i))
         keep, used = {0}, len(parts[0])
+        fitting = [i for i in rank if i in means and len(parts[i]) <= limit - 1]
+        if fitting and used + len(parts[fitting[0]]) > limit - 1:
+            # who acts and the means do not fit together: the means, and what they are for, go first
+            keep, used = {fitting[0]}, len(parts[fitting[0]])
+            rank = [i for i in range(fitting[0] + 1, len(parts))] + [i for i in rank if i < fitting[0]]
         first_item = len(parts) - len(items)  # an item kept brings the words introducing the list (…办理：)
         intro = first_item - 1 if items and first_item > 0 and parts[first_item - 1].endswith(("：", ":")) else None
         for i in rank:
             need = [i] + ([intro] if intro is not None and i >= first_item and intro not in keep else [])
             size = sum(len(parts[j]) for j in need)
-            if used + size <= limit - 1 and _bigrams(parts[i]) & q:
+            if used + size <= limit - 1 and said(i):
                 keep.update(need)
                 used += size
         # a condition (合同未作约定的，) kept without what follows it says nothing
         keep -= {i for i in keep if i and i + 1 not in keep and re.search(r"的[，,]$", parts[i])}
-        if keep == {0} and (alone := max(range(1, len(parts)), key=lambda i: len(_bigrams(parts[i]) & q))) \
-                and len(_bigrams(parts[alone]) & q) >= max(1, len(_bigrams(parts[0]) & q)) \
+        if keep == {0} and (alone := max(range(1, len(parts)), key=said)) \
+                and said(alone) >= max(1, len(_bigrams(parts[0]) & q)) \
                 and len(parts[alone]) <= limit - 1 \
                 and alone < first_item and not re.search(r"的[，,]$", parts[alone]) \
                 and not STUB_END.search(parts[0].rstrip("，,；;") + "。"):  # (…有权按照国家有关规定，: no subject to spare)

@@ -482,3 +482,17 @@ def test_a_cut_keeps_what_was_asked_when_who_acts_takes_the_room():
     assert cut(a17, 45, "条例对电力企业有什么要求").startswith("县级以上人民政府")
     a19 = "省、设区的市以及有条件的县级人民政府应当统筹用好资金，通过财政贴息、风险补偿、事后奖补等方式发挥资金的引导作用，加大对先进制造业发展的支持力度。"
     assert cut(a19, 45, "从财政、政府基金到银行贷款，资金链紧，有哪些能帮上忙的") == "通过财政贴息、风险补偿、事后奖补等方式发挥资金的引导作用。"
+
+
+def test_asked_what_support_there_is_a_cut_keeps_the_means():
+    """第十条第一款 cut for 「分别有哪些支持」: the part naming the means (无偿补助、融资租赁、保险补偿) shares no
+    word with the question but is what it asks; with room for who acts and the means, both; with less,
+    the means and what they are for. A question not asking for support keeps what it shares words with."""
+    a10 = ("县级以上人民政府及有关部门应当将技术改造纳入工业经济发展重点，制定、实施支持工业技术改造投资政策，可以采取"
+           "无偿补助、融资租赁、保险补偿等方式，支持制造业企业开展高端化、绿色化、智能化技术改造。")
+    q = "企业想同时搞设备更新、数字化和绿色化改造，条例分别有哪些支持"
+    assert cut(a10, 60, q) == "县级以上人民政府及有关部门应当将技术改造纳入工业经济发展重点，可以采取无偿补助、融资租赁、保险补偿等方式。"
+    assert cut(a10, 50, q) == "可以采取无偿补助、融资租赁、保险补偿等方式，支持制造业企业开展高端化、绿色化、智能化技术改造。"
+    assert "无偿补助" not in cut(a10, 50, "技术改造是不是工业经济发展重点")
+    a19 = "省、设区的市以及有条件的县级人民政府应当统筹用好资金，通过财政贴息、风险补偿、事后奖补等方式发挥资金的引导作用，加大对先进制造业发展的支持力度。"
+    assert cut(a19, 50, "政府资金怎么扶持高端制造？") == "通过财政贴息、风险补偿、事后奖补等方式发挥资金的引导作用，加大对先进制造业发展的支持力度。"
