@@ -119,7 +119,6 @@ def without_mentions(sentence: str) -> str:
         return sentence
     out, at = [], 0
     for start, end in spans:
-        head = sentence[at:start]
         out.append(MENTION_BEFORE.sub("", sentence[at:start]))
         at = MENTION_AFTER.match(sentence, end).end()
     out.append(sentence[at:])
