@@ -438,8 +438,10 @@ class Retriever:
                 rare = rare_own = None
                 lifted = self.exact  # (the rare-term lift is inside the per-law fusion)
                 if self.exact:
+                    # inside the primary regulation, its own rare words (as with it alone); inside the other
+                    # laws, the words rare over all of them, as before (their own gave nothing: README)
                     rare = self.index.rare_term_scores(text)[part]
-                    rare_own = self.index.rare_term_scores(text, by_law=True)[part]
+                    rare_own = np.where(mine, self.index.rare_term_scores(text, by_law=True)[part], rare)
                 fused = per_law_fusion(dn_fused, bm, w, self.index.law_codes[part], bm_own, across,
                                        rare, rare_own, EXACT_WEIGHT)
             else:

@@ -538,3 +538,32 @@ def test_a_rare_term_is_rare_within_its_own_law(kb_index):
     assert not idx.rare_term_scores("仪器").any()  # over all clauses it is no rare word
     used = [c for c in idx.clauses if "仪器" in c.search_text]
     assert len(used) == 6 and sum(c.regulation == "sci-tech-progress-law-2021" for c in used) == 5
+
+
+def test_hybrid_search_ranks_the_primary_by_its_own_rare_words(kb_index, monkeypatch):
+    """The rare-term lift handed to the per-law fusion: inside the primary regulation the words rare in it
+    (仪器 in 第九条第三款), inside the other laws those rare over all clauses (仪器 is in five of the science
+    law's clauses: no lift there); between laws, those rare over all clauses."""
+    import numpy as np
+
+    import chatbot.retrieve as retrieve
+
+    _, idx, embedder = kb_index
+    seen = {}
+
+    def spy(*args, **kwargs):
+        seen["rare"], seen["rare_own"] = args[6], args[7]
+        return real(*args, **kwargs)
+
+    real = retrieve.per_law_fusion
+    monkeypatch.setattr(retrieve, "per_law_fusion", spy)
+    Retriever(idx, embedder).search("大型科研仪器可以共享吗", k=3)
+    q = "大型科研仪器可以共享吗"
+    searched = idx.law_mask(idx.regulation.scope(q).ids)  # the current laws (not the 2020 payment text)
+    mine = idx.law_mask([PRIMARY])[searched]
+    whole, own = idx.rare_term_scores(q)[searched], idx.rare_term_scores(q, by_law=True)[searched]
+    assert np.array_equal(seen["rare"], whole)
+    assert np.array_equal(seen["rare_own"][mine], own[mine]) and np.array_equal(seen["rare_own"][~mine], whole[~mine])
+    clauses = [c for c, keep in zip(idx.clauses, searched) if keep]
+    lifted = [clauses[i].label for i in np.flatnonzero(seen["rare_own"] > 0)]
+    assert "第九条第三款" in lifted and not any(lbl.startswith("科学技术进步法") for lbl in lifted)
