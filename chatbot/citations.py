@@ -344,7 +344,7 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
                 # MIN_SUPPORT, but at MENTION_SUPPORT and more than any other given clause's): the name
                 # and the words agree, so it cites the clause, shown in the clause's words (below)
                 best = max(given, key=lambda c: support(plain, c))
-                labels = [x for x in named if x[1] is best and support(plain, best) >= MENTION_SUPPORT]
+                labels = [x for x in named if x[1].id == best.id and support(plain, best) >= MENTION_SUPPORT]
             words_only = bool(labels)
         body = LIST_MARK.sub("", body.strip()).strip()
         if LEAD_IN.match(body) and LEAD_IN.sub("", body):
