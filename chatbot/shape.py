@@ -511,7 +511,8 @@ def cut(text: str, limit: int, question: str = "") -> str:
         q = _bigrams(question)
         # asked what support there is, the part naming the means (可以采取无偿补助、融资租赁、保险补偿等方式)
         # is what was asked, whatever words it shares with the question
-        means = {i for i in range(1, len(parts)) if ASKS_MEANS.search(question) and MEANS.search(parts[i])}
+        asks_means = bool(ASKS_MEANS.search(question))
+        means = {i for i in range(1, len(parts)) if asks_means and MEANS.search(parts[i])}
 
         def said(i: int) -> int:
             return len(_bigrams(parts[i]) & q) + (MEANS_WEIGHT if i in means else 0)
@@ -522,7 +523,7 @@ def cut(text: str, limit: int, question: str = "") -> str:
         if fitting and used + len(parts[fitting[0]]) > limit - 1:
             # who acts and the means do not fit together: the means, and what they are for, go first
             keep, used = {fitting[0]}, len(parts[fitting[0]])
-            rank = [i for i in range(fitting[0] + 1, len(parts))] + [i for i in rank if i < fitting[0]]
+            rank = list(range(fitting[0] + 1, len(parts))) + [i for i in rank if i < fitting[0]]
         first_item = len(parts) - len(items)  # an item kept brings the words introducing the list (…办理：)
         intro = first_item - 1 if items and first_item > 0 and parts[first_item - 1].endswith(("：", ":")) else None
         for i in rank:
