@@ -122,10 +122,11 @@ def sub_questions(question: str) -> list[str]:
 
 
 # a question asking about each of several things: 办手续、水电气物流、拿地这几块，分别怎么支持
-EACH = re.compile(r"分别|各[有自是]|这几[块个项样方面]|几个方面|哪几[块个项方面]")
-ENUM_SEP = re.compile(r"、|以及|及|和|与|跟|还有")
+EACH = re.compile(r"分别|各[有自是]|这[几两三四][块个项样方面]|几个方面|哪几[块个项方面]")
+ENUM_SEP = re.compile(r"、|以及|(?<![涉])及|和|(?<![参给])与|跟|还有")  # (参与, 涉及: one word)
 ENUM_START = re.compile(r"^.*?(?:从|在|对|就|关于|把|搞|做)(?=[^从在对就关于把搞做]{2,}[、和及与到])")
 ENUM_END = re.compile(r"(?:这几|这些|这[两三四五]|几[块个项方面]|等方面|方面|上各|上分别|分别|各[有自是]|[上里中]$).*$")
+THING_ASPECT = re.compile(r"(?<=..)的(?:作用|角色|方面|问题|情况|事情?|工作|职责|责任|规定|要求|政策)$")
 WH_ASK = re.compile(r"哪些|什么|怎么|怎样|如何|多少|谁|哪")
 # 国家和省里分别怎么规定: the laws' levels, whose answers the knowledge base's retrieval already brings, not things
 _LEVEL = (r"(?:国家|中央|全国|省|省里|省级|本省|江西|江西省|地方|市里|县里)(?:层面|里|上|级)?"
@@ -172,7 +173,7 @@ def asked_items(question: str) -> list[tuple[str, str]]:
         if "从" in seg and "到" in body:
             body = body.replace("到", "、", 1)  # 从财政、政府基金到银行贷款: 到 joins two things ("提到" does not)
         things = [t.strip() for t in ENUM_SEP.split(body) if len(t.strip()) >= 2]
-        things = [re.sub(r"(?<=..)的[\u4e00-\u9fff]{1,3}$", "", t) for t in things]  # 政府的作用 -> 政府
+        things = [THING_ASPECT.sub("", t) for t in things]  # 政府的作用 -> 政府 (打造自己的品牌 stays)
         if len(things) < 2 or any(len(t) > 12 for t in things) or "等" in things[-1] or any(map(LEVEL.match, things)):
             # 有色金属、石化化工、建材等传统产业: examples of one thing, not things asked about each
             continue
