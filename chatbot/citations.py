@@ -231,18 +231,27 @@ def restates(sentence: str, question: str) -> bool:
 
 # a case of a sentence (未作约定的，… / 情节严重的，…) that follows another case after ；: it says nothing alone
 BRANCH = re.compile(r"^[^，。；：]{1,12}的[，,]")
+EXCERPT_SHARE = 0.5  # ... and the segments next to it that the sentence says this share of, with it
 
 
 def excerpt(clause: Clause, sentence: str) -> str:
     """The clause's own words closest to a sentence: its segment (split at 。；：and lines) sharing the most
-    bigrams with it, ending with 。; what replaces a sentence the clause does not support."""
+    bigrams with it, with the segments next to it that the sentence also says, ending with 。; what replaces
+    a sentence the clause does not support."""
     segments = [x.strip() for x in re.split(r"(?<=[。；：])|\n", clause.text) if x.strip()]
     target = bigrams(sentence)
     at = max(range(len(segments)), key=lambda i: len(bigrams(segments[i]) & target))
-    start = at
-    while start and BRANCH.match(segments[start]) and segments[start - 1].endswith("；"):
+    start = end = at
+
+    def said(i: int) -> bool:  # the sentence says most of segment i too
+        own = bigrams(segments[i])
+        return bool(own) and len(own & target) >= EXCERPT_SHARE * len(own)
+
+    while start and (said(start - 1) or BRANCH.match(segments[start]) and segments[start - 1].endswith("；")):
         start -= 1  # 「未作约定的，按照……」 is the other case of what comes before it: shown with it
-    best = "".join(segments[start:at + 1])
+    while end + 1 < len(segments) and said(end + 1):
+        end += 1
+    best = "".join(segments[start:end + 1])
     best = re.sub(r"^[（(][^）)]{1,3}[）)]", "", best)  # an item's number, （一）
     return best.rstrip("；：;:，,") + ("" if best.endswith("。") else "。")
 
@@ -418,7 +427,14 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
             ranked = sorted(given, key=lambda c: -support(body, c))
             best = support(body, ranked[0])
             runner = support(body, ranked[1]) if len(ranked) > 1 else 0.0
-            if best >= min_support and best - runner >= margin and not imports_question(body, question, ranked[0].text):
+            if best >= min_support and best - runner >= margin and imports_question(body, question, ranked[0].text):
+                # the clause's content in the asker's words (「你委托的科技中介机构故意提供虚假的信息……」 for a law
+                # that says 科技服务机构): as with a cited sentence, shown in the clause's own words
+                check.dropped.append((UNSUPPORTED, body))
+                body = excerpt(ranked[0], body)
+                labels = [(regulation.cite(ranked[0]), ranked[0])]
+                check.added.append(labels[0][0])
+            elif best >= min_support and best - runner >= margin:
                 # a figure the clause does not write must be another given clause's, cited with it
                 more = partner(body, [ranked[0]], given, question)
                 if more is not None or not missing_numbers(body, ranked[0].text):

@@ -110,6 +110,21 @@ def test_an_excerpt_keeps_the_case_an_otherwise_case_follows():
     assert excerpt(clause, "没约定的按万分之五算逾期利息") == (
         "双方对逾期利息的利率有约定的，约定利率不得低于合同订立时1年期贷款市场报价利率；未作约定的，按照每日利率万分之五支付逾期利息。")
     assert excerpt(clause, "迟延支付要付逾期利息") == "机关、事业单位和大型企业迟延支付中小企业款项的，应当支付逾期利息。"
+    # a sentence saying two segments gets both
+    assert excerpt(clause, "迟延支付中小企业款项的，应当支付逾期利息，有约定的不得低于1年期贷款市场报价利率") == (
+        text.split("；")[0] + "。")
+
+
+def test_an_uncited_sentence_in_the_askers_words_is_shown_in_the_clauses(regulation):
+    """「我们做的现代家具产业…」: a sentence that says a clause's content, with a run of the asker's words the
+    clause does not have, is not left uncited (and then dropped): it is cited in the clause's own words, with
+    the segments next to it that it also says."""
+    given = [regulation.resolve("第十条第一款"), regulation.resolve("第十九条")]
+    q = "咱们小作坊想搞技改，政府能给点啥"
+    said = "咱们小作坊想搞技改的，县级以上人民政府可以采取无偿补助、融资租赁、保险补偿等方式，支持制造业企业开展技术改造。"
+    c = check_citations(said, given, regulation, question=q)
+    assert [x.label for x in c.cited] == ["第十条第一款"] and "小作坊" not in c.text
+    assert c.text.startswith("县级以上人民政府及有关部门应当将技术改造纳入工业经济发展重点") and c.added == ["第十条第一款"]
 
 
 def test_an_uncited_sentence_with_a_figure_no_clause_writes_stays_uncited(regulation, given):
