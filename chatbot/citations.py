@@ -172,13 +172,14 @@ def partner(sentence: str, clauses: list[Clause], given: list[Clause], question:
 def says_better(sentence: str, cited: Clause, given: list[Clause]) -> Clause | None:
     """The given clause that says a sentence far better than the clause it cites (RELABEL_SUPPORT, and
     RELABEL_MARGIN ahead of it and of every other given clause), else None: the model's label is its neighbour's."""
-    mine = support(sentence, cited)
-    ranked = sorted((c for c in given if c.id != cited.id), key=lambda c: -support(sentence, c))
-    if not ranked or len(bigrams(sentence)) < MIN_BIGRAMS_TO_REPAIR:
+    if len(bigrams(sentence)) < MIN_BIGRAMS_TO_REPAIR:
         return None
-    best = support(sentence, ranked[0])
-    runner = max(mine, support(sentence, ranked[1]) if len(ranked) > 1 else 0.0)
-    return ranked[0] if best >= RELABEL_SUPPORT and best - runner >= RELABEL_MARGIN else None
+    scored = sorted(((support(sentence, c), c) for c in given if c.id != cited.id), key=lambda x: -x[0])
+    if not scored:
+        return None
+    (best, clause), rest = scored[0], scored[1:]
+    runner = max(support(sentence, cited), rest[0][0] if rest else 0.0)
+    return clause if best >= RELABEL_SUPPORT and best - runner >= RELABEL_MARGIN else None
 
 
 IMPORTED_RUN = 4  # characters in a row of the question that a cited sentence may not add to its clause
@@ -295,9 +296,11 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
     - a sentence naming an article that does not exist (第三十条) is dropped;
     - list numbers, markdown and lead-ins ("根据第十条规定，", "十七条说了") are taken off;
     - a sentence that restates `question`, or holds one of `drop_phrases`, is dropped;
-    - a cited sentence its clauses do not support (`is_supported_by`) is replaced by their own words;
+    - a cited sentence its clauses do not support (`is_supported_by`) is replaced by their own words
+      (`excerpt`); one that another given clause says far better is cited to that clause (`says_better`);
     - a sentence without a label gets the given clause that supports it best, when that support is at
-      least `min_support` and ahead of the runner-up by `margin`;
+      least `min_support` and ahead of the runner-up by `margin`; in the clause's own words when it takes
+      a run of the question's words the clause does not have (`imports_question`);
     - a last sentence cut off mid-way (no end mark, no label: the token budget ran out) is dropped;
     - a clause named only by a bare answer word (有。【第七条】) or by a dropped echo, when nothing else is
       cited, is shown in its own words (`excerpt`), so the model's choice of clause is not lost.
@@ -427,19 +430,20 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
             ranked = sorted(given, key=lambda c: -support(body, c))
             best = support(body, ranked[0])
             runner = support(body, ranked[1]) if len(ranked) > 1 else 0.0
-            if best >= min_support and best - runner >= margin and imports_question(body, question, ranked[0].text):
-                # the clause's content in the asker's words (「你委托的科技中介机构故意提供虚假的信息……」 for a law
-                # that says 科技服务机构): as with a cited sentence, shown in the clause's own words
-                check.dropped.append((UNSUPPORTED, body))
-                body = excerpt(ranked[0], body)
-                labels = [(regulation.cite(ranked[0]), ranked[0])]
-                check.added.append(labels[0][0])
-            elif best >= min_support and best - runner >= margin:
-                # a figure the clause does not write must be another given clause's, cited with it
-                more = partner(body, [ranked[0]], given, question)
-                if more is not None or not missing_numbers(body, ranked[0].text):
-                    labels = [(ranked[0].label, ranked[0])] + ([(regulation.cite(more), more)] if more else [])
-                    check.added.extend(x for x, _ in labels)
+            if best >= min_support and best - runner >= margin:
+                if imports_question(body, question, ranked[0].text):
+                    # the clause's content in the asker's words (「你委托的科技中介机构故意提供虚假的信息……」 for a
+                    # law that says 科技服务机构): as with a cited sentence, shown in the clause's own words
+                    check.dropped.append((UNSUPPORTED, body))
+                    body = excerpt(ranked[0], body)
+                    labels = [(regulation.cite(ranked[0]), ranked[0])]
+                    check.added.append(labels[0][0])
+                else:
+                    # a figure the clause does not write must be another given clause's, cited with it
+                    more = partner(body, [ranked[0]], given, question)
+                    if more is not None or not missing_numbers(body, ranked[0].text):
+                        labels = [(ranked[0].label, ranked[0])] + ([(regulation.cite(more), more)] if more else [])
+                        check.added.extend(x for x, _ in labels)
         pairs = list(dict.fromkeys(labels))
         if any(s.text == body for s in check.sentences):
             continue  # the same words twice (a replaced sentence can repeat one already given)

@@ -116,9 +116,9 @@ def test_an_excerpt_keeps_the_case_an_otherwise_case_follows():
 
 
 def test_an_uncited_sentence_in_the_askers_words_is_shown_in_the_clauses(regulation):
-    """「我们做的现代家具产业…」: a sentence that says a clause's content, with a run of the asker's words the
-    clause does not have, is not left uncited (and then dropped): it is cited in the clause's own words, with
-    the segments next to it that it also says."""
+    """「咱们小作坊想搞技改的，县级以上人民政府可以采取无偿补助…」: a sentence that says a clause's content, with a
+    run of the asker's words the clause does not have, is not left uncited (and then dropped): it is cited in
+    the clause's own words."""
     given = [regulation.resolve("第十条第一款"), regulation.resolve("第十九条")]
     q = "咱们小作坊想搞技改，政府能给点啥"
     said = "咱们小作坊想搞技改的，县级以上人民政府可以采取无偿补助、融资租赁、保险补偿等方式，支持制造业企业开展技术改造。"
