@@ -16,6 +16,7 @@ BM25 index is built with one and keeps it (`chatbot.index`), so documents and qu
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -97,6 +98,14 @@ def synonyms() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
     return tuple(out)
 
 
+def mentions(text: str, variant: str) -> bool:
+    """Whether `text` says `variant`: a Latin abbreviation (pe, vc, ipo) only as a word of its own, so
+    "pe" matches "PE基金" but not "type"; anything else as a substring."""
+    if variant.isascii():
+        return re.search(rf"(?<![a-z0-9]){re.escape(variant)}(?![a-z0-9])", text) is not None
+    return variant in text
+
+
 def expand_query(question: str, user_dict: bool = True) -> list[str]:
     """Regulation terms for the everyday words in a question, tokenized like documents.
 
@@ -105,7 +114,7 @@ def expand_query(question: str, user_dict: bool = True) -> list[str]:
     norm = unicodedata.normalize("NFKC", question).lower()
     extra: list[str] = []
     for terms, variants in synonyms():
-        if any(v.lower() in norm for v in variants):
+        if any(mentions(norm, v.lower()) for v in variants):
             for t in terms:
                 extra.extend(tokenize(t, user_dict=user_dict))
     return extra

@@ -29,3 +29,17 @@ def test_query_expansion_maps_everyday_words_to_the_regulation():
     assert "技术改造" in expand_query("技改有补贴吗")
     assert {"信息化", "主管部门"} <= set(expand_query("工信局管什么"))
     assert expand_query("完全无关的一句话") == []
+
+
+def test_latin_abbreviations_expand_only_as_words_of_their_own():
+    assert "社会资本" in expand_query("想合伙搞个PE基金投工厂")
+    assert "社会资本" in expand_query("找 VC 融资")
+    assert expand_query("open type speed") == []  # "pe" inside English words is not PE
+
+
+def test_everyday_names_of_the_regulations_institutions_expand_to_them():
+    assert "首席质量官" in expand_query("企业里设个质量总监负总责")
+    assert "国家标准" in expand_query("我们厂想去参与编国标、行标")
+    assert "社会资本" in expand_query("想跟朋友合伙搞个私募基金投制造业")
+    # 制定标准 is how every law says it, not a variant: the primary regulation's 品牌 line stays out
+    assert "品牌" not in expand_query("同行利用制定标准来排挤别家产品")
