@@ -122,7 +122,7 @@ def sub_questions(question: str) -> list[str]:
 
 
 # a question asking about each of several things: 办手续、水电气物流、拿地这几块，分别怎么支持
-EACH = re.compile(r"分别|各[有自是]|这[几两三四][块个项样方面]|几个方面|哪几[块个项方面]")
+EACH = re.compile(r"分别|各[有自是]|这[几两三四][块个项样方面条种类]|几个方面|哪几[块个项方面]")
 ENUM_SEP = re.compile(r"、|以及|(?<![涉])及|和|(?<![参给])与|跟|还有")  # (参与, 涉及: one word)
 ENUM_START = re.compile(r"^.*?(?:从|在|对|就|关于|把|搞|做)(?=[^从在对就关于把搞做]{2,}[、和及与到])")
 ENUM_END = re.compile(r"(?:这几|这些|这[两三四五]|几[块个项方面]|等方面|方面|上各|上分别|分别|各[有自是]|[上里中]$).*$")

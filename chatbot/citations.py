@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from .corpus import Article, Clause, Regulation, is_generic_law
 from .kb import as_kb
 from .labels import LABEL_PATTERN, NUM, find_labels
+from .tokens import expansion_terms
 
 # a sentence is supported by a clause when at least this share of its character bigrams occur in it;
 # the same threshold decides citation repair here and the faithfulness metric in the evaluation
@@ -235,13 +236,19 @@ BRANCH = re.compile(r"^[^，。；：]{1,12}的[，,]")
 EXCERPT_SHARE = 0.5  # ... and the segments next to it that the sentence says this share of, with it
 
 
-def excerpt(clause: Clause, sentence: str) -> str:
+def excerpt(clause: Clause, sentence: str, terms: tuple[str, ...] | list[str] = ()) -> str:
     """The clause's own words closest to a sentence: its segment (split at 。；：and lines) sharing the most
     bigrams with it, with the segments next to it that the sentence also says, ending with 。; what replaces
-    a sentence the clause does not support."""
+    a sentence the clause does not support. `terms` are words the sentence means without writing them (the
+    regulation's terms for a question's everyday words: 每亩地的产出 -> 亩产效益): they choose the segment when
+    the sentence itself points to none (no segment shares more than one bigram with it, such as 政府)."""
     segments = [x.strip() for x in re.split(r"(?<=[。；：])|\n", clause.text) if x.strip()]
     target = bigrams(sentence)
-    at = max(range(len(segments)), key=lambda i: len(bigrams(segments[i]) & target))
+    shared = [len(bigrams(x) & target) for x in segments]
+    if max(shared) <= 1 and terms:
+        meant = set().union(*(bigrams(t) for t in terms))
+        shared = [(n, len(bigrams(x) & meant)) for n, x in zip(shared, segments)]
+    at = max(range(len(segments)), key=lambda i: shared[i])
     start = end = at
 
     def said(i: int) -> bool:  # the sentence says most of segment i too
@@ -455,8 +462,9 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
         pointed = given[:1]  # a bare answer word with no valid reason: the best evidence is its reason
     for clause in dict.fromkeys(pointed):
         if clause not in check.cited:
-            check.sentences.append(Sentence(excerpt(clause, question or answer), (regulation.cite(clause),),
-                                            (clause,)))
+            # the model gave no words of its own: the part of the clause that the question asks about
+            words = excerpt(clause, question, expansion_terms(question)) if question else excerpt(clause, answer)
+            check.sentences.append(Sentence(words, (regulation.cite(clause),), (clause,)))
             check.added.append(regulation.cite(clause))
     return check
 

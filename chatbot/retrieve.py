@@ -77,6 +77,12 @@ ASKS_ADOPTION = re.compile(rf"(?:{_WHEN})[^，。？?]{{0,8}}(?:{_ADOPTED})|(?:{
 ASKS_EFFECTIVE = re.compile(rf"(?:{_WHEN})[^，。？?]{{0,8}}(?:施行|实施|实行|生效)|(?:施行|实施|实行|生效)[^，。？?]{{0,6}}?"
                             r"(?:时间|日期|是哪|是什么时候|是何时)|(?:从|自)(?:什么时候|何时|哪天|哪一天)起")
 TAKES_EFFECT = re.compile(r"自[^，。]{2,16}起施行")
+# a law's 题注 (its title and the notes under it) answers questions about the law itself: when and by whom it
+# was adopted, amended or published, what it is called. For other questions its words (江西省…条例) match any
+# question that names the law, so its fused score is multiplied by this (这个条例只管江西境内的事吗 went to it)
+ABOUT_THE_LAW = re.compile(r"通过|会议|审议|表决|颁布|公布|发布|人大|常委会|机关|题注|标题|名称|全称|叫什么|哪[一]?年|"
+                           r"什么时候|何时|日期|时间|修订|修正|修改|版本|[0-9０-９]{4}年?版|谁(?:制定|出台|定|发)|哪个部门(?:制定|出台)")
+PREAMBLE_WEIGHT = 0.5
 # a question about liability or penalties (要担什么责任, 会不会被处罚, 罚多少) prefers, within each law, the
 # clauses of its 法律责任 chapter: their fused scores are raised by this share
 ASKS_LIABILITY = re.compile(r"(?:承担|担|负|追究)[^，。？?]{0,6}责任|法律责任|处罚|处分|罚款|罚多少|怎么罚|罚不罚|吊销")
@@ -84,7 +90,7 @@ LIABILITY_BONUS = 0.1
 # a question whether (or to whom) a law applies: 这个条例对我有约束吗, 外省企业也适用这个条例吗, 适用于哪些主体 …
 _LAW = r"(?:条例|法律|法规|本法|这部法|该法|这个法|规定)"
 ASKS_APPLIES = re.compile(rf"适用范围|适用对象|适用于哪|适用(?:这个|这部|本|该|此)?{_LAW}|{_LAW}[^，。？?]{{0,8}}?"
-                          r"(?:适用于|适不适用|约束|有关系|有没有关系)")
+                          r"(?:适用于|适不适用|约束|有关系|有没有关系|只管|管得着|管得到)")
 # ... is answered by the article saying so (本条例适用于…, 从事…活动，必须遵守本法), among a law's first articles
 APPLIES = re.compile(r"本(?:法|条例|办法|规定|细则)(?:的规定)?适用于|(?:遵守|适用)本(?:法|条例|办法|规定|细则)")
 APPLIES_WITHIN = 6
@@ -450,6 +456,8 @@ class Retriever:
             fused = rrf([rank_array(dn, dense_above), rank_array(bm, 0.0)], k=self.settings.rrf_k)
         if self.exact and mode != "dense" and not lifted and len(fused) and fused.max() > 0:
             fused = fused + EXACT_WEIGHT * float(fused.max()) * self.index.rare_term_scores(text)[part]
+        if self.lookup and len(fused) and not ABOUT_THE_LAW.search(text):
+            fused = np.where(self.index.articles[part] == PREAMBLE, fused * PREAMBLE_WEIGHT, fused)
         if self.lookup and len(fused) and ASKS_LIABILITY.search(text):
             fused = fused * (1.0 + LIABILITY_BONUS * self.index.liability_mask[part])
         if self.primary_bonus and len(allowed) > 1 and len(fused) and fused.max() > 0:

@@ -31,7 +31,8 @@ YES_NO = [
     (re.compile(r"能不能|能否|能.{0,20}[吗嗎]"), ("能", "不能")),
     (re.compile(r"会不会|会.{0,20}[吗嗎]"), ("会", "不会")),
     (re.compile(r"要[^，,]{0,20}[吗嗎]"), ("要", "不要")),
-    (re.compile(r"算不算|算.{0,20}[吗嗎]"), ("算", "不算")),
+    # (打算, 计算, 预算, 就算 …: words of their own, not 算 "count as")
+    (re.compile(r"算不算|(?<![打计预核结清测换推估盘就])算.{0,20}[吗嗎]"), ("算", "不算")),
     (re.compile(r"是不是|是否|是.{0,20}[吗嗎]"), ("是", "不是")),
 ]
 # a word holding a modal's character is no modal: 委员会, 社会, 能源, 技能, 重要, 要求, 还要 (做…) are masked;

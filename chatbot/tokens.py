@@ -111,13 +111,16 @@ def expand_query(question: str, user_dict: bool = True) -> list[str]:
 
     expand_query("技改有补贴吗") -> tokens of 技术改造, 资金, 财政贴息, 风险补偿, 事后奖补
     """
+    return [tok for t in expansion_terms(question) for tok in tokenize(t, user_dict=user_dict)]
+
+
+def expansion_terms(question: str) -> list[str]:
+    """The regulation's terms for the everyday words in a question, as data/synonyms.txt writes them.
+
+    expansion_terms("每亩地的产出要打分吗") -> ["用地", "土地", "亩产效益"]
+    """
     norm = unicodedata.normalize("NFKC", question).lower()
-    extra: list[str] = []
-    for terms, variants in synonyms():
-        if any(mentions(norm, v.lower()) for v in variants):
-            for t in terms:
-                extra.extend(tokenize(t, user_dict=user_dict))
-    return extra
+    return [t for terms, variants in synonyms() if any(mentions(norm, v.lower()) for v in variants) for t in terms]
 
 
 @dataclass(frozen=True)

@@ -403,6 +403,9 @@ def test_each_thing_of_an_enumeration_is_answered(retriever):
     assert asked_items("本省重点推动有色金属、石化化工、建材等传统产业，具体怎么做？") == []
     assert asked_items("工厂做技术改造，政府能给什么支持？") == []
     assert asked_items("立项、拿地、环评、安评跑了大半年，条例有没有说要简化？") == []  # one ask, examples listed
+    # 这几条路 marks things asked about each, as 这几块 does, in a yes/no question too
+    assert [t for t, _ in asked_items("制造企业找钱，政府贴息、政府基金、到省里的股权市场挂牌融资，这几条路条例里都有吗？")] == [
+        "政府贴息", "政府基金", "到省里的股权市场挂牌融资"]
     assert [t for t, _ in asked_items("想问问条例里从财政、政府基金到银行贷款、上市融资，有哪些能帮上忙的？")] == [
         "财政", "政府基金", "银行贷款", "上市融资"]  # 从…到 joins things; 提到 does not
     assert [t for t, _ in asked_items("要引用立法目的，里面提到推动传统制造业和新兴产业分别要怎么做？")] == [

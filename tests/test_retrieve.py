@@ -147,6 +147,21 @@ def test_the_title_and_adoption_note_are_retrieved_and_cited(built_index, regula
     assert hits[0].clause.label == "题注" and regulation.resolve("【题注】") is hits[0].clause
 
 
+def test_the_title_note_only_answers_questions_about_the_law_itself(built_index):
+    """The 题注's words (江西省…条例) match any question naming the law: unless the question asks about the
+    law itself (通过, 会议, 名称, 修订 …), its score counts half."""
+    from chatbot.retrieve import PREAMBLE_WEIGHT
+
+    _, idx, _ = built_index
+    q = "江西省先进制造业促进条例出台的目标是什么"
+    damped = {h.clause.label: h.score for h in Retriever(idx, None).search(q, k=40).hits}
+    r = Retriever(idx, None)
+    r.lookup = False  # (the damping goes with the lookups: off, the 题注 scores as any clause)
+    plain = {h.clause.label: h.score for h in r.search(q, k=40).hits}
+    assert damped["题注"] == pytest.approx(PREAMBLE_WEIGHT * plain["题注"])
+    assert damped["第一条"] == pytest.approx(plain["第一条"])
+
+
 def test_article_zero_names_no_article(built_index):
     _, idx, _ = built_index
     r = Retriever(idx, None).search("第零条讲什么", k=3)

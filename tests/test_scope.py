@@ -29,6 +29,7 @@ def test_what_the_regulation_does_not_set(question, kind):
     "我们厂想开发工业旅游项目，条例支持吗？", "先行先试失败要想不被追责，得满足哪些条件？",
     "引进的高层次人才，孩子上学、租房能得到什么服务？", "办项目手续太多了，条例有没有说要简化？",
     "我们想去海外申请专利、参与制定国际标准，条例支持吗？", "外地老板来江西投资制造业，条例欢迎吗？",
+    "有些企业拿了地好几年都不开工，地就那么荒着，条例怎么处理？",  # 好几年 says how long, asks no figure
 ])
 def test_answerable_questions_pass(question):
     assert out_of_scope(question) is None
@@ -48,6 +49,7 @@ def test_gold_sets(regulation):
     ("企业研发费用加计扣除比例是多少？", "比例是多少"),
     ("发明专利的保护期是多少年？", "多少年"),
     ("合同没约定的话多少天内得付款？", "多少天"),
+    ("这笔款拖几年就算超期了？", "几年"),
     ("政府机关欠中小企业多少钱没付，老百姓从哪里能看到？", None),   # asks where
     ("单位给科研人员发成果转化奖励，方式和数额由谁说了算？", None),  # names an amount, asks who
     ("我们想买高校的一项技术，高校的成交价格是怎么确定的？", None),  # asks how

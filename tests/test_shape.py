@@ -70,6 +70,7 @@ def test_restates():
     ("推进重点产业链，条例要不要求把产业链和人才链打通融合？", ("要求", "不要求")),
     ("重要产品要不要检验？", ("需要", "不需要")),
     ("银行给制造业放贷到底松不松？", None),                              # an adjective: no yes/no to give
+    ("公司准备IPO，打算去港股上市，省里支持去境外上吗？", ("支持", "不支持")),  # 打算 is no 算
 ])
 def test_yes_no_questions(question, answers):
     assert yes_no(question) == answers
@@ -125,6 +126,14 @@ def test_a_bare_answer_word_gets_its_reason_in_the_clause_words(regulation, a10)
     # a label that was not given: the best evidence (the first given clause) is the reason
     out = check_citations("能。【第二十条】", a10, regulation, question=q)
     assert out.removed == ["第二十条"] and out.sentences[1].clauses == (a10[0],)
+
+
+def test_a_bare_answer_word_shows_the_part_of_the_clause_asked_about(regulation):
+    """「有。【第十八条】」 to 「每亩地的产出给企业打分，有这回事吗」: 第十八条 begins with 用地指标; the part asked about is
+    its 亩产效益综合评价, which the question says in everyday words only (每亩 -> 亩产效益, data/synonyms.txt)."""
+    q = "听说政府要按每亩地的产出给企业打分排名，条例里有这回事吗？"
+    out = check_citations("有。【第十八条】", [regulation.resolve("第十八条")], regulation, question=q)
+    assert out.sentences[1].text.startswith("对先进制造业企业用地开展亩产效益综合评价")
 
 
 def test_list_numbers_markdown_and_lead_ins_are_taken_off(regulation, a10):
