@@ -165,7 +165,9 @@ def asked_items(question: str) -> list[tuple[str, str]]:
     if not marked and (yes_no(q) or not WH_ASK.search(q)):
         return []  # 立项、拿地、环评、安评跑了大半年，条例有没有说要简化: one ask, its examples listed
     for n, seg in enumerate(segments):
-        if "、" not in seg and not (marked and ENUM_SEP.search(seg) and EACH.search(seg + "".join(segments[n + 1:n + 2]))):
+        from_to = "从" in seg and "到" in seg  # 从立项审批到拿地，政府分别怎么保障
+        if "、" not in seg and not (marked and (ENUM_SEP.search(seg) or from_to)
+                                    and EACH.search(seg + "".join(segments[n + 1:n + 2]))):
             continue
         if not marked and seg.count("、") < 2:
             continue

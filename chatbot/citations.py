@@ -87,6 +87,7 @@ LEAD_IN = re.compile(r"^(?:(?:[^，,。；：:【】]{1,6}[：:])?(?:根据|依�
                      rf"|(?:条例)?第?{NUM}条(?:第{NUM}款)?(?:说了|规定了?|指出|明确)(?:[：:，,]|的(?=\S))?"
                      r"|(?:具体来说|具体而言|简单来说|简单地说|也就是说|总的来说|总之|换句话说)[，,])\s*")
 # list numbering and markdown a model adds: "1. ", "（2）", "- ", "**试点示范**："
+WRAPPED_WORD = re.compile(r"【([^【】\d第]{1,4}[。！!])】")
 LIST_MARK = re.compile(r"^(?:\d+[.、)）](?!\d)|[（(]\d+[)）]|[-*•·])\s*|\*\*")
 # how a direct answer to a yes/no question starts (the answer word, or that the regulation is silent)
 OPENERS = ("可以", "能", "有", "是", "会", "算", "需要", "要", "支持", "鼓励", "应当", "对", "不", "没有", "否", "无",
@@ -356,6 +357,8 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
             found.append((regulation.cite(target, item), target))
         return found
 
+    # 「【会。】政府会……」: an answer word wrapped like a label is the answer word, not a label and a stray 】
+    answer = WRAPPED_WORD.sub(r"\1", answer)
     raw_sentences = [x for x in SENTENCE.findall(answer) if x.strip()]
     for n, sentence in enumerate(raw_sentences):
         body = BRACKETS.sub("", sentence)
@@ -390,7 +393,7 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
                 best = max(given, key=lambda c: support(plain, c))
                 labels = [x for x in named if x[1].id == best.id and support(plain, best) >= MENTION_SUPPORT]
             words_only = bool(labels)
-        body = LIST_MARK.sub("", body.strip()).strip()
+        body = LIST_MARK.sub("", body.strip().lstrip("】]")).strip()
         if LEAD_IN.match(body) and LEAD_IN.sub("", body):
             body = LEAD_IN.sub("", body)
         checked = without_mentions(body) if words_only else body  # the words a clause must support

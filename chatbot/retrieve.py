@@ -90,7 +90,7 @@ LIABILITY_BONUS = 0.1
 # a question whether (or to whom) a law applies: 这个条例对我有约束吗, 外省企业也适用这个条例吗, 适用于哪些主体 …
 _LAW = r"(?:条例|法律|法规|本法|这部法|该法|这个法|规定)"
 ASKS_APPLIES = re.compile(rf"适用范围|适用对象|适用于哪|适用(?:这个|这部|本|该|此)?{_LAW}|{_LAW}[^，。？?]{{0,8}}?"
-                          r"(?:适用于|适不适用|约束|有关系|有没有关系|只管|管得着|管得到)")
+                          rf"(?:适用于|适不适用|约束|有关系|有没有关系|只管|管得着|管得到)|归[^，。？?]{{0,4}}?{_LAW}管")
 # ... is answered by the article saying so (本条例适用于…, 从事…活动，必须遵守本法), among a law's first articles
 APPLIES = re.compile(r"本(?:法|条例|办法|规定|细则)(?:的规定)?适用于|(?:遵守|适用)本(?:法|条例|办法|规定|细则)")
 APPLIES_WITHIN = 6

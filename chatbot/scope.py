@@ -26,12 +26,13 @@ RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少�
      re.compile(r"罚款|罚多少|处罚|罚则|法律责任|吊销|拘留|判刑|坐牢|违反(?:了)?(?:本|这个|这部|该)?条例|"
                 r"\bfines?\b|\bpenalt")),
     ("person", "具体人员或职务人选",
-     re.compile(r"哪位领导|哪几位领导|领导是谁|分别是谁|叫什么名字")),
+     re.compile(r"哪位领导|哪几位领导|领导是谁|分别是谁|叫什么名字|(?:厅长|局长|处长|部长|省长|市长|县长|主任|书记|负责人)是谁")),
     ("other_law", "其他法律法规",
      re.compile(r"《(?![^》]*先进制造业促进)[^》]{2,30}》|"
                 r"(?<![本该这部个])(?:[\u4e00-\u9fff]{2,10}?)(?:安全|环境保护|劳动|公司|税收|合同|专利|商标)(?:法|条例)")),
     ("other_region", "其他地区的政策",
-     re.compile(rf"(?:{_PROVINCES})(?:省|市|地区|那边|这边)?[^，。？！,?!]{{0,16}}(?:政策|条例|规定|办法|补贴|扶持)")),
+     # (外省的工厂也归这条例管吗 asks whom this regulation binds, not about another region's rules)
+     re.compile(rf"(?:{_PROVINCES})(?:省|市|地区|那边|这边)?[^，。？！,?!]{{0,16}}(?:政策|(?<![这本该个部])(?:条例|规定|办法)|补贴|扶持)")),
     ("tax_labor", "税收、工资、社保等其他法律法规的事项",
      re.compile(r"个人所得税|企业所得税|所得税|增值税|契税|个税|加计扣除|税收优惠|税收减免|减税|免税|退税|最低工资|工资标准|加班费|"
                 r"养老保险|公积金|劳动合同|劳动法|专项附加扣除|社保缴费|\btax(?:es)?\b|\bwages?\b|\bsalar")),
@@ -42,9 +43,11 @@ RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少�
      re.compile(r"申报材料|哪些材料|什么材料|准备.{0,6}材料|交哪些|流程是什么|什么流程|哪些流程|走哪些|"
                 r"具体步骤|哪些步骤|需要哪些手续|要哪些手续|怎么办理|如何办理|哪个窗口|哪个处室|哪个系统|"
                 r"在哪.{0,3}(?:申报|申请|办理|递交)|(?:认定|申请|申报)[^，。？、,?]{0,18}(?:条件|门槛)|认定标准|怎么认定|"
-                r"如何认定|才算|怎么投诉|如何投诉|投诉电话|举报电话|注册公司|营业执照|什么时候发放|何时发放|多久到账")),
+                r"如何认定|才算|才有资格|才够格|什么资格|多大规模|怎么补报|如何补报|怎么投诉|如何投诉|投诉电话|举报电话|"
+                r"注册公司|营业执照|什么时候发放|何时发放|多久到账")),
     ("amount", "具体金额、比例、价格或标准",
-     re.compile(r"多少钱|多少万|几万|多少元|金额|数额|额度|上限|百分之几|百分比|比例是多少|比例多少|缴费比例|"
+     re.compile(r"多少钱|多少万|几万|几[十百千]万(?=吗|呢|？|\?)|多少人|多少名|"
+                r"多少元|金额|数额|额度|上限|百分之几|百分比|比例是多少|比例多少|缴费比例|"
                 r"税率|费率|价格|价钱|出让价|一度电|一度多少|能补多少|补多少|奖多少|拿多少|领多少|给多少|"
                 r"标准是多少|多少补贴|多少奖励|安家费|几点到几点|哪个时段|时段.{0,4}划分|净利润至少|多长时间|多久|"
                 r"多少年|多少天|多少日|(?<![好这那前近头])几年|(?<![好这那前近头])几天|"  # 好几年: a while, not asked
@@ -103,9 +106,16 @@ def stated_figure(question: str) -> tuple[str, re.Pattern] | None:
     return next(((what, p) for what, p in STATED if p.search(question)), None)
 
 
+# 「用电分高峰低谷不同价钱这事，条例里提了吗」: whether the law mentions prices, not what a price is
+MENTIONS_ASK = re.compile(r"提(?:了|到|过|没提|没有)|(?:说|讲)(?:了|过|到)|有没有(?:提|说|讲|规定)|涉及")
+
+
 def out_of_scope(question: str) -> Gap | None:
     """The first kind of thing the question asks for that the regulation does not set, or None."""
     for kind, what, pattern in RULES:
+        if kind == "amount" and MENTIONS_ASK.search(question) and not re.search(r"多少|几", question) and all(
+                m.group(0) in AMOUNT_NOUNS for m in pattern.finditer(question)):
+            continue
         if m := pattern.search(question):
             match = m.group(0).strip("《》")
             if kind == "other_law" and not m.group(0).startswith("《"):

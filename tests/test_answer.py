@@ -403,6 +403,8 @@ def test_each_thing_of_an_enumeration_is_answered(retriever):
     assert asked_items("本省重点推动有色金属、石化化工、建材等传统产业，具体怎么做？") == []
     assert asked_items("工厂做技术改造，政府能给什么支持？") == []
     assert asked_items("立项、拿地、环评、安评跑了大半年，条例有没有说要简化？") == []  # one ask, examples listed
+    # 从…到… joins two things asked about each, without a 、 list
+    assert [t for t, _ in asked_items("外地企业来我们县落个项目，从立项审批到拿地，政府分别怎么保障？")] == ["立项审批", "拿地"]
     # 这几条路 marks things asked about each, as 这几块 does, in a yes/no question too
     assert [t for t, _ in asked_items("制造企业找钱，政府贴息、政府基金、到省里的股权市场挂牌融资，这几条路条例里都有吗？")] == [
         "政府贴息", "政府基金", "到省里的股权市场挂牌融资"]

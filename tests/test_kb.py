@@ -459,6 +459,7 @@ def test_laws_are_compared_with_one_weight_for_all():
     (PRIMARY, "我们公司注册在浙江，这个条例跟我们有关系吗？", [2]),
     (PRIMARY, "小微企业适用哪些税收优惠？", []),
     (PRIMARY, "这个条例只管江西境内的事吗？", [2]),
+    (PRIMARY, "外省的工厂也归这条例管吗？", [2]),
     (PRIMARY, "工信局都管哪些事？", []),  # what a department does, not whom the law applies to
     (PRIMARY, "厂里用电用水用气太贵了，条例管不管？", []),  # whether it deals with a matter, not whom it binds
     ("product-quality-law-2018", "产品质量法适用于哪些产品？", [2]),

@@ -18,6 +18,9 @@ from chatbot.scope import out_of_scope
     ("员工被辞退时经济补偿金怎么计算？", "other_topic"),
     ("发明专利的保护期是多少年？", "other_topic"),
     ("明天南昌天气怎么样？", "unrelated"),
+    ("江西省工信厅现在的厅长是谁？", "person"),
+    ("企业自己评职称，得达到多大规模、多少研发人员才有资格？", "procedure"),
+    ("引进的高层次人才买房，能补几十万吗？", "amount"),
 ])
 def test_what_the_regulation_does_not_set(question, kind):
     gap = out_of_scope(question)
@@ -30,6 +33,8 @@ def test_what_the_regulation_does_not_set(question, kind):
     "引进的高层次人才，孩子上学、租房能得到什么服务？", "办项目手续太多了，条例有没有说要简化？",
     "我们想去海外申请专利、参与制定国际标准，条例支持吗？", "外地老板来江西投资制造业，条例欢迎吗？",
     "有些企业拿了地好几年都不开工，地就那么荒着，条例怎么处理？",  # 好几年 says how long, asks no figure
+    "用电分高峰低谷不同价钱这事，条例里提了吗？",  # whether prices are mentioned, not what they are
+    "外省的工厂也归这条例管吗？",  # whom this regulation binds, not another region's rules
 ])
 def test_answerable_questions_pass(question):
     assert out_of_scope(question) is None

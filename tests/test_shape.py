@@ -136,6 +136,15 @@ def test_a_bare_answer_word_shows_the_part_of_the_clause_asked_about(regulation)
     assert out.sentences[1].text.startswith("对先进制造业企业用地开展亩产效益综合评价")
 
 
+def test_an_answer_word_wrapped_like_a_label_is_the_answer_word(regulation):
+    """「【会。】政府会……」: not a label 【会。】 and a sentence starting with a stray 】."""
+    given = [regulation.resolve("第十八条")]
+    said = "政府会在土地利用年度计划中安排先进制造业项目用地指标。"
+    out = check_citations(f"【会。】{said}【第十八条】", given, regulation, question="厂子想扩建可地不够，政府会给安排地吗？")
+    assert [s.text for s in out.sentences] == ["会。", said] and out.removed == []
+    assert check_citations(f"会。】{said}【第十八条】", given, regulation).sentences[-1].text == said
+
+
 def test_list_numbers_markdown_and_lead_ins_are_taken_off(regulation, a10):
     out = check_citations("1. **技术改造**：可以采取无偿补助、融资租赁、保险补偿等方式。【第十条第一款】\n"
                           "2. 第十条规定，增资扩产可以实行与新引进项目同等优惠政策。【第十条第二款】", a10, regulation)
