@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .citations import BRACKETS, CJK_RUN, SENTENCE, Sentence, is_bare_answer, restates
+from .citations import BRACKETS, CJK_RUN, SENTENCE, WRAPPED_WORD, Sentence, is_bare_answer, restates
 from .corpus import is_subsequence
 from .labels import article_refs, parse_label
 from .tokens import words
@@ -114,6 +114,7 @@ def polarity(text: str, answers: tuple[str, str], question: str) -> str | None:
     polarity("江西大力发展制造业，不会不顾环保。", ("会", "不会"), "江西大力发展制造业，会不会不顾环保？") -> "不会"
     polarity("县级以上人民政府有关部门应当……", ("有", "没有"), "有没有支持？") -> None
     """
+    text = WRAPPED_WORD.sub(r"\1", text)  # 「【会。】……」: the answer word, wrapped like a label
     sentences = [BRACKETS.sub("", s).strip() for s in SENTENCE.findall(text)]
     first = next((s for s in sentences if s and not s.endswith(("？", "?"))), "")  # past a repeated question
     yes, no = answers

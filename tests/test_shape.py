@@ -77,6 +77,7 @@ def test_yes_no_questions(question, answers):
 
 
 def test_polarity_comes_from_the_models_first_sentence():
+    assert polarity("【会。】政府会安排用地指标。【第十八条】", ("会", "不会"), "政府会给安排地吗？") == "会"
     q = "江西大力发展制造业，会不会不顾环保？"
     assert polarity("江西大力发展制造业，不会不顾环保。条例……", ("会", "不会"), q) == "不会"
     assert polarity("不会。条例要求绿色低碳发展。", ("会", "不会"), q) == "不会"
