@@ -344,7 +344,9 @@ def _full_stop(text: str) -> str:
 ASKING = re.compile(r"(.)[不没沒]\1|是否|能否|可否|有无|[不没][^，。？?]{0,2}[吗嗎]")
 FIGURE = re.compile(r"\d+|[零一二三四五六七八九十]+[年月日号]")
 # words with 不/未/无/非 that negate nothing asked: 未来产业, 无偿补助, 买不起 (can't afford), 非常
-NOT_NEGATIONS = re.compile(r"不同|不断|不少|不仅|不论|不管|无论|未来|无偿|非常|不大|不多|[买用付干]不起|[做办跑]不[了完到]")
+# (不用还的那种: "non-repayable", a kind of money described, not the question negated)
+NOT_NEGATIONS = re.compile(r"不同|不断|不少|不仅|不论|不管|无论|未来|无偿|非常|不大|不多|[买用付干]不起|[做办跑]不[了完到]"
+                           r"|不用[还退交付]")
 # a sweeping claim a "no" answers: 是不是只支持境内上市 / 是不是所有企业都可以 / 主要靠高校
 SWEEPING = re.compile(r"只|仅|所有|全部|一律|完全|主要|马上|一视同仁")
 

@@ -245,6 +245,9 @@ def test_a_no_its_clauses_do_not_bear_out_and_a_bare_list_intro_are_dropped():
     listing = p("支持先进制造业企业在境内外资本市场上市。", "第二十一条第二款")
     assert shape([listing], "条例是不是只支持在境内上市？", "不是。", 150)[0][0].text == "不是。"
     assert shape([listing], "不同企业能不能上市？", "不能。", 150)[0][0].text == listing.text  # 不同 is no negation
+    grant = p("可以采取无偿补助、融资租赁、保险补偿等方式，支持制造业企业开展技术改造。", "第十条第一款")
+    q = "政府会不会直接白给一笔钱、不用还的那种？"  # 不用还 describes the money: no negative question
+    assert shape([grant], q, "不会。", 150)[0][0].text == grant.text
     intro = p("先进制造业发展规划和实施方案应当符合下列要求。", "第五条第二款")
     out, dropped = shape([p("规划可以动态调整。", "第五条第一款"), intro], "规划能修改吗？", "能。", 150)
     assert [s.text for s in out] == ["能。", "规划可以动态调整。"]
