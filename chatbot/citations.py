@@ -244,17 +244,17 @@ def excerpt(clause: Clause, sentence: str, terms: tuple[str, ...] | list[str] = 
     regulation's terms for a question's everyday words: 每亩地的产出 -> 亩产效益): they choose the segment when
     the sentence itself points to none (no segment shares more than one bigram with it, such as 政府)."""
     segments = [x.strip() for x in re.split(r"(?<=[。；：])|\n", clause.text) if x.strip()]
+    own = [bigrams(x) for x in segments]
     target = bigrams(sentence)
-    shared = [len(bigrams(x) & target) for x in segments]
+    shared = [len(b & target) for b in own]
     if max(shared) <= 1 and terms:
         meant = set().union(*(bigrams(t) for t in terms))
-        shared = [(n, len(bigrams(x) & meant)) for n, x in zip(shared, segments)]
+        shared = [(n, len(b & meant)) for n, b in zip(shared, own)]
     at = max(range(len(segments)), key=lambda i: shared[i])
     start = end = at
 
     def said(i: int) -> bool:  # the sentence says most of segment i too
-        own = bigrams(segments[i])
-        return bool(own) and len(own & target) >= EXCERPT_SHARE * len(own)
+        return bool(own[i]) and len(own[i] & target) >= EXCERPT_SHARE * len(own[i])
 
     while start and (said(start - 1) or BRANCH.match(segments[start]) and segments[start - 1].endswith("；")):
         start -= 1  # 「未作约定的，按照……」 is the other case of what comes before it: shown with it

@@ -85,7 +85,7 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=None)
 def synonyms() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
-    """((regulation terms), (everyday variants)) pairs from data/synonyms.txt."""
+    """((regulation terms), (everyday variants, lower-cased)) pairs from data/synonyms.txt."""
     out = []
     for no, line in enumerate(SYNONYMS.read_text(encoding="utf-8").splitlines(), start=1):
         line = line.strip()
@@ -94,7 +94,7 @@ def synonyms() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
         if line.count("|") != 1:
             raise ValueError(f"{SYNONYMS}:{no}: expected 'terms | variants'")
         terms, variants = (tuple(part.split()) for part in line.split("|"))
-        out.append((terms, variants))
+        out.append((terms, tuple(v.lower() for v in variants)))
     return tuple(out)
 
 
@@ -120,7 +120,7 @@ def expansion_terms(question: str) -> list[str]:
     expansion_terms("每亩地的产出要打分吗") -> ["用地", "土地", "亩产效益"]
     """
     norm = unicodedata.normalize("NFKC", question).lower()
-    return [t for terms, variants in synonyms() if any(mentions(norm, v.lower()) for v in variants) for t in terms]
+    return [t for terms, variants in synonyms() if any(mentions(norm, v) for v in variants) for t in terms]
 
 
 @dataclass(frozen=True)
