@@ -25,6 +25,7 @@ ARTICLE_HEAD = re.compile(rf"^第({NUM})条[\s\u3000]*")
 CHAPTER_HEAD = re.compile(rf"^第({NUM})章[\s\u3000]*(.*)$")
 SECTION_HEAD = re.compile(rf"^第({NUM})节[\s\u3000]*(.*)$")
 PART_HEAD = re.compile(rf"^第({NUM})编[\s\u3000]*(.*)$")  # the parts of a code: 第二编 物权
+SUBPART_HEAD = re.compile(rf"^第({NUM})分编[\s\u3000]*(.*)$")  # a part's divisions: 第一分编 通则
 # a chapter heading without a number: 附则 at the end of a law, 法律责任 in some regulations
 UNNUMBERED_HEADINGS = ("总则", "分则", "附则", "罚则", "法律责任")
 UNNUMBERED_HEAD = re.compile(rf"^(?:{'|'.join(UNNUMBERED_HEADINGS)})$")
@@ -285,9 +286,9 @@ def _logical_lines(text: str) -> list[str]:
 
 
 def _is_heading(line: str) -> bool:
-    """A part, chapter or section head: 第二编 物权, 第一章 总则, 第一节 …, 附则."""
-    return bool(PART_HEAD.match(line) or CHAPTER_HEAD.match(line) or SECTION_HEAD.match(line)
-                or UNNUMBERED_HEAD.match(line))
+    """A part, chapter or section head: 第二编 物权, 第一分编 通则, 第一章 总则, 第一节 …, 附则."""
+    return bool(PART_HEAD.match(line) or SUBPART_HEAD.match(line) or CHAPTER_HEAD.match(line)
+                or SECTION_HEAD.match(line) or UNNUMBERED_HEAD.match(line))
 
 
 def _is_heading_like(line: str) -> bool:
@@ -328,7 +329,7 @@ def parse(text: str, id: str = "", short: str = "", primary: bool = True, title:
     paragraphs cut mid-sentence become `warnings`.
     """
     lines = _logical_lines(text)
-    found_title, part, chapter, section, annex = "", "", "", "", ""
+    found_title, book, part, chapter, section, annex = "", "", "", "", "", ""
     notes: list[str] = []
     chapters: list[str] = []
     sections: list[str] = []
@@ -340,7 +341,9 @@ def parse(text: str, id: str = "", short: str = "", primary: bool = True, title:
             # a chapter of a code is named with its part (第二编 物权 第一章 通则: chapter names repeat
             # across parts); an unnumbered 附则 is a chapter of its own
             if m := PART_HEAD.match(line):
-                part = chapter = _heading("编", m)
+                book = part = chapter = _heading("编", m)
+            elif m := SUBPART_HEAD.match(line):
+                part = chapter = f"{book} {_heading('分编', m)}".strip()
             elif m := CHAPTER_HEAD.match(line):
                 chapter = f"{part} {_heading('章', m)}".strip()
             else:

@@ -124,6 +124,20 @@ def test_a_code_with_parts_an_unnumbered_heading_page_numbers_and_a_dotted_conte
     assert reg.warnings == ("articles missing before 第一百条: 第五条、第六条、第七条、第八条、第九条…",)
 
 
+def test_a_codes_subparts_are_headings_not_article_text():
+    """第一分编 通则 (a part's division, as in the Civil Code) heads the chapters under it; before, it was
+    glued to the last article of the part before as a paragraph ending mid-sentence."""
+    text = ("中华人民共和国测试法典\n第一编　总　　则\n第一章　基本规定\n第一条　为了测试，制定本法。\n"
+            "第二编　物　　权\n第一分编　通　　则\n第一章　一般规定\n第二百零五条　本编调整物的归属。\n"
+            "第二分编　所有权\n第二百四十条　所有权人依法享有权利。\n")
+    reg = parse(text, id="test", primary=False)
+    assert reg.chapters == ("第一编 总则", "第一编 总则 第一章 基本规定", "第二编 物权", "第二编 物权 第一分编 通则",
+                            "第二编 物权 第一分编 通则 第一章 一般规定", "第二编 物权 第二分编 所有权")
+    assert reg.article(1).clauses[0].text == "为了测试，制定本法。"
+    assert reg.article(240).chapter == "第二编 物权 第二分编 所有权"
+    assert not any("mid-sentence" in w for w in reg.warnings)
+
+
 def test_text_without_articles_is_an_error():
     with pytest.raises(CorpusError, match="no articles"):
         parse("# 标题\n\n这里没有条文。\n")
