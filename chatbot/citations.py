@@ -265,6 +265,33 @@ def excerpt(clause: Clause, sentence: str, terms: tuple[str, ...] | list[str] = 
     return best.rstrip("；：;:，,") + ("" if best.endswith("。") else "。")
 
 
+# the words of any duty in a promotion law: no sign of which part of a clause a question asks about
+DUTY_WORDS = ("人民政府", "有关部门", "县级以上", "先进制造业", "企业", "支持", "应当", "发展", "推动", "加强", "建设")
+DUTY_BIGRAMS = frozenset().union(*(bigrams(w) for w in DUTY_WORDS))
+COPIED = 0.9  # a sentence is a copy of a segment when this share of its bigrams is the segment's
+
+
+def asked_part(sentence: str, clause: Clause, question: str) -> str:
+    """The part of the clause that the question asks about, when the sentence copies another part of it:
+    the copied part shares no bigram with the question beyond DUTY_BIGRAMS, and another part does (the
+    most). Else "".
+
+    「公司计划在厂区配套建一个储能电站，政府会给予支持吗」 and a copy of 第十七条's first part (用电、用水…要素成本)
+    -> 「优化峰谷分时电价实施机制，加大对先进制造业企业建设新型储能的支持，保障先进制造业项目合理用能需求。」
+    """
+    segments = [x.strip() for x in re.split(r"(?<=[。；：])|\n", clause.text) if x.strip()]
+    mine = bigrams(sentence)
+    if len(segments) < 2 or not mine:
+        return ""
+    own = [bigrams(x) for x in segments]
+    copied = [i for i, b in enumerate(own) if len(mine & b) >= COPIED * len(mine)]
+    asked = bigrams(question) - DUTY_BIGRAMS
+    scores = [len(b & asked) for b in own]
+    if len(copied) != 1 or scores[copied[0]] or not max(scores):
+        return ""
+    return excerpt(clause, segments[max(range(len(segments)), key=lambda i: scores[i])])
+
+
 @dataclass(frozen=True)
 class Sentence:
     text: str                        # the sentence without labels
@@ -454,6 +481,9 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
                     if more is not None or not missing_numbers(body, ranked[0].text):
                         labels = [(ranked[0].label, ranked[0])] + ([(regulation.cite(more), more)] if more else [])
                         check.added.extend(x for x, _ in labels)
+        if question and len(labels) == 1 and not words_only and (part := asked_part(body, labels[0][1], question)):
+            check.dropped.append(("another part of its clause is what was asked", body))
+            body = part
         pairs = list(dict.fromkeys(labels))
         if any(s.text == body for s in check.sentences):
             continue  # the same words twice (a replaced sentence can repeat one already given)

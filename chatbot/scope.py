@@ -23,7 +23,7 @@ _PROVINCES = ("北京|上海|天津|重庆|河北|山西|内蒙古|辽宁|吉林
 
 RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少钱 is a penalty, not an amount
     ("penalty", "罚款、处罚等法律责任",
-     re.compile(r"罚款|罚多少|处罚|罚则|法律责任|吊销|拘留|判刑|坐牢|违反(?:了)?(?:本|这个|这部|该)?条例|"
+     re.compile(r"罚款|罚多少|处罚|罚则|法律责任|吊销|拘留|判刑|坐牢|有期徒刑|判几年|违反(?:了)?(?:本|这个|这部|该)?条例|"
                 r"\bfines?\b|\bpenalt")),
     ("person", "具体人员或职务人选",
      re.compile(r"哪位领导|哪几位领导|领导是谁|分别是谁|叫什么名字|(?:厅长|局长|处长|部长|省长|市长|县长|主任|书记|负责人)是谁")),
@@ -38,7 +38,7 @@ RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少�
                 r"养老保险|公积金|劳动合同|劳动法|专项附加扣除|社保缴费|\btax(?:es)?\b|\bwages?\b|\bsalar")),
     ("other_topic", "劳动用工、公司登记、破产、著作权等其他法律的事项",
      re.compile(r"经济补偿金?|辞退|解雇|开除员工|试用期|工伤|劳动仲裁|注册资本|破产|著作权|版权登记|保护期|"
-                r"无理由退货|出口退税|官费|商标注册|离婚|继承|交通事故|民间借贷|房产税|印花税")),
+                r"无理由退货|出口退税|官费|商标注册|离婚|继承|交通事故|民间借贷|房产税|印花税|经营异常")),
     ("procedure", "申请流程、申报材料、办理窗口或认定条件",
      re.compile(r"申报材料|哪些材料|什么材料|准备.{0,6}材料|交哪些|流程是什么|什么流程|哪些流程|走哪些|"
                 r"具体步骤|哪些步骤|需要哪些手续|要哪些手续|怎么办理|如何办理|哪个窗口|哪个处室|哪个系统|"
@@ -46,10 +46,11 @@ RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少�
                 r"如何认定|才算|才有资格|才够格|什么资格|多大规模|怎么补报|如何补报|怎么投诉|如何投诉|投诉电话|举报电话|"
                 r"注册公司|营业执照|什么时候发放|何时发放|多久到账")),
     ("amount", "具体金额、比例、价格或标准",
-     re.compile(r"多少钱|多少万|几万|几[十百千]万(?=吗|呢|？|\?)|多少人|多少名|"
+     re.compile(r"多少钱|多少万|几万|几[十百千]万(?=吗|呢|？|\?)|多少人|多少名|[是为]多少(?![年天日钱万元人名个])|达到多少|征收率|"
+                r"(?:最低|最高|至少|最多|最少)[^，。？！,?!]{0,6}多少|"
                 r"多少元|金额|数额|额度|上限|百分之几|百分比|比例是多少|比例多少|缴费比例|"
                 r"税率|费率|价格|价钱|出让价|一度电|一度多少|能补多少|补多少|奖多少|拿多少|领多少|给多少|"
-                r"标准是多少|多少补贴|多少奖励|安家费|几点到几点|哪个时段|时段.{0,4}划分|净利润至少|多长时间|多久|"
+                r"标准是多少|多少[^，。？！,?!]{0,4}(?:补贴|奖励|奖金|补助)|拿到多少|领到多少|安家费|几点到几点|哪个时段|时段.{0,4}划分|净利润至少|多长时间|多久|"
                 r"多少年|多少天|多少日|(?<![好这那前近头])几年|(?<![好这那前近头])几天|"  # 好几年: a while, not asked
                 r"几个工作日|办结时限|\btax rate|\bhow much\b")),
     ("unrelated", "与本条例无关的事项",
@@ -84,11 +85,22 @@ AMOUNT_NOUNS = frozenset(("金额", "数额", "额度", "上限", "价格", "价
 OTHER_WH = re.compile(r"谁|哪里|哪儿|从哪|怎么|如何|怎样")
 
 
+# a figure that is the yardstick of something else, not what is asked (按每亩地能产出多少钱来打分排名)
+CRITERION = re.compile(r"(?:按照?|根据|依据|依照)([^，。？！,?!]{0,16})$")
+RANKED_BY = re.compile(r"^[^，。？！,?!]{0,8}?(?:打分|排名|排序|评价|评分|考核|衡量|分档|分级)")
+
+
+def _criterion(question: str, m: re.Match) -> bool:
+    """Whether a figure asked for (多少钱) is the measure something is done by: 按…多少钱来打分."""
+    return bool(CRITERION.search(question[:m.start()]) and RANKED_BY.search(question[m.end():]))
+
+
 def asks_figure(question: str) -> Gap | None:
     """The "amount" gap when the question asks for a figure (多少钱, 比例是多少, 多少天) and nothing else: not
     when it only names an amount (数额由谁说了算) or also asks who, where or how (欠了多少钱，从哪里能看到)."""
     kind, what, pattern = next(rule for rule in RULES if rule[0] == "amount")
-    asked = [m.group(0) for m in pattern.finditer(question) if m.group(0) not in AMOUNT_NOUNS]
+    asked = [m.group(0) for m in pattern.finditer(question)
+             if m.group(0) not in AMOUNT_NOUNS and not _criterion(question, m)]
     return Gap(kind, what, asked[0]) if asked and not OTHER_WH.search(question) else None
 
 
@@ -116,7 +128,9 @@ def out_of_scope(question: str) -> Gap | None:
         if kind == "amount" and MENTIONS_ASK.search(question) and not re.search(r"多少|几", question) and all(
                 m.group(0) in AMOUNT_NOUNS for m in pattern.finditer(question)):
             continue
-        if m := pattern.search(question):
+        found = [m for m in pattern.finditer(question) if kind != "amount" or not _criterion(question, m)]
+        if found:
+            m = found[0]
             match = m.group(0).strip("《》")
             if kind == "other_law" and not m.group(0).startswith("《"):
                 # 加班费按劳动法 -> 劳动法: the name starts after the words that lead to it

@@ -19,7 +19,7 @@ from dataclasses import replace
 from .citations import BRACKETS, CJK_RUN, SENTENCE, WRAPPED_WORD, Sentence, is_bare_answer, restates
 from .corpus import is_subsequence
 from .labels import article_refs, parse_label
-from .tokens import words
+from .tokens import expansion_terms, words
 
 # a yes/no question and the two answers it admits: 能不能 -> 能 / 不能, 有没有 -> 有 / 没有, ...
 # (traditional characters too: 有沒有, 嗎)
@@ -183,6 +183,11 @@ def shape(sentences: list[Sentence], question: str, raw: str,
         # 陶瓷还算重点行业吗, and the model only quoted 第六条第一款's list: the list names 陶瓷, so yes
         word = answers[0]
         dropped.append((f"the answer word, the cited list names {member}", ""))
+    if not word and answers and kept and (term := affirmed(question, kept[0])):
+        # 想把老机器换掉，政府会不会直接白给点钱, and the model only quoted 第十条第一款: its 无偿补助 is the
+        # thing asked about, stated without a negation or a condition, so yes
+        word = answers[0]
+        dropped.append((f"the answer word, the cited point provides {term}", ""))
     if word:
         out.append(Sentence(f"{word}。"))
     dropped += [("more than three points", s.text) for s in points if s not in kept]
@@ -315,6 +320,51 @@ def listed(question: str, point: Sentence) -> str:
                                                  or member.strip().startswith(common)):  # 光伏 of 光伏新能源
                     return common
     return ""
+
+
+# what a clause does when it provides something: 应当…, 鼓励, 支持, 可以采取 …
+PROVIDES = re.compile(r"应当|鼓励|支持|可以|推动|推进|给予|采取|建立|完善|加强|提供|保障|引导|培育|实施|开展|促进|实行|纳入|制定")
+# words every question and clause of a promotion law share: no sign that a point is about what is asked
+GENERIC = re.compile(r"先进制造业|制造业|人民政府|有关部门|县级以上|政府|企业|条例|我们|公司|工厂|本省|省里|江西")
+MIN_ASKED = 4  # characters in a row a point must share with the question (generic words aside) to be about it
+MIN_MEANT = 3  # ... or with the regulation's term for an everyday word of the question
+
+
+def affirmed(question: str, point: Sentence) -> str:
+    """The thing a yes/no question asks about that the point provides, or "": then the point itself is the
+    yes. It is provided when the point names it (MIN_ASKED characters in a row of the question's words beyond
+    GENERIC ones, or the regulation's term, MIN_MEANT long, for one of its everyday words: 白给钱 -> 无偿补助)
+    with a PROVIDES verb and no negation, and the question neither is negative, sweeping, nor states a figure
+    the point lacks (those are `_no_is_borne_out`'s "no"). The thing is looked for in the part that asks
+    (`_asking_part`: 老机器换掉，政府会不会白给点钱 asks about the money, not the 技术改造 of 老机器).
+
+    affirmed("政府会不会直接白给点钱", point "…可以采取无偿补助、融资租赁…方式…【第十条第一款】") -> "无偿补助"
+    """
+    text = point.text
+    if NEGATION.search(NOT_NEGATIONS.sub("", text)) or not PROVIDES.search(text):
+        return ""
+    rest = NOT_NEGATIONS.sub("", ASKING.sub("", question))
+    if NEGATION.search(rest) or SWEEPING.search(rest) or any(f not in text for f in FIGURE.findall(question)):
+        return ""
+    asked = _asking_part(question)
+    meant = [t for t in expansion_terms(asked) if len(t) >= MIN_MEANT and t in text]
+    term = max([*meant, _longest_common(text, GENERIC.sub("|", asked))], key=len)
+    return term if term in meant or len(term) >= MIN_ASKED else ""
+
+
+# the words of a yes/no ask itself: 政府会不会给予支持吗 names nothing that is asked about
+ASK_WORDS = re.compile(r"[会能要可以是有没不吗呢啊]|给予|支持|扶持|帮助|政府|条例|直接|愿意|允许")
+
+
+def _asking_part(question: str) -> str:
+    """The part of a question that asks (its last part with a yes/no form), when it names something beyond
+    the asking itself; else the whole question: 「想把老机器换掉，政府会不会直接白给点钱」 -> 「政府会不会直接白给点钱」,
+    「计划建一个储能电站，政府会给予支持吗」 -> the whole question (the station is what is asked about)."""
+    parts = [p for p in re.split(r"[，,。；;：:]", question) if p.strip()]
+    asking = [p for p in parts if ASKING.search(p) or ENDS_WITH_MA.search(p) or re.search(r"[吗嗎]", p)]
+    part = asking[-1] if asking else ""
+    named = CJK_RUN.findall(ASK_WORDS.sub("|", GENERIC.sub("|", part)))
+    return part if any(len(w) >= 2 for w in named) else question
 
 
 def _longest_common(a: str, b: str) -> str:

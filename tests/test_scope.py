@@ -21,6 +21,12 @@ from chatbot.scope import out_of_scope
     ("江西省工信厅现在的厅长是谁？", "person"),
     ("企业自己评职称，得达到多大规模、多少研发人员才有资格？", "procedure"),
     ("引进的高层次人才买房，能补几十万吗？", "amount"),
+    ("引进来的高层次人才在南昌买房，能拿到多少购房补贴？", "amount"),  # 多少 … 补贴, apart
+    ("按投资额算能补多少钱？", "amount"),  # 按 … but the figure is what is asked
+    ("小规模纳税人现在增值税征收率是多少？", "tax_labor"),
+    ("研发费用占销售收入的比例最低要达到多少？", "amount"),
+    ("卖伪劣产品会被判几年有期徒刑？", "penalty"),
+    ("逾期不报会被列入经营异常名录吗？", "other_topic"),
 ])
 def test_what_the_regulation_does_not_set(question, kind):
     gap = out_of_scope(question)
@@ -35,6 +41,7 @@ def test_what_the_regulation_does_not_set(question, kind):
     "有些企业拿了地好几年都不开工，地就那么荒着，条例怎么处理？",  # 好几年 says how long, asks no figure
     "用电分高峰低谷不同价钱这事，条例里提了吗？",  # whether prices are mentioned, not what they are
     "外省的工厂也归这条例管吗？",  # whom this regulation binds, not another region's rules
+    "政府会不会按每亩地一年能产出多少钱来给我们厂打分排名？",  # the figure is the yardstick, not asked for
 ])
 def test_answerable_questions_pass(question):
     assert out_of_scope(question) is None

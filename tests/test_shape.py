@@ -233,7 +233,11 @@ def test_a_no_its_clauses_do_not_bear_out_and_a_bare_list_intro_are_dropped():
     q = "江西有没有实行产业链负责人制度？"
     chain = p("本省建立省、设区的市联动的先进制造业重点产业链链长制。")
     out, dropped = shape([chain], q, "没有。本省建立……链长制。", 150)
-    assert [s.text for s in out] == [chain.text] and ("a no its clauses do not bear out", "没有。") in dropped
+    assert ("a no its clauses do not bear out", "没有。") in dropped
+    # (and the clause provides the 链长制 the question means by 产业链负责人制度: its "yes")
+    assert [s.text for s in out] == ["有。", chain.text]
+    out, dropped = shape([chain], "江西有没有实行产业链考核制度？", "没有。本省建立……链长制。", 150)
+    assert [s.text for s in out] == [chain.text]
     out, _ = shape([p("本条例不规定具体补贴金额。")], "条例有没有补贴金额？", "没有。本条例不规定。", 150)
     assert out[0].text == "没有。"  # a no with a negation written in its point stays
     # a negative question, or a date the clause contradicts, bears out a "no" too
@@ -244,10 +248,12 @@ def test_a_no_its_clauses_do_not_bear_out_and_a_bare_list_intro_are_dropped():
     assert shape([start], "条例是不是2024年6月1日施行？", "不是。", 150)[0][0].text == start.text
     listing = p("支持先进制造业企业在境内外资本市场上市。", "第二十一条第二款")
     assert shape([listing], "条例是不是只支持在境内上市？", "不是。", 150)[0][0].text == "不是。"
-    assert shape([listing], "不同企业能不能上市？", "不能。", 150)[0][0].text == listing.text  # 不同 is no negation
+    # 不同 is no negation: the "no" goes, and the clause's 上市 (the law's word for it) is the yes
+    assert [s.text for s in shape([listing], "不同企业能不能上市？", "不能。", 150)[0]] == ["能。", listing.text]
     grant = p("可以采取无偿补助、融资租赁、保险补偿等方式，支持制造业企业开展技术改造。", "第十条第一款")
     q = "政府会不会直接白给一笔钱、不用还的那种？"  # 不用还 describes the money: no negative question
-    assert shape([grant], q, "不会。", 150)[0][0].text == grant.text
+    # the "no" goes, and the clause's 无偿补助 (the law's word for 白给、不用还) is the yes
+    assert [s.text for s in shape([grant], q, "不会。", 150)[0]] == ["会。", grant.text]
     intro = p("先进制造业发展规划和实施方案应当符合下列要求。", "第五条第二款")
     out, dropped = shape([p("规划可以动态调整。", "第五条第一款"), intro], "规划能修改吗？", "能。", 150)
     assert [s.text for s in out] == ["能。", "规划可以动态调整。"]
@@ -518,3 +524,41 @@ def test_asked_what_support_there_is_a_cut_keeps_the_means():
     assert "无偿补助" not in cut(a10, 50, "技术改造是不是工业经济发展重点")
     a19 = "省、设区的市以及有条件的县级人民政府应当统筹用好资金，通过财政贴息、风险补偿、事后奖补等方式发挥资金的引导作用，加大对先进制造业发展的支持力度。"
     assert cut(a19, 50, "政府资金怎么扶持高端制造？") == "通过财政贴息、风险补偿、事后奖补等方式发挥资金的引导作用，加大对先进制造业发展的支持力度。"
+
+
+def test_a_copied_part_of_a_clause_that_was_not_asked_gives_way_to_the_part_that_was(regulation):
+    """第十七条 has two parts: 用电、用水…要素成本 and 峰谷分时电价…新型储能. Asked about a storage station, a
+    model that copied the first part (nothing of the question in it) is shown the second; asked about water
+    and power costs, its copy of the first part stays."""
+    from chatbot.citations import asked_part
+
+    a17 = next(c for c in regulation.clauses if c.article == 17)
+    first = a17.text.split("；")[0] + "。"
+    q = "公司计划在厂区配套建一个储能电站，政府会给予支持吗？"
+    assert asked_part(first, a17, q).startswith("优化峰谷分时电价实施机制")
+    check = check_citations(f"会。{first}【第十七条】", [a17], regulation, question=q)
+    assert [s.text for s in check.sentences if s.labels][0].startswith("优化峰谷分时电价实施机制")
+    assert ("another part of its clause is what was asked", first) in check.dropped
+    assert asked_part(first, a17, "厂里用水用气的成本太高，政府管不管？") == ""
+    assert asked_part(a17.text, a17, q) == ""  # the whole clause copied: nothing to swap
+
+
+def test_a_yes_no_question_whose_thing_the_cited_point_provides_is_answered_yes():
+    """A model that only quoted 第十条第一款 to 「政府会不会直接白给点钱」 gets the 「会。」 its 无偿补助 (the
+    regulation's word for 白给钱) gives. No yes for a point that shares only a topic (产业链 of 产业链考核),
+    a point with a negation, a negative or sweeping question, or a figure the point does not write."""
+    from chatbot.shape import affirmed
+
+    a10 = Sentence("县级以上人民政府及有关部门应当将技术改造纳入工业经济发展重点，可以采取无偿补助、融资租赁、保险补偿等方式，"
+                   "支持制造业企业开展技术改造。", ("第十条第一款",), ())
+    q = "我们是个小厂，想把老机器换掉搞升级，政府会不会直接白给点钱？"
+    assert affirmed(q, a10) == "无偿补助"
+    out, dropped = shape([a10], q, a10.text + "【第十条第一款】", 150)
+    assert out[0].text == "会。" and ("the answer word, the cited point provides 无偿补助", "") in dropped
+    chain = Sentence("本省建立省、设区的市联动的先进制造业重点产业链链长制。", ("第八条第一款",), ())
+    assert affirmed("江西有没有实行产业链考核制度？", chain) == ""
+    assert affirmed("政府是不是只会白给钱？", a10) == ""  # sweeping: the answer is no
+    assert affirmed("政府会不会不给白给的钱？", a10) == ""  # negative question
+    assert affirmed("政府会不会白给50万？", a10) == ""  # a figure the point does not write
+    spared = Sentence("对有关单位和个人不作负面评价，不予或者免于追究相关责任。", ("第二十四条",), ())
+    assert affirmed("改革没搞成，会不会被追究责任？", spared) == ""
