@@ -231,10 +231,14 @@ def _titles(regulation, clauses: list[Clause]) -> list[str]:
     return titles if titles and titles != [regulation.title] else [regulation.title]
 
 
-def leaks_prompt(answer: str, system_prompt: str, window: int = 16) -> bool:
-    """Whether the answer repeats a long stretch of the system prompt (a prompt-extraction attempt)."""
+def leaks_prompt(answer: str, system_prompt: str, window: int = 16, names: tuple[str, ...] = ()) -> bool:
+    """Whether the answer repeats a long stretch of the system prompt (a prompt-extraction attempt). The
+    laws' `names`, which the prompt introduces itself with, are no leak: an answer may name its law
+    (《中华人民共和国促进科技成果转化法》第四十条 is 18 characters of the prompt)."""
     a = re.sub(r"\s", "", answer)
     s = re.sub(r"\s", "", system_prompt)
+    for name in sorted(names, key=len, reverse=True):
+        a, s = a.replace(name, "|"), s.replace(name, "|")
     return any(s[i:i + window] in a for i in range(0, max(len(s) - window, 0), 4))
 
 
@@ -539,7 +543,8 @@ class Assistant:
     def _finish(self, raw: str, r: Retrieval, given: list[Clause], timings: dict,
                 t0: float, required: list[tuple[str, Clause]] = (), **base) -> Answer:
         text = raw.strip()
-        if leaks_prompt(text, rules(self.regulation, self.settings.max_answer_chars, _titles(self.regulation, given))):
+        titles = _titles(self.regulation, given)
+        if leaks_prompt(text, rules(self.regulation, self.settings.max_answer_chars, titles), names=tuple(titles)):
             return self._refusal("该请求与本条例内容无关", r, timings, t0, **base)
         question = base["standalone"]
         check = check_citations(text, given, self.regulation, question=question, drop_phrases=REFUSAL_MARKERS)

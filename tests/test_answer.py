@@ -428,3 +428,18 @@ def test_each_thing_of_an_enumeration_is_answered(retriever):
     llm = FakeLLM(a3)
     ans = make(retriever, llm).ask("推进先进制造业，条例把市场和政府的作用分别怎么定位的？")
     assert [c.article for c in ans.citations] == [3]
+
+
+def test_naming_a_long_law_title_is_no_prompt_leak():
+    """The system prompt introduces the assistant by the evidence's law titles; an answer that names
+    《中华人民共和国促进科技成果转化法》 (18 characters) repeats no rule, while one repeating a rule is a leak."""
+    from chatbot.answer import leaks_prompt, rules
+    from chatbot.corpus import parse
+
+    title = "中华人民共和国促进科技成果转化法"
+    reg = parse("江西省先进制造业促进条例\n第一条 为了测试，制定本条例。\n", id="p")
+    prompt = rules(reg, 150, [title])
+    answer = f"根据《{title}》第四十条的规定，合作各方共有。【第四十条第二款】"
+    assert leaks_prompt(answer, prompt) and not leaks_prompt(answer, prompt, names=(title,))
+    rule = next(line for line in prompt.splitlines() if len(line) > 30)
+    assert leaks_prompt(rule, prompt, names=(title,))
