@@ -33,8 +33,8 @@ SOURCE_SUFFIXES = (".md", ".txt", ".docx", ".pdf")
 # a question about versions must say so (修订, 旧版, 2020年版, 新旧): everyday words such as 以前的 or 区别
 # alone (以前的欠款, 国家标准和行业标准的区别) are not about versions. Then it asks for the old text, or
 # for what changed
-VERSION_WORD = re.compile(r"修订|修改|修正|旧版|新版|老版|原版|年版|版本|新旧")
-OLD_TEXT = re.compile(r"(?:(\d{4})年(?:版|版本|的版本|修订的)|修订前|修改前|修正前|修订之前|修改之前|旧版|老版|原版|"
+VERSION_WORD = re.compile(r"修订|修改|修正|旧版|新版|老版|原版|年版|版本|新旧|[那这]一?版")
+OLD_TEXT = re.compile(r"(?:(\d{4})年(?:版|版本|的版本|修订的|[^，。？！,?!\d]{0,4}的[那这]?一?版)|修订前|修改前|修正前|修订之前|修改之前|旧版|老版|原版|"
                       r"原来的版本|以前的版本)")
 CHANGES = re.compile(r"变化|不同|区别|差别|差异|改了|改动|调整|变了|新旧|对比|相比")
 # 本条例, 这个条例, 该条例: in a question these mean the primary regulation
