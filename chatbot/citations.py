@@ -234,7 +234,10 @@ def restates(sentence: str, question: str) -> bool:
 
 # a case of a sentence (未作约定的，… / 情节严重的，…) that follows another case after ；: it says nothing alone
 BRANCH = re.compile(r"^[^，。；：]{1,12}的[，,]")
-EXCERPT_SHARE = 0.5  # ... and the segments next to it that the sentence says this share of, with it
+# the words of any duty in a promotion law: no sign of which part of a clause a question asks about
+DUTY_WORDS = ("人民政府", "有关部门", "县级以上", "先进制造业", "企业", "支持", "应当", "发展", "推动", "加强", "建设")
+DUTY_BIGRAMS = frozenset().union(*(bigrams(w) for w in DUTY_WORDS))
+EXCERPT_SHARE = 0.5  # an excerpt takes the segments next to its own that the sentence says this share of
 
 
 def excerpt(clause: Clause, sentence: str, terms: tuple[str, ...] | list[str] = ()) -> str:
@@ -246,7 +249,7 @@ def excerpt(clause: Clause, sentence: str, terms: tuple[str, ...] | list[str] = 
     segments = [x.strip() for x in re.split(r"(?<=[。；：])|\n", clause.text) if x.strip()]
     own = [bigrams(x) for x in segments]
     target = bigrams(sentence)
-    shared = [len(b & target) for b in own]
+    shared = [len(b & target - DUTY_BIGRAMS) for b in own]  # (every part of a duty has 政府, 应当 …)
     if max(shared) <= 1 and terms:
         meant = set().union(*(bigrams(t) for t in terms))
         shared = [(n, len(b & meant)) for n, b in zip(shared, own)]
@@ -265,9 +268,6 @@ def excerpt(clause: Clause, sentence: str, terms: tuple[str, ...] | list[str] = 
     return best.rstrip("；：;:，,") + ("" if best.endswith("。") else "。")
 
 
-# the words of any duty in a promotion law: no sign of which part of a clause a question asks about
-DUTY_WORDS = ("人民政府", "有关部门", "县级以上", "先进制造业", "企业", "支持", "应当", "发展", "推动", "加强", "建设")
-DUTY_BIGRAMS = frozenset().union(*(bigrams(w) for w in DUTY_WORDS))
 COPIED = 0.9  # a sentence is a copy of a segment when this share of its bigrams is the segment's
 
 

@@ -562,3 +562,11 @@ def test_a_yes_no_question_whose_thing_the_cited_point_provides_is_answered_yes(
     assert affirmed("政府会不会白给50万？", a10) == ""  # a figure the point does not write
     spared = Sentence("对有关单位和个人不作负面评价，不予或者免于追究相关责任。", ("第二十四条",), ())
     assert affirmed("改革没搞成，会不会被追究责任？", spared) == ""
+
+
+def test_a_bare_answer_shows_the_part_of_the_clause_that_names_what_was_asked(regulation):
+    """「会。【第十七条】」 to a question on a storage station: both parts of 第十七条 share 政府/支持 with the
+    question, words of every duty; the part naming 储能 is the one shown."""
+    a17 = next(c for c in regulation.clauses if c.article == 17)
+    check = check_citations("会。【第十七条】", [a17], regulation, question="公司计划在厂区配套建一个储能电站，政府会给予支持吗？")
+    assert [s.text for s in check.sentences if s.labels][0].startswith("优化峰谷分时电价实施机制")
