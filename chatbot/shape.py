@@ -25,7 +25,9 @@ from .tokens import expansion_terms, words
 # (traditional characters too: 有沒有, 嗎)
 # (matched on the question with the modal characters of other words masked: `_modals_only`)
 YES_NO = [
-    (re.compile(r"有[没沒]有|有无|有.{0,20}[吗嗎]"), ("有", "没有")),
+    # (国有, 所有, 具有 …, 有关, 有效 …: words of their own, not 有 "is there")
+    (re.compile(r"有[没沒]有|有无|(?<![国所没沒具拥享占含持共富现特固只])有(?![关效限利益])[^，,]{0,20}[吗嗎]"),
+     ("有", "没有")),
     (re.compile(r"可不可以|可否|可以.{0,20}[吗嗎]"), ("可以", "不可以")),
     (re.compile(r"需不需要|要不要(?!求)|需要.{0,20}[吗嗎]"), ("需要", "不需要")),
     (re.compile(r"能不能|能否|能.{0,20}[吗嗎]"), ("能", "不能")),
