@@ -268,6 +268,22 @@ def excerpt(clause: Clause, sentence: str, terms: tuple[str, ...] | list[str] = 
     return best.rstrip("；：;:，,") + ("" if best.endswith("。") else "。")
 
 
+ADDED_SUPPORT = 0.5  # a later part of a cited sentence with less support than this is the model's own addition
+
+
+def unsaid_parts(sentence: str, clauses: list[Clause], question: str = "") -> list[str]:
+    """The parts after the first (split at ，：；) of a cited sentence that its clauses do not say: fewer than
+    ADDED_SUPPORT of their bigrams (three or more) are the clauses' or the question's. A sentence as a whole
+    passes the support check on the clause's words it copies; a purpose or a means the model added to them
+    (「…降低要素成本：通过制定和执行优惠政策」, 「…上市，以提高企业知名度」) is no part of the law.
+
+    unsaid_parts("降低用电成本：通过制定和执行优惠政策。", [第十七条]) -> ["通过制定和执行优惠政策"]
+    """
+    said = set().union(bigrams(question), *(bigrams(c.text) for c in clauses))
+    parts = [p for p in re.split(r"[，：；,:;]", BRACKETS.sub("", sentence).rstrip("。！!")) if p.strip()]
+    return [p for p in parts[1:] if len(b := bigrams(p)) >= 3 and len(b & said) < ADDED_SUPPORT * len(b)]
+
+
 COPIED = 0.9  # a sentence is a copy of a segment when this share of its bigrams is the segment's
 
 
@@ -481,6 +497,9 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
                     if more is not None or not missing_numbers(body, ranked[0].text):
                         labels = [(ranked[0].label, ranked[0])] + ([(regulation.cite(more), more)] if more else [])
                         check.added.extend(x for x, _ in labels)
+        for part in unsaid_parts(body, [c for _, c in labels], question) if labels else ():
+            check.dropped.append(("a part its clauses do not say", part))
+            body = re.sub(rf"[，：；,:;]{re.escape(part)}(?=[，：；,:;。！!]|$)", "", body, count=1)
         if question and len(labels) == 1 and not words_only and (part := asked_part(body, labels[0][1], question)):
             check.dropped.append(("another part of its clause is what was asked", body))
             body = part

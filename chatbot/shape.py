@@ -337,8 +337,9 @@ def affirmed(question: str, point: Sentence) -> str:
     yes. It is provided when the point names it (MIN_ASKED characters in a row of the question's words beyond
     GENERIC ones, or the regulation's term, MIN_MEANT long, for one of its everyday words: 白给钱 -> 无偿补助)
     with a PROVIDES verb and no negation, and the question neither is negative, sweeping, nor states a figure
-    the point lacks (those are `_no_is_borne_out`'s "no"). The thing is looked for in the part that asks
-    (`_asking_part`: 老机器换掉，政府会不会白给点钱 asks about the money, not the 技术改造 of 老机器).
+    the point lacks (those are `_no_is_borne_out`'s "no"). The thing is looked for in what is asked (`_asked`:
+    老机器换掉，政府会不会白给点钱 asks about the money, not the 技术改造 of 老机器; 专家咨询委员会是民间自发成立的吗
+    asks whether it is 民间自发成立的, not whether there is one).
 
     affirmed("政府会不会直接白给点钱", point "…可以采取无偿补助、融资租赁…方式…【第十条第一款】") -> "无偿补助"
     """
@@ -348,25 +349,31 @@ def affirmed(question: str, point: Sentence) -> str:
     rest = NOT_NEGATIONS.sub("", ASKING.sub("", question))
     if NEGATION.search(rest) or SWEEPING.search(rest) or any(f not in text for f in FIGURE.findall(question)):
         return ""
-    asked = _asking_part(question)
+    asked = _asked(question)
     meant = [t for t in expansion_terms(asked) if len(t) >= MIN_MEANT and t in text]
     term = max([*meant, _longest_common(text, GENERIC.sub("|", asked))], key=len)
     return term if term in meant or len(term) >= MIN_ASKED else ""
 
 
-# the words of a yes/no ask itself: 政府会不会给予支持吗 names nothing that is asked about
-ASK_WORDS = re.compile(r"[会能要可以是有没不吗呢啊]|给予|支持|扶持|帮助|政府|条例|直接|愿意|允许")
+# the words of a yes/no ask itself: 政府会不会给予支持 names nothing that is asked about
+ASK_WORDS = re.compile(r"[会能要可以是有没不吗呢啊么]|给予|支持|扶持|帮助|政府|条例|直接|愿意|允许|真的")
 
 
-def _asking_part(question: str) -> str:
-    """The part of a question that asks (its last part with a yes/no form), when it names something beyond
-    the asking itself; else the whole question: 「想把老机器换掉，政府会不会直接白给点钱」 -> 「政府会不会直接白给点钱」,
-    「计划建一个储能电站，政府会给予支持吗」 -> the whole question (the station is what is asked about)."""
-    parts = [p for p in re.split(r"[，,。；;：:]", question) if p.strip()]
-    asking = [p for p in parts if ASKING.search(p) or ENDS_WITH_MA.search(p) or re.search(r"[吗嗎]", p)]
-    part = asking[-1] if asking else ""
-    named = CJK_RUN.findall(ASK_WORDS.sub("|", GENERIC.sub("|", part)))
-    return part if any(len(w) >= 2 for w in named) else question
+def _asked(question: str) -> str:
+    """What a yes/no question asks about: the words after its answer word (政府会不会直接白给点钱 ->
+    直接白给点钱; 专家咨询委员会是民间自发成立的吗 -> 民间自发成立的), when they name something beyond the
+    asking itself; else the whole question (计划建一个储能电站，政府会给予支持吗: the station is what is asked
+    about, 给予支持 says only that it is asked)."""
+    answers = yes_no(question)
+    if not answers:
+        return question
+    first = next((p for p in re.split(r"[？?]", question) if p.strip()), question)
+    at = first.rfind(answers[0])
+    if at < 0:
+        return question
+    after = re.split(r"[，,。；;：:]", first[at + len(answers[0]):])[0]
+    named = CJK_RUN.findall(ASK_WORDS.sub("|", GENERIC.sub("|", after)))
+    return after if any(len(w) >= 2 for w in named) else question
 
 
 def _longest_common(a: str, b: str) -> str:

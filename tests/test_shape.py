@@ -561,6 +561,10 @@ def test_a_yes_no_question_whose_thing_the_cited_point_provides_is_answered_yes(
     assert affirmed("政府是不是只会白给钱？", a10) == ""  # sweeping: the answer is no
     assert affirmed("政府会不会不给白给的钱？", a10) == ""  # negative question
     assert affirmed("政府会不会白给50万？", a10) == ""  # a figure the point does not write
+    # what is asked is what follows the answer word: whether the committee is 民间自发成立的, not whether it exists
+    committee = Sentence("本省建立制造业强省专家咨询委员会，完善专家咨询委员会工作机制。", ("第七条第一款",), ())
+    assert affirmed("制造业强省专家咨询委员会是民间自发成立的吗？", committee) == ""
+    assert affirmed("江西有没有专家咨询委员会？", committee) == "专家咨询委员会"
     spared = Sentence("对有关单位和个人不作负面评价，不予或者免于追究相关责任。", ("第二十四条",), ())
     assert affirmed("改革没搞成，会不会被追究责任？", spared) == ""
 
@@ -571,3 +575,17 @@ def test_a_bare_answer_shows_the_part_of_the_clause_that_names_what_was_asked(re
     a17 = next(c for c in regulation.clauses if c.article == 17)
     check = check_citations("会。【第十七条】", [a17], regulation, question="公司计划在厂区配套建一个储能电站，政府会给予支持吗？")
     assert [s.text for s in check.sentences if s.labels][0].startswith("优化峰谷分时电价实施机制")
+
+
+def test_a_purpose_or_means_the_model_added_to_a_clause_is_cut(regulation):
+    """「…要素成本：通过制定和执行优惠政策。【第十七条】」: the sentence passes on the words it copies, but 第十七条
+    says nothing of 优惠政策; that part is cut, the clause's words stay. A part the clause says stays."""
+    from chatbot.citations import unsaid_parts
+
+    a17 = next(c for c in regulation.clauses if c.article == 17)
+    q = "用水用气物流的成本太高，县政府怎么帮企业降下来？"
+    check = check_citations("降低先进制造业用电、用水、用气、物流等要素成本：通过制定和执行优惠政策。【第十七条】",
+                            [a17], regulation, question=q)
+    assert [s.text for s in check.sentences] == ["降低先进制造业用电、用水、用气、物流等要素成本。"]
+    assert ("a part its clauses do not say", "通过制定和执行优惠政策") in check.dropped
+    assert unsaid_parts("优化峰谷分时电价实施机制，加大对先进制造业企业建设新型储能的支持。", [a17]) == []
