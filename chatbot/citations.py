@@ -284,6 +284,7 @@ def unsaid_parts(sentence: str, clauses: list[Clause], question: str = "") -> li
     return [p for p in parts[1:] if len(b := bigrams(p)) >= 3 and len(b & said) < ADDED_SUPPORT * len(b)]
 
 
+LIST_PART = re.compile(r"^[（(][一二三四五六七八九十\d]+[）)]|.*[：:]$")  # an item of a list, or its intro
 COPIED = 0.9  # a sentence is a copy of a segment when this share of its bigrams is the segment's
 
 
@@ -305,7 +306,10 @@ def asked_part(sentence: str, clause: Clause, question: str) -> str:
     scores = [len(b & asked) for b in own]
     if len(copied) != 1 or scores[copied[0]] or not max(scores):
         return ""
-    return excerpt(clause, segments[max(range(len(segments)), key=lambda i: scores[i])])
+    best = segments[max(range(len(segments)), key=lambda i: scores[i])]
+    if any(LIST_PART.match(x) for x in (segments[copied[0]], best)):
+        return ""  # a list's intro and items are shown together (`shape.join_lists`), not swapped one by one
+    return excerpt(clause, best)
 
 
 @dataclass(frozen=True)
