@@ -106,6 +106,7 @@ def clean_question(text: str, max_chars: int) -> str:
 
 MAX_PARTS = 3    # parts of a question retrieved on their own
 WHOLE_RANKS = 3  # ... whose best clause must be among the whole question's first hits
+OTHER_LAW_BM25 = 5  # BM25 rank a clause of another law than the best hit's needs to be evidence beside it
 
 
 def sub_questions(question: str) -> list[str]:
@@ -435,7 +436,8 @@ class Assistant:
         return not r.hits or self.regulation.of(r.hits[0].clause).primary
 
     def _context(self, r: Retrieval) -> list[Clause]:
-        """The evidence: the best hit and the hits of its law scoring close to it, within the context budget.
+        """The evidence: the best hit and the hits scoring close to it, within the context budget (another
+        law's only with words of the question).
 
         The same clauses are quoted by the extractive backend and given to a model. Giving a small model
         only the clauses retrieval is sure of (instead of a fixed top 4) halved its wrong refusals and
@@ -443,14 +445,16 @@ class Assistant:
         """
         top = r.hits[0].score
         law = r.hits[0].clause.regulation
-        # one law's clauses, the best hit's, unless the question asks about several (国家和省里, two names):
-        # a small model given another law's near-miss (产品质量法's 阻碍执法 for 「敢闯敢试没搞成会不会挨处分」)
-        # answers from it as often as from the law retrieval put first
+        # another law's clause needs words of the question too (BM25 among its first OTHER_LAW_BM25), unless
+        # the question asks about several laws (国家和省里, two names): a small model given another law's
+        # near-miss by meaning alone (产品质量法's 阻碍执法 for 「敢闯敢试没搞成会不会挨处分」) answers from it as
+        # often as from the law retrieval put first
         several = bool(LEVELS.search(r.question)) or r.scope is not None and len(r.scope.ids) > 1 and bool(
             r.scope.named or r.scope.versions)
         chosen = [h.clause for h in r.hits[: self.settings.context_clauses]
                   if (h.score >= self.settings.quote_ratio * top or h.lookup)
-                  and (several or h.lookup or h.clause.regulation == law)]
+                  and (several or h.lookup or h.clause.regulation == law
+                       or h.bm25_rank is not None and h.bm25_rank <= OTHER_LAW_BM25)]
         if r.scope is not None and (r.scope.named or r.scope.versions) and len(r.scope.ids) > 1:
             # a question naming several laws (or versions): the best clause of each, so the answer can say
             # which says what (or what changed)

@@ -574,3 +574,23 @@ def test_hybrid_search_ranks_the_primary_by_its_own_rare_words(kb_index, monkeyp
     clauses = [c for c, keep in zip(idx.clauses, searched) if keep]
     lifted = [clauses[i].label for i in np.flatnonzero(seen["rare_own"] > 0)]
     assert "第九条第三款" in lifted and not any(lbl.startswith("科学技术进步法") for lbl in lifted)
+
+
+def test_another_laws_clause_is_evidence_only_with_words_of_the_question(kb_retriever):
+    """The best hit is the primary's 第二十四条; 产品质量法第六十九条 scores close by meaning alone (no BM25 match) and
+    stays out of the evidence, 产品质量法第五十七条第一款 with BM25 rank 2 goes in. Asked about the state and the
+    province (国家和省里), every close clause goes in."""
+    from chatbot.retrieve import Hit, Retrieval
+
+    kb = kb_retriever.index.regulation
+    a24 = kb.resolve("第二十四条")
+    a24 = a24 if hasattr(a24, "text") else a24.clauses[0]
+    p69, p57 = kb.resolve("产品质量法第六十九条"), kb.resolve("产品质量法第五十七条第一款")
+    p69 = p69 if hasattr(p69, "text") else p69.clauses[0]
+    hits = [Hit(a24, 0.95, dense_rank=2), Hit(p69, 0.93, dense_rank=1), Hit(p57, 0.92, dense_rank=3, bm25_rank=2)]
+    scope = kb.scope("改革试点没搞成，会不会挨处分？")
+    assistant = make(kb_retriever)
+    r = Retrieval("改革试点没搞成，会不会挨处分？", hits, scope=scope)
+    assert assistant._context(r) == [a24, p57]
+    r = Retrieval("改革试点没搞成，国家和省里分别怎么规定？", hits, scope=scope)
+    assert assistant._context(r) == [a24, p69, p57]
