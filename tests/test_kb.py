@@ -189,6 +189,16 @@ def test_gold_items_name_their_law_and_are_validated_against_the_knowledge_base(
     assert "unknown regulation 'no-such-law'" in str(e.value) and "article 99 is not in standardization-law-2017" in str(e.value)
 
 
+def test_every_question_set_in_eval_is_valid_against_the_knowledge_base(kb):
+    """gold, held-out, related and the sets written from the texts alone (fresh*): each line valid, its laws and
+    articles in the knowledge base, ids unique."""
+    names = sorted(p.name for p in (ROOT / "eval").glob("*.jsonl"))
+    assert {"gold.jsonl", "heldout.jsonl", "gold_related.jsonl", "fresh3.jsonl", "fresh_related.jsonl"} <= set(names)
+    for name in names:
+        items = load_gold(ROOT / "eval" / name, kb)
+        assert len({i.id for i in items}) == len(items), name
+
+
 # --- adding and removing ---------------------------------------------------------------------------
 
 LAW = ("中华人民共和国示例促进法\n\n2010年1月1日 第十一届全国人民代表大会常务委员会第十次会议通过\n\n"
