@@ -269,19 +269,27 @@ def excerpt(clause: Clause, sentence: str, terms: tuple[str, ...] | list[str] = 
 
 
 ADDED_SUPPORT = 0.5  # a later part of a cited sentence with less support than this is the model's own addition
+REPEATED_PART = 0.7  # ... and one with this share of its bigrams in the parts before it says them again
 
 
 def unsaid_parts(sentence: str, clauses: list[Clause], question: str = "") -> list[str]:
     """The parts after the first (split at ，：；) of a cited sentence that its clauses do not say: fewer than
     ADDED_SUPPORT of their bigrams (three or more) are the clauses' or the question's. A sentence as a whole
     passes the support check on the clause's words it copies; a purpose or a means the model added to them
-    (「…降低要素成本：通过制定和执行优惠政策」, 「…上市，以提高企业知名度」) is no part of the law.
+    (「…降低要素成本：通过制定和执行优惠政策」, 「…上市，以提高企业知名度」) is no part of the law, and a part
+    saying an earlier one again (「优化峰谷分时电价实施机制：通过优化峰谷分时电价实施机制」) adds nothing.
 
     unsaid_parts("降低用电成本：通过制定和执行优惠政策。", [第十七条]) -> ["通过制定和执行优惠政策"]
     """
     said = set().union(bigrams(question), *(bigrams(c.text) for c in clauses))
     parts = [p for p in re.split(r"[，：；,:;]", BRACKETS.sub("", sentence).rstrip("。！!")) if p.strip()]
-    return [p for p in parts[1:] if len(b := bigrams(p)) >= 3 and len(b & said) < ADDED_SUPPORT * len(b)]
+    out = []
+    for i, p in enumerate(parts[1:], 1):
+        b = bigrams(p)
+        before = set().union(*(bigrams(x) for x in parts[:i]))
+        if len(b) >= 3 and (len(b & said) < ADDED_SUPPORT * len(b) or len(b & before) >= REPEATED_PART * len(b)):
+            out.append(p)
+    return out
 
 
 LIST_PART = re.compile(r"^[（(][一二三四五六七八九十\d]+[）)]|.*[：:]$")  # an item of a list, or its intro

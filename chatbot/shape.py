@@ -25,8 +25,8 @@ from .tokens import expansion_terms, words
 # (traditional characters too: 有沒有, 嗎)
 # (matched on the question with the modal characters of other words masked: `_modals_only`)
 YES_NO = [
-    # (国有, 所有, 具有 …, 有关, 有效 …: words of their own, not 有 "is there")
-    (re.compile(r"有[没沒]有|有无|(?<![国所没沒具拥享占含持共富现特固只])有(?![关效限利益])[^，,]{0,20}[吗嗎]"),
+    # (国有, 所有, 具有 …, 有关部门, 有效 …: words of their own, not 有 "is there"; 有关系吗 is)
+    (re.compile(r"有[没沒]有|有无|(?<![国所没沒具拥享占含持共富现特固只])有(?!关(?!系)|效|限|利于|益)[^，,]{0,20}[吗嗎]"),
      ("有", "没有")),
     (re.compile(r"可不可以|可否|可以.{0,20}[吗嗎]"), ("可以", "不可以")),
     (re.compile(r"需不需要|要不要(?!求)|需要.{0,20}[吗嗎]"), ("需要", "不需要")),
