@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .corpus import Article, Clause, Regulation, is_generic_law
 from .kb import as_kb
@@ -512,14 +512,19 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
         for part in unsaid_parts(body, [c for _, c in labels], question) if labels else ():
             check.dropped.append(("a part its clauses do not say", part))
             body = re.sub(rf"[，：；,:;]{re.escape(part)}(?=[，：；,:;。！!]|$)", "", body, count=1)
-        if question and len(labels) == 1 and not words_only and (part := asked_part(body, labels[0][1], question)):
-            check.dropped.append(("another part of its clause is what was asked", body))
-            body = part
         pairs = list(dict.fromkeys(labels))
         if any(s.text == body for s in check.sentences):
             continue  # the same words twice (a replaced sentence can repeat one already given)
         check.sentences.append(Sentence(body, tuple(dict.fromkeys(x for x, _ in pairs)),
                                         tuple(dict.fromkeys(c for _, c in pairs))))
+    # a clause shown in one sentence only, copying a part of it the question does not ask about: the part
+    # it asks about instead (a clause copied part by part, as a penalty's cases are, keeps its parts)
+    shown = [c for s in check.sentences for c in s.clauses]
+    for i, s in enumerate(check.sentences):
+        if question and len(s.clauses) == 1 and shown.count(s.clauses[0]) == 1 and (
+                part := asked_part(s.text, s.clauses[0], question)):
+            check.dropped.append(("another part of its clause is what was asked", s.text))
+            check.sentences[i] = replace(s, text=part)
     if check.cited:
         pointed = [c for c in pointed if bare]  # reasons for an answer word only; points are there
     elif bare and not pointed:

@@ -543,6 +543,9 @@ def test_a_copied_part_of_a_clause_that_was_not_asked_gives_way_to_the_part_that
     assert ("another part of its clause is what was asked", first) in check.dropped
     assert asked_part(first, a17, "厂里用水用气的成本太高，政府管不管？") == ""
     assert asked_part(a17.text, a17, q) == ""  # the whole clause copied: nothing to swap
+    # a clause copied part by part keeps every part: a penalty's 「情节严重的，…」 is no part to swap
+    check = check_citations(f"会。{first}【第十七条】{a17.text.split('；')[1]}【第十七条】", [a17], regulation, question=q)
+    assert [s.text for s in check.sentences if s.labels][0] == first
     # a list's items are not swapped one for another: they are shown with their intro
     a5 = next(c for c in regulation.clauses if c.article == 5 and c.paragraph == 2)
     assert asked_part("（一）与本级国土空间规划相衔接；", a5, "起草配套文件，条例的基本原则有哪些") == ""
