@@ -249,12 +249,10 @@ def excerpt(clause: Clause, sentence: str, terms: tuple[str, ...] | list[str] = 
     segments = [x.strip() for x in re.split(r"(?<=[。；：])|\n", clause.text) if x.strip()]
     own = [bigrams(x) for x in segments]
     target = bigrams(sentence)
-    # the bigrams shared beyond the words of every duty (政府, 应当 …), then all of them breaking a tie
-    specific = [len(b & target - DUTY_BIGRAMS) for b in own]
-    shared = [(n, len(b & target)) for n, b in zip(specific, own)]
-    if max(specific) <= 1 and terms:
+    shared = [len(b & target - DUTY_BIGRAMS) for b in own]  # (every part of a duty has 政府, 应当 …)
+    if max(shared) <= 1 and terms:
         meant = set().union(*(bigrams(t) for t in terms))
-        shared = [(n, len(b & meant), m) for (n, m), b in zip(shared, own)]
+        shared = [(n, len(b & meant)) for n, b in zip(shared, own)]
     at = max(range(len(segments)), key=lambda i: shared[i])
     start = end = at
 

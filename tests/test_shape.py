@@ -597,12 +597,3 @@ def test_a_purpose_or_means_the_model_added_to_a_clause_is_cut(regulation):
     assert ("a part its clauses do not say", "通过制定和执行优惠政策") in check.dropped
     assert unsaid_parts("优化峰谷分时电价实施机制，加大对先进制造业企业建设新型储能的支持。", [a17]) == []
     assert unsaid_parts("优化峰谷分时电价实施机制：通过优化峰谷分时电价实施机制。", [a17]) == ["通过优化峰谷分时电价实施机制"]
-
-
-def test_an_excerpt_tie_on_specific_words_goes_to_the_part_sharing_more_words(regulation):
-    """第二十五条's two sentences both share 人大 with 「县政府要不要定期跟县人大汇报」 beyond the words of any duty;
-    the one whose subject is the 人民政府 asked about shares more words in all, and is the one shown."""
-    from chatbot.citations import excerpt
-
-    a25 = next(c for c in regulation.clauses if c.article == 25)
-    assert excerpt(a25, "县政府要不要定期跟县人大汇报制造业这块的进展？").startswith("县级以上人民政府应当依法向本级人大常委会报告")
