@@ -106,6 +106,7 @@ def clean_question(text: str, max_chars: int) -> str:
 
 MAX_PARTS = 3    # parts of a question retrieved on their own
 WHOLE_RANKS = 3  # ... whose best clause must be among the whole question's first hits
+FAR_DENSE, FAR_BM25 = 50, 3  # ranks beyond both of which a hit is no evidence beside the best (`_far`)
 OTHER_LAW_BM25 = 5  # BM25 rank a clause of another law than the best hit's needs to be evidence beside it
 
 
@@ -241,6 +242,13 @@ def leaks_prompt(answer: str, system_prompt: str, window: int = 16, names: tuple
     for name in sorted(names, key=len, reverse=True):
         a, s = a.replace(name, "|"), s.replace(name, "|")
     return any(s[i:i + window] in a for i in range(0, max(len(s) - window, 0), 4))
+
+
+def _far(h) -> bool:
+    """A hit far from the question by meaning (dense rank beyond FAR_DENSE) that BM25 does not rank among its
+    first FAR_BM25 either: close to the best score only through its own law's scale (「有啥前提条件」 finds
+    第二十二条第二款's 符合条件的 at dense rank 145), no evidence beside the best clause."""
+    return (h.dense_rank is None or h.dense_rank > FAR_DENSE) and (h.bm25_rank is None or h.bm25_rank > FAR_BM25)
 
 
 def below_relevance(relevance: float | None, named_article: bool, threshold: float) -> bool:
@@ -451,10 +459,11 @@ class Assistant:
         # often as from the law retrieval put first
         several = bool(LEVELS.search(r.question)) or r.scope is not None and len(r.scope.ids) > 1 and bool(
             r.scope.named or r.scope.versions)
-        chosen = [h.clause for h in r.hits[: self.settings.context_clauses]
+        chosen = [h.clause for i, h in enumerate(r.hits[: self.settings.context_clauses])
                   if (h.score >= self.settings.quote_ratio * top or h.lookup)
                   and (several or h.lookup or h.clause.regulation == law
-                       or h.bm25_rank is not None and h.bm25_rank <= OTHER_LAW_BM25)]
+                       or h.bm25_rank is not None and h.bm25_rank <= OTHER_LAW_BM25)
+                  and (i == 0 or h.lookup or not _far(h))]
         if r.scope is not None and (r.scope.named or r.scope.versions) and len(r.scope.ids) > 1:
             # a question naming several laws (or versions): the best clause of each, so the answer can say
             # which says what (or what changed)

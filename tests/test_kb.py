@@ -604,3 +604,9 @@ def test_another_laws_clause_is_evidence_only_with_words_of_the_question(kb_retr
     assert assistant._context(r) == [a24, p57]
     r = Retrieval("改革试点没搞成，国家和省里分别怎么规定？", hits, scope=scope)
     assert assistant._context(r) == [a24, p69, p57]
+    # a clause far from the question by meaning and not among BM25's first three is no evidence, whatever its
+    # law: 「有啥前提条件」 brings 第二十二条第二款's 符合条件的 at dense rank 145
+    a22 = next(c for c in kb.primary.clauses if c.article == 22 and c.paragraph == 2)
+    far = [hits[0], Hit(a22, 0.94, dense_rank=145, bm25_rank=10), Hit(a22, 0.93, dense_rank=145, bm25_rank=2)]
+    assert assistant._context(Retrieval("没搞成会不会挨处分？有啥前提条件", far[:2], scope=scope)) == [a24]
+    assert assistant._context(Retrieval("没搞成会不会挨处分？有啥前提条件", far[::2], scope=scope)) == [a24, a22]
