@@ -269,7 +269,7 @@ def excerpt(clause: Clause, sentence: str, terms: tuple[str, ...] | list[str] = 
 
 
 ADDED_SUPPORT = 0.5  # a later part of a cited sentence with less support than this is the model's own addition
-REPEATED_PART = 0.7  # ... and one with this share of its bigrams in the parts before it says them again
+REPEATED_PART = 0.8  # ... and one with this share of its bigrams in one part before it says that part again
 
 
 def unsaid_parts(sentence: str, clauses: list[Clause], question: str = "") -> list[str]:
@@ -286,8 +286,8 @@ def unsaid_parts(sentence: str, clauses: list[Clause], question: str = "") -> li
     out = []
     for i, p in enumerate(parts[1:], 1):
         b = bigrams(p)
-        before = set().union(*(bigrams(x) for x in parts[:i]))
-        if len(b) >= 3 and (len(b & said) < ADDED_SUPPORT * len(b) or len(b & before) >= REPEATED_PART * len(b)):
+        again = any(len(b & bigrams(x)) >= REPEATED_PART * len(b) for x in parts[:i])
+        if len(b) >= 3 and (len(b & said) < ADDED_SUPPORT * len(b) or again):
             out.append(p)
     return out
 

@@ -4,6 +4,7 @@ cut-off sentences, the direct first sentence, at most three points, the length b
 import pytest
 
 from chatbot.citations import Sentence, check_citations, is_supported_by, numbers_in, opens_with_answer, restates
+from chatbot.corpus import Clause
 from chatbot.shape import _shares, cut, fit, polarity, render, select, shape, yes_no
 
 
@@ -597,3 +598,6 @@ def test_a_purpose_or_means_the_model_added_to_a_clause_is_cut(regulation):
     assert ("a part its clauses do not say", "通过制定和执行优惠政策") in check.dropped
     assert unsaid_parts("优化峰谷分时电价实施机制，加大对先进制造业企业建设新型储能的支持。", [a17]) == []
     assert unsaid_parts("优化峰谷分时电价实施机制：通过优化峰谷分时电价实施机制。", [a17]) == ["通过优化峰谷分时电价实施机制"]
+    # a subject said again is no part said again (款项支付条例第十三条第二款: 机关、事业单位和大型企业 … 应当接受)
+    pay = "机关、事业单位和大型企业不得将保证金限定为现金，中小企业以金融机构出具的保函等提供保证的，机关、事业单位和大型企业应当接受。"
+    assert unsaid_parts(pay, [Clause("p", 13, 2, (), "第十三条第二款", pay)]) == []
