@@ -38,9 +38,10 @@ YES_NO = [
     (re.compile(r"是不是|是否|是.{0,20}[吗嗎]"), ("是", "不是")),
 ]
 # a word holding a modal's character is no modal: 委员会, 社会, 能源, 技能, 重要, 要求, 还要 (做…) are masked;
-# 会, 能, 能够, 要, 需要, 可以, 不会, 能不能, 也能 … are kept
+# 会, 能, 能够, 要, 需要, 可以, 不会, 能不能, 也能 … are kept, and so are 能先, 要再 (jieba's words for a modal
+# and the adverb after it: 没有预算，能先采购吗 asks 能 / 不能)
 MODAL_CHARS = re.compile(r"[会能要]")
-MODAL_WORD = re.compile(r"(?:[也就才都又还]?不?(?:会|能|能够|要|需要|可以|能否|可否|需不需要|会不会|能不能|要不要))+")
+MODAL_WORD = re.compile(r"(?:[也就才都又还]?不?(?:会|能|能够|要|需要|可以|能否|可否|需不需要|会不会|能不能|要不要))+[先再]?")
 # X不X with a two-character verb: 支不支持 -> 支持 / 不支持; any other X不X: 给不给 -> 给 / 不给
 TWO_CHARACTER = re.compile(r"(支|属|享|允|鼓|符|包|涉|适|提|补|扶|要)不\1(持|于|受|许|励|合|括|及|用|供|贴|助|求)")
 X_NOT_X = re.compile(r"([\u4e00-\u9fff])不\1")
