@@ -38,10 +38,11 @@ YES_NO = [
     (re.compile(r"是不是|是否|是.{0,20}[吗嗎]"), ("是", "不是")),
 ]
 # a word holding a modal's character is no modal: 委员会, 社会, 能源, 技能, 重要, 要求, 还要 (做…) are masked;
-# 会, 能, 能够, 要, 需要, 可以, 不会, 能不能, 也能 … are kept, and so are 能先, 要再 (jieba's words for a modal
-# and the adverb after it: 没有预算，能先采购吗 asks 能 / 不能)
+# 会, 能, 能够, 要, 需要, 可以, 不会, 能不能, 也能 … are kept, and so are 能先, 要再, 能不 (jieba's words for a
+# modal and the word next to it: 没有预算，能先采购吗 asks 能 / 不能, 这种我能不去吗 too)
 MODAL_CHARS = re.compile(r"[会能要]")
-MODAL_WORD = re.compile(r"(?:[也就才都又还]?不?(?:会|能|能够|要|需要|可以|能否|可否|需不需要|会不会|能不能|要不要))+[先再]?")
+MODAL_WORD = re.compile(r"(?:[我你他她它咱]们?)?(?:[也就才都又还]?不?(?:会|能|能够|要|需要|可以|能否|可否|需不需要|会不会|"
+                        r"能不能|要不要))+[先再不]?")
 # X不X with a two-character verb: 支不支持 -> 支持 / 不支持; any other X不X: 给不给 -> 给 / 不给
 TWO_CHARACTER = re.compile(r"(支|属|享|允|鼓|符|包|涉|适|提|补|扶|要)不\1(持|于|受|许|励|合|括|及|用|供|贴|助|求)")
 X_NOT_X = re.compile(r"([\u4e00-\u9fff])不\1")
@@ -61,6 +62,19 @@ ITEM = re.compile(r"\s*(?:（[一二三四五六七八九十]+）|\([一二三�
 NEGATION = re.compile(r"不|没有|未|无|禁止|非|除")
 
 
+# an ask at the end in 没 or 不 is one in 吗: 条例里提了没 -> 提了吗, 水电气开销能降点不 -> 能降点吗
+TAIL_ASK = re.compile(r"(?<=[了过])没有?(?=\s*[？?]?\s*$)|(?<=[\u4e00-\u9fff])不(?=\s*[？?]?\s*$)")
+
+
+def _as_ma(text: str) -> str:
+    """_as_ma("条例里提了没？") -> "条例里提了吗？": the 没 or 不 that ends a question asks; it negates nothing."""
+    return TAIL_ASK.sub("吗", text)
+
+
+# whether the law mentions something: 条例里提了吗 / 说没说 -> 提了 / 没提
+MENTION = re.compile(r"(?<![有没])(提|说|讲|写|规定)(?:了|过|到)(?:[吗嗎]|没有?)|(提|说|讲|写)[没沒]\2")
+
+
 def yes_no(question: str) -> tuple[str, str] | None:
     """The (yes, no) answer words of a yes/no question, or None for other questions. A question of
     several parts is judged by its first part: 有没有数据公布？谁负责统计 is a yes/no question,
@@ -70,8 +84,14 @@ def yes_no(question: str) -> tuple[str, str] | None:
     yes_no("有哪些支持？") -> None
     """
     first = next((p for p in re.split(r"[？?]", question) if p.strip()), "")
-    if WH.search(first):
+    first = _as_ma(first)
+    # a wh-word in a clause before the one that asks names the topic (每亩地产出多少，政府会拿来打分吗)
+    tail = re.split(r"[，,]", first)[-1]
+    if WH.search(tail if ENDS_WITH_MA.search(tail) or ASKING.search(tail) else first):
         return None
+    if m := MENTION.search(first):
+        verb = m.group(1) or m.group(2)
+        return verb + "了", "没" + verb
     modal_only = _modals_only(first)
     for pattern, answers in YES_NO:
         if pattern.search(modal_only):
@@ -347,7 +367,7 @@ def affirmed(question: str, point: Sentence) -> str:
     text = point.text
     if NEGATION.search(NOT_NEGATIONS.sub("", text)) or not PROVIDES.search(text):
         return ""
-    rest = NOT_NEGATIONS.sub("", ASKING.sub("", question))
+    rest = NOT_NEGATIONS.sub("", ASKING.sub("", _as_ma(question)))
     if NEGATION.search(rest) or SWEEPING.search(rest) or any(f not in text for f in FIGURE.findall(question)):
         return ""
     asked = _asked(question)
