@@ -201,6 +201,10 @@ def shape(sentences: list[Sentence], question: str, raw: str,
         # 改革试点没达到预期，会被追责吗: 「会。」 against 第二十四条's 不予或者免于追究相关责任
         dropped.append((f"a yes the clause's 免于{spared} rules out", f"{word}。"))
         word = answers[1]
+    if word and word == answers[0] and kept and (banned := forbids(question, kept)):
+        # 没有销售业绩，政府采购会不会因为这个不买: 「会。」 against 「不得以商业业绩为由予以限制」
+        dropped.append((f"a yes to a negative ask the clause's {banned} rules out", f"{word}。"))
+        word = answers[1]
     if not word and answers and answers[0] in LISTED_YES and kept and LISTED_ASK.search(question) \
             and (member := listed(question, kept[0])):
         # 陶瓷还算重点行业吗, and the model only quoted 第六条第一款's list: the list names 陶瓷, so yes
@@ -320,6 +324,19 @@ def spares(question: str, points: list[Sentence]) -> str:
 
 
 # a yes/no question whether something is among those named (算不算重点行业, 属于…吗, …之一吗, 真的假的)
+PROHIBITION = re.compile(r"不得|禁止|严禁")
+
+
+def forbids(question: str, points: list[Sentence]) -> str:
+    """The prohibition (不得, 禁止, 严禁) in the points when what the question asks is itself negative (会不会
+    因为这个不买, 能不能不付): a "yes" says the forbidden thing happens, so the answer is no; else ""."""
+    asked = NOT_NEGATIONS.sub("", _asked(question))
+    if asked == question or not NEGATION.search(asked):
+        return ""
+    m = next((m for s in points if (m := PROHIBITION.search(s.text))), None)
+    return m.group(0) if m else ""
+
+
 LISTED_ASK = re.compile(r"算|属于|包括|之一|列入|纳入|真的")
 LISTED_YES = ("算", "属于", "包括", "是", "是真的")
 MIN_NAMED = 2    # characters of the question a list member must hold: its head, or this share of it

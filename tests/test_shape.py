@@ -610,3 +610,15 @@ def test_a_purpose_or_means_the_model_added_to_a_clause_is_cut(regulation):
     # a subject said again is no part said again (款项支付条例第十三条第二款: 机关、事业单位和大型企业 … 应当接受)
     pay = "机关、事业单位和大型企业不得将保证金限定为现金，中小企业以金融机构出具的保函等提供保证的，机关、事业单位和大型企业应当接受。"
     assert unsaid_parts(pay, [Clause("p", 13, 2, (), "第十三条第二款", pay)]) == []
+
+
+def test_a_yes_to_a_negative_ask_that_the_clause_forbids_becomes_a_no():
+    """「…还没有销售业绩，政府采购会不会因为这个不买」 asks whether the negative thing happens; 科学技术进步法第九十一条 says
+    不得以商业业绩为由予以限制, so a model's 「会。」 becomes 「不会。」. A positive ask keeps its yes."""
+    from chatbot.shape import forbids
+
+    point = Sentence("首次投放市场的，政府采购应当率先购买，不得以商业业绩为由予以限制。", ("科学技术进步法第九十一条第一款",), ())
+    q = "我们公司研发的新产品是第一次投放市场，还没有什么销售业绩，政府采购会不会因为这个不买？"
+    out, dropped = shape([point], q, "会。首次投放市场的……【科学技术进步法第九十一条第一款】", 150)
+    assert out[0].text == "不会。" and dropped[0] == ("a yes to a negative ask the clause's 不得 rules out", "会。")
+    assert forbids("政府采购会不会率先购买新产品？", [point]) == ""
