@@ -46,6 +46,7 @@ MODAL_WORD = re.compile(r"(?:[我你他她它咱]们?)?(?:[也就才都又还]?�
 # X不X with a two-character verb: 支不支持 -> 支持 / 不支持; any other X不X: 给不给 -> 给 / 不给
 TWO_CHARACTER = re.compile(r"(支|属|享|允|鼓|符|包|涉|适|提|补|扶|要)不\1(持|于|受|许|励|合|括|及|用|供|贴|助|求)")
 X_NOT_X = re.compile(r"([\u4e00-\u9fff])不\1")
+WORD_NOT_WORD = re.compile(r"([\u4e00-\u9fff]{2})不\1")
 # ... but not an adjective: 放贷松不松 is no yes/no question a clause answers with 松 or 不松
 ADJECTIVES = "松紧多少大小高低好坏贵快慢难易严宽忙累远近长短"
 MODAL = re.compile(r"可以|能够|能|需要|会")
@@ -98,6 +99,8 @@ def yes_no(question: str) -> tuple[str, str] | None:
             return answers
     if m := TWO_CHARACTER.search(first):
         return m.group(1) + m.group(2), "不" + m.group(1) + m.group(2)
+    if m := WORD_NOT_WORD.search(first):  # 支持不支持, 同意不同意 -> 支持 / 不支持
+        return m.group(1), "不" + m.group(1)
     if (m := X_NOT_X.search(first)) and m.group(1) not in "不一" + ADJECTIVES:
         return m.group(1), "不" + m.group(1)
     if re.search(r"真的假的|是真的吗|真的吗", first):
@@ -438,7 +441,7 @@ def _full_stop(text: str) -> str:
     return text.rstrip("；;，,、 ") + "。" if text.rstrip().endswith(("；", ";", "，", ",", "、")) else text
 
 
-ASKING = re.compile(r"(.)[不没沒]\1|是否|能否|可否|有无|[不没][^，。？?]{0,2}[吗嗎]")
+ASKING = re.compile(r"([\u4e00-\u9fff]{2})[不没沒]\1|(.)[不没沒]\2|是否|能否|可否|有无|[不没][^，。？?]{0,2}[吗嗎]")
 FIGURE = re.compile(r"\d+|[零一二三四五六七八九十]+[年月日号]")
 # words with 不/未/无/非 that negate nothing asked: 未来产业, 无偿补助, 买不起 (can't afford), 非常
 # (不用还的那种: "non-repayable", a kind of money described, not the question negated)
