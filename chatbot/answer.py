@@ -457,14 +457,14 @@ class Assistant:
         # the question asks about several laws (国家和省里, two names): a small model given another law's
         # near-miss by meaning alone (产品质量法's 阻碍执法 for 「敢闯敢试没搞成会不会挨处分」) answers from it as
         # often as from the law retrieval put first
-        several = bool(LEVELS.search(r.question)) or r.scope is not None and len(r.scope.ids) > 1 and bool(
-            r.scope.named or r.scope.versions)
+        laws_named = r.scope is not None and len(r.scope.ids) > 1 and bool(r.scope.named or r.scope.versions)
+        several = laws_named or bool(LEVELS.search(r.question))
         chosen = [h.clause for i, h in enumerate(r.hits[: self.settings.context_clauses])
                   if (h.score >= self.settings.quote_ratio * top or h.lookup)
                   and (several or h.lookup or h.clause.regulation == law
                        or h.bm25_rank is not None and h.bm25_rank <= OTHER_LAW_BM25)
                   and (i == 0 or h.lookup or not _far(h))]
-        if r.scope is not None and (r.scope.named or r.scope.versions) and len(r.scope.ids) > 1:
+        if laws_named:
             # a question naming several laws (or versions): the best clause of each, so the answer can say
             # which says what (or what changed)
             for law in r.scope.ids:

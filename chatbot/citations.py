@@ -240,13 +240,18 @@ DUTY_BIGRAMS = frozenset().union(*(bigrams(w) for w in DUTY_WORDS))
 EXCERPT_SHARE = 0.5  # an excerpt takes the segments next to its own that the sentence says this share of
 
 
+def _segments(text: str) -> list[str]:
+    """A clause's segments, split after 。；：and at line breaks (a list's items): what an excerpt is made of."""
+    return [x.strip() for x in re.split(r"(?<=[。；：])|\n", text) if x.strip()]
+
+
 def excerpt(clause: Clause, sentence: str, terms: tuple[str, ...] | list[str] = ()) -> str:
     """The clause's own words closest to a sentence: its segment (split at 。；：and lines) sharing the most
     bigrams with it, with the segments next to it that the sentence also says, ending with 。; what replaces
     a sentence the clause does not support. `terms` are words the sentence means without writing them (the
     regulation's terms for a question's everyday words: 每亩地的产出 -> 亩产效益): they choose the segment when
     the sentence itself points to none (no segment shares more than one bigram with it, such as 政府)."""
-    segments = [x.strip() for x in re.split(r"(?<=[。；：])|\n", clause.text) if x.strip()]
+    segments = _segments(clause.text)
     own = [bigrams(x) for x in segments]
     target = bigrams(sentence)
     shared = [len(b & target - DUTY_BIGRAMS) for b in own]  # (every part of a duty has 政府, 应当 …)
@@ -304,7 +309,7 @@ def asked_part(sentence: str, clause: Clause, question: str) -> str:
     「公司计划在厂区配套建一个储能电站，政府会给予支持吗」 and a copy of 第十七条's first part (用电、用水…要素成本)
     -> 「优化峰谷分时电价实施机制，加大对先进制造业企业建设新型储能的支持，保障先进制造业项目合理用能需求。」
     """
-    segments = [x.strip() for x in re.split(r"(?<=[。；：])|\n", clause.text) if x.strip()]
+    segments = _segments(clause.text)
     mine = bigrams(sentence)
     if len(segments) < 2 or not mine:
         return ""

@@ -128,9 +128,7 @@ def out_of_scope(question: str) -> Gap | None:
         if kind == "amount" and MENTIONS_ASK.search(question) and not re.search(r"多少|几", question) and all(
                 m.group(0) in AMOUNT_NOUNS for m in pattern.finditer(question)):
             continue
-        found = [m for m in pattern.finditer(question) if kind != "amount" or not _criterion(question, m)]
-        if found:
-            m = found[0]
+        if m := next((m for m in pattern.finditer(question) if kind != "amount" or not _criterion(question, m)), None):
             match = m.group(0).strip("《》")
             if kind == "other_law" and not m.group(0).startswith("《"):
                 # 加班费按劳动法 -> 劳动法: the name starts after the words that lead to it

@@ -204,7 +204,7 @@ def shape(sentences: list[Sentence], question: str, raw: str,
         # 改革试点没达到预期，会被追责吗: 「会。」 against 第二十四条's 不予或者免于追究相关责任
         dropped.append((f"a yes the clause's 免于{spared} rules out", f"{word}。"))
         word = answers[1]
-    if word and word == answers[0] and kept and (banned := forbids(question, kept)):
+    if word and word == answers[0] and kept and (banned := forbids(question, kept, answers)):
         # 没有销售业绩，政府采购会不会因为这个不买: 「会。」 against 「不得以商业业绩为由予以限制」
         dropped.append((f"a yes to a negative ask the clause's {banned} rules out", f"{word}。"))
         word = answers[1]
@@ -213,7 +213,7 @@ def shape(sentences: list[Sentence], question: str, raw: str,
         # 陶瓷还算重点行业吗, and the model only quoted 第六条第一款's list: the list names 陶瓷, so yes
         word = answers[0]
         dropped.append((f"the answer word, the cited list names {member}", ""))
-    if not word and answers and kept and (term := affirmed(question, kept[0])):
+    if not word and answers and kept and (term := affirmed(question, kept[0], answers)):
         # 想把老机器换掉，政府会不会直接白给点钱, and the model only quoted 第十条第一款: its 无偿补助 is the
         # thing asked about, stated without a negation or a condition, so yes
         word = answers[0]
@@ -326,20 +326,20 @@ def spares(question: str, points: list[Sentence]) -> str:
     return ""
 
 
-# a yes/no question whether something is among those named (算不算重点行业, 属于…吗, …之一吗, 真的假的)
 PROHIBITION = re.compile(r"不得|禁止|严禁")
 
 
-def forbids(question: str, points: list[Sentence]) -> str:
+def forbids(question: str, points: list[Sentence], answers: tuple[str, str] | None = None) -> str:
     """The prohibition (不得, 禁止, 严禁) in the points when what the question asks is itself negative (会不会
     因为这个不买, 能不能不付): a "yes" says the forbidden thing happens, so the answer is no; else ""."""
-    asked = NOT_NEGATIONS.sub("", _asked(question))
+    asked = NOT_NEGATIONS.sub("", _asked(question, answers))
     if asked == question or not NEGATION.search(asked):
         return ""
     m = next((m for s in points if (m := PROHIBITION.search(s.text))), None)
     return m.group(0) if m else ""
 
 
+# a yes/no question whether something is among those named (算不算重点行业, 属于…吗, …之一吗, 真的假的)
 LISTED_ASK = re.compile(r"算|属于|包括|之一|列入|纳入|真的")
 LISTED_YES = ("算", "属于", "包括", "是", "是真的")
 MIN_NAMED = 2    # characters of the question a list member must hold: its head, or this share of it
@@ -373,7 +373,7 @@ MIN_ASKED = 4  # characters in a row a point must share with the question (gener
 MIN_MEANT = 3  # ... or with the regulation's term for an everyday word of the question
 
 
-def affirmed(question: str, point: Sentence) -> str:
+def affirmed(question: str, point: Sentence, answers: tuple[str, str] | None = None) -> str:
     """The thing a yes/no question asks about that the point provides, or "": then the point itself is the
     yes. It is provided when the point names it (MIN_ASKED characters in a row of the question's words beyond
     GENERIC ones, or the regulation's term, MIN_MEANT long, for one of its everyday words: 白给钱 -> 无偿补助)
@@ -390,7 +390,7 @@ def affirmed(question: str, point: Sentence) -> str:
     rest = NOT_NEGATIONS.sub("", ASKING.sub("", _as_ma(question)))
     if NEGATION.search(rest) or SWEEPING.search(rest) or any(f not in text for f in FIGURE.findall(question)):
         return ""
-    asked = _asked(question)
+    asked = _asked(question, answers)
     meant = [t for t in expansion_terms(asked) if len(t) >= MIN_MEANT and t in text]
     term = max([*meant, _longest_common(text, GENERIC.sub("|", asked))], key=len)
     return term if term in meant or len(term) >= MIN_ASKED else ""
@@ -400,12 +400,12 @@ def affirmed(question: str, point: Sentence) -> str:
 ASK_WORDS = re.compile(r"[会能要可以是有没不吗呢啊么]|给予|支持|扶持|帮助|政府|条例|直接|愿意|允许|真的")
 
 
-def _asked(question: str) -> str:
+def _asked(question: str, answers: tuple[str, str] | None = None) -> str:
     """What a yes/no question asks about: the words after its answer word (政府会不会直接白给点钱 ->
     直接白给点钱; 专家咨询委员会是民间自发成立的吗 -> 民间自发成立的), when they name something beyond the
     asking itself; else the whole question (计划建一个储能电站，政府会给予支持吗: the station is what is asked
     about, 给予支持 says only that it is asked)."""
-    answers = yes_no(question)
+    answers = answers or yes_no(question)
     if not answers:
         return question
     first = next((p for p in re.split(r"[？?]", question) if p.strip()), question)
