@@ -265,11 +265,21 @@ def _logical_lines(text: str) -> list[str]:
     """
     out: list[str] = []
     open_line = in_articles = False
+    last_number = 0
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff").split("\n"):
         line = clean_line(raw)
         if not line:
             continue
-        article = bool(ARTICLE_HEAD.match(line))
+        article = bool(m := ARTICLE_HEAD.match(line))
+        # a 第X条 that starts a wrapped line after an unfinished sentence is a reference
+        # (依照本条例\n第三十条规定), unless it is the next article's number followed by a new sentence
+        if article and open_line and in_articles and (
+                to_int(m.group(1)) != last_number + 1
+                or re.match(r"(?:规定|的|第|、|至|和|或者|及|中|所|之[^一二三四五六七八九十])", line[m.end():])):
+            article = False
+            line = re.sub(r"^(第\S+?条) ", r"\1", line)
+        if article:
+            last_number = to_int(m.group(1))
         is_head = article or _is_heading(line)
         in_articles = in_articles or article
         if open_line and not is_head and not ITEM_HEAD.match(line):
@@ -280,8 +290,13 @@ def _logical_lines(text: str) -> list[str]:
         # signature and date (江西省人民代表大会常务委员会 / 2024年5月30日): each stays a line unless it
         # visibly breaks off (ends with ， or 、) or is the head of a title broken after its place
         # (中华人民共和国 / 中小企业促进法)
-        open_line = (not out[-1].endswith(tuple(TERMINALS)) and not _is_heading_like(out[-1])
-                     if in_articles else out[-1].endswith(("，", "、")) or bool(TITLE_HEAD.fullmatch(out[-1])))
+        # After the first article a line ending in 法/规定 is a sentence cut short, not a title; a paragraph
+        # never ends with ；: only an item line (（二）) may follow one. Before it, a note whose bracket is
+        # still open continues on the next line.
+        open_line = ((not out[-1].endswith(tuple(TERMINALS)) and not _is_heading_like(out[-1], front=False))
+                     or (out[-1].endswith(("；", ";")) and not ITEM_HEAD.match(out[-1].split("\n")[-1]))
+                     if in_articles else out[-1].endswith(("，", "、")) or bool(TITLE_HEAD.fullmatch(out[-1]))
+                     or out[-1].count("（") + out[-1].count("(") > out[-1].count("）") + out[-1].count(")"))
     return out
 
 
@@ -291,11 +306,11 @@ def _is_heading(line: str) -> bool:
                 or SECTION_HEAD.match(line) or UNNUMBERED_HEAD.match(line))
 
 
-def _is_heading_like(line: str) -> bool:
+def _is_heading_like(line: str, front: bool = True) -> bool:
     """Title, adoption note, part, chapter and section heads end without punctuation by design."""
-    return bool(_is_heading(line) or SIGNATURE.match(line) or ANNEX.match(line)
+    return bool(_is_heading(line) or _signature(line) or ANNEX.match(line)
                 or re.fullmatch(r"（[^（）]*）", line) or NOTE.match(line)
-                or (not ARTICLE_HEAD.match(line) and re.search(r"(条例|办法|规定|法)$", line)))
+                or (front and not ARTICLE_HEAD.match(line) and re.search(r"(条例|办法|规定|法)$", line)))
 
 
 DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
@@ -311,6 +326,11 @@ ADOPTION_WORDS = re.compile(r"通过|修订|修正|公布|发布|批准")
 DATED_NOTE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日.{0,80}(?:通过|公布|发布|修订|修正|施行)")
 EFFECTIVE = re.compile(r"自(\d{4}年\d{1,2}月\d{1,2}日|公布之日|发布之日)起施行")
 ISSUER = re.compile(r"^(?:中华人民共和国)?([\u4e00-\u9fff]*?(?:人民代表大会常务委员会|人民代表大会|国务院|人民政府))")
+
+
+def _signature(line: str) -> bool:
+    """An issuer's name or a date alone, not a sentence cut after 由国务院 / 县级以上人民政府."""
+    return bool(SIGNATURE.match(line)) and not re.search(r"[由的应和或及与，、对向经报]", line)
 
 
 def iso_date(text: str) -> str:
@@ -334,6 +354,7 @@ def parse(text: str, id: str = "", short: str = "", primary: bool = True, title:
     chapters: list[str] = []
     sections: list[str] = []
     raw_articles: list[tuple[int, str, str, list[str]]] = []  # (number, chapter, section, paragraph lines)
+    prev_front = ""
     for line in lines:
         if m := ARTICLE_HEAD.match(line):
             raw_articles.append((to_int(m.group(1)), chapter, section, [line[m.end():].strip()]))
@@ -362,16 +383,24 @@ def parse(text: str, id: str = "", short: str = "", primary: bool = True, title:
                 # the last title-like line before the adoption note: a decree or an announcement
                 # (中华人民共和国主席令 第七十七号 …, 公告 … 2024年5月30日) may come first, its date is no note
                 found_title, notes = line.strip("《》"), []
+                # a title broken over two lines (保障中小企业 / 款项支付条例)
+                head = prev_front.lstrip("《")
+                if (re.fullmatch(r"[\u4e00-\u9fff]{2,20}", head) and not TITLE.match(head)
+                        and not re.search(r"(?:令|公告|号|政府|委员会|国务院|办公厅)$", head)):
+                    found_title = head + found_title
+            elif not found_title and not (NOTE.match(line) or re.fullmatch(r"（[^（）]*）", line)):
+                found_title = line  # (an adoption note is never the title)
             elif not found_title:
-                found_title = line
+                notes.append(_balanced(line))
             elif NOTE.match(line) or re.fullmatch(r"（[^（）]*）", line) or (notes and DATED_NOTE.search(line)):
                 notes.append(_balanced(line))
             # other front matter (table of contents, preamble) is not part of any article
+            prev_front = line
         elif ANNEX.match(line):
             # 附件1：…… after the last article: forms and lists that are no article of the law
             annex = f"the text from 「{line[:20]}」 on is an annex, not an article, and is not indexed"
             break
-        elif SIGNATURE.match(line):
+        elif _signature(line):
             continue  # the issuer's name and the date signed under the last article
         elif ITEM_HEAD.match(line) and _takes_items(raw_articles[-1][3][-1]):
             raw_articles[-1][3][-1] += "\n" + line

@@ -48,7 +48,8 @@ class FormatError(ValueError):
 # Kangxi radicals (U+2F00-2FDF) and compatibility ideographs (U+F900-FAFF, U+2F800-2FA1F) have NFKC
 # mappings to the ordinary character; fonts share one glyph for both, so PDF text layers emit ⼀ for 一.
 # NFKC is applied to these characters only: on the whole text it would turn （，：；） into ASCII.
-_COMPAT = re.compile("[\u2e80-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f]")
+# (also 〈〉 as U+2329/U+232A and the ligatures ﬁ ﬂ, which PDF text layers emit too)
+_COMPAT = re.compile("[\u2e80-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f\u2329\u232a\ufb00-\ufb06]")
 # CJK Radicals Supplement (U+2E80-2EFF) has no NFKC mapping: each radical below maps to the character
 # a simplified-Chinese font draws with the same glyph (taken from Noto CJK SC's cmap, in line with
 # Unicode's EquivalentUnifiedIdeograph.txt). ⼾ is here because NFKC gives the traditional 戶 where an
@@ -162,9 +163,25 @@ def normalize_text(text: str) -> str:
     """The repairs every format gets; the result has one non-empty line per paragraph or heading."""
     text = _NEWLINES.sub("\n", text).translate(_ZERO_WIDTH).translate(_SPACES)
     lines = [tidy_line(x) for x in fold_compat_chars(text).split("\n")]
+    if wrapped := _rejoined_by_indent(fold_compat_chars(text).split("\n")):
+        lines = wrapped
     # a page number on a line of its own (— 2 —, 第3页) is page furniture in any format
     lines = drop_table_of_contents(_join_heads([x for x in lines if x and not _PAGE_NUMBER.fullmatch(x)]))
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def _rejoined_by_indent(raw: list[str]) -> list[str] | None:
+    """Text hard-wrapped at every visual line (copied out of a PDF viewer), whose articles start indented
+    and whose wrapped lines do not, rejoined as a PDF's lines are, by indentation; None for other text."""
+    raw = [x for x in raw if x.strip()]
+    first = next((i for i, x in enumerate(raw) if _is_article(x.strip())), len(raw))
+    lead = [len(x) - len(x.lstrip()) for x in raw]
+    articles = [n for x, n in zip(raw, lead) if _is_article(x.strip())]
+    body = [n for x, n in zip(raw[first:], lead[first:]) if not _HEAD.match(x.strip())]
+    if not (articles and body and sum(1 for n in articles if n) > 0.8 * len(articles)
+            and sum(1 for n in body if not n) > 0.2 * len(body)):
+        return None
+    return [tidy_line(x) for x in join_pdf_lines([PdfLine(x.strip(), n) for x, n in zip(raw, lead)])]
 
 
 # --- text ------------------------------------------------------------------------------------------
@@ -312,11 +329,18 @@ def pdf_text(data: bytes, name: str = "the file", max_pages: int = MAX_PAGES) ->
     except Exception as e:  # pypdf raises many types on damaged files; all mean the same to the user
         raise FormatError(f"{name} is a damaged PDF ({type(e).__name__}: {e}); download it again, "
                           "or open it in a PDF viewer and save a new copy") from e
-    lines = [x for page in strip_page_furniture(pages) for x in page]
+    lines = [x for page in map(_rebase, strip_page_furniture(pages)) for x in page]
     if not any(re.search(r"\w", x.text) for x in lines):  # page numbers alone do not make a text layer
         raise FormatError(f"{name} has no text layer (a scanned PDF?); run OCR first, e.g. "
                           "`ocrmypdf -l chi_sim in.pdf out.pdf`, or provide the text")
     return "\n".join(join_pdf_lines(lines))
+
+
+def _rebase(page):
+    """Leads counted from the page's leftmost line once its furniture is gone: a browser's header and footer
+    (date, file:///… 3/9) start further left than the text, and would make every line look indented."""
+    m = min((x.lead for x in page if x.lead is not None), default=0)
+    return [x if x.lead is None else PdfLine(x.text, x.lead - m) for x in page]
 
 
 def _decrypts_without_password(reader) -> bool:
@@ -366,7 +390,8 @@ def strip_page_furniture(pages: list[list[PdfLine]]) -> list[list[PdfLine]]:
     """
     def repeated(side: slice) -> set[str]:
         counts = Counter(k for page in pages for k in {_key(x.text) for x in page[side]})
-        return {k for k, c in counts.items() if c >= 2 and 2 * c > len(pages) and len(k) <= 40}
+        # (a long line repeated is furniture only with a page number in it: a browser's file:///… 3/9 footer)
+        return {k for k, c in counts.items() if c >= 2 and 2 * c > len(pages) and (len(k) <= 40 or "#" in k)}
 
     top, bottom = repeated(slice(None, _EDGE)), repeated(slice(-_EDGE, None))
     out = []
@@ -377,7 +402,9 @@ def strip_page_furniture(pages: list[list[PdfLine]]) -> list[list[PdfLine]]:
             if keys[i] in seen or not (_PAGE_NUMBER.fullmatch(page[i].text) or keys[i] in repeats):
                 return False
             seen.add(keys[i])
-            return not (number == 0 and _is_heading_like(page[i].text) and keys.count(keys[i]) == 1)
+            # (the title on page 1 is kept; a dated header ending in the title, 12/3/26 4:02 PM …法, is not)
+            return not (number == 0 and _is_heading_like(page[i].text) and keys.count(keys[i]) == 1
+                        and not re.search(r"\d", page[i].text))
 
         i, seen = 0, set()
         while i < min(_EDGE, len(page)) and furniture(i, top, seen):
@@ -407,13 +434,25 @@ def join_pdf_lines(lines: list[PdfLine]) -> list[str]:
 
     starts = [indented(x) for prev, x in zip(lines, lines[1:]) if _TERMINAL.search(prev.text) and _HEAD.match(x.text)]
     indents = sum(1 for n in starts if n) > len(starts) / 2
+    # a paragraph ends with 。 or ：, never with ；: after ； only an item (（二）, 2．) starts a line
     out: list[str] = []
     front = True  # before the first article
     for line in lines:
         prev = out[-1] if out else ""
+        filled = (not front and prev.endswith(("；", ";")) and not _is_head(line.text)
+                  and not re.match(r"\d{1,2}[.．、]", line.text))
         new = (not prev or _is_heading_like(prev, front)
-               or _TERMINAL.search(prev) and (not indents or indented(line) is not False or _is_head(line.text)))
-        if new:
+               or _PAGE_NUMBER.fullmatch(prev) or _PAGE_NUMBER.fullmatch(line.text)
+               or re.search(r"(?:[.…·．‥]{2,}|…)\s*\d+$", prev)  # a table of contents entry's leaders and page
+               or _TERMINAL.search(prev) and not filled
+                  and (not indents or indented(line) is not False or _is_head(line.text)))
+        # a chapter or section name wrapped onto a second (centered) line
+        wrapped_head = (bool(m := _HEAD.match(prev)) and m.group(2) != "条" and not _is_head(line.text)
+                        and len(line.text) <= 20 and not _TERMINAL.search(line.text) and indented(line) is not False
+                        and not _UNNUMBERED.fullmatch(line.text) and not _PAGE_NUMBER.fullmatch(line.text))
+        if wrapped_head:
+            out[-1] = prev + line.text
+        elif new:
             out.append(line.text)
             front = front and not _is_article(line.text)
         else:

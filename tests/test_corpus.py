@@ -229,3 +229,50 @@ def test_the_title_after_a_decree_and_notes_over_several_lines():
     assert reg.title == "中华人民共和国示例法"
     assert (reg.adopted, reg.amended, reg.effective) == ("2002-06-29", ("2017-09-01",), "2018-01-01")
     assert reg.preamble.text.startswith("中华人民共和国示例法\n（2002年6月29日")
+
+
+# --- lines wrapped as a PDF viewer or a hard-wrapped download leaves them ---------------------------
+
+def _texts(reg) -> list[tuple[int, list[str]]]:
+    return [(a.number, [c.text for c in a.clauses]) for a in reg.articles]
+
+
+def test_a_wrapped_line_starting_with_an_article_number_is_a_reference_not_an_article():
+    reg = parse("某某条例\n第一条 甲，依照本条例\n第二条的规定执行。\n第二条 乙。\n")
+    assert _texts(reg) == [(1, ["甲，依照本条例第二条的规定执行。"]), (2, ["乙。"])] and not reg.warnings
+    reg = parse("某某条例\n第一条 违反本条例\n第三条规定的，依法处理。\n第二条 乙。\n第三条 丙。\n")
+    assert _texts(reg)[0] == (1, ["违反本条例第三条规定的，依法处理。"]) and len(reg.articles) == 3
+
+
+@pytest.mark.parametrize("text, paragraph", [
+    # a line ending like a signature (由国务院) or a title (相关法) inside an article is a sentence cut short
+    ("某某条例\n第一条 甲。\n基金的管理办法由国务院\n规定。\n第二条 乙。\n", "基金的管理办法由国务院规定。"),
+    ("某某条例\n第一条 甲。\n新闻媒体应当开展对相关法\n律法规政策的宣传。\n第二条 乙。\n", "新闻媒体应当开展对相关法律法规政策的宣传。"),
+    # a paragraph never ends with ；
+    ("某某条例\n第一条 甲。\n有违法所得的，没收违法所得；\n情节严重的，吊销营业执照。\n第二条 乙。\n",
+     "有违法所得的，没收违法所得；情节严重的，吊销营业执照。"),
+], ids=["signature-like", "title-like", "semicolon"])
+def test_a_line_cut_inside_an_article_is_joined_to_its_paragraph(text, paragraph):
+    reg = parse(text)
+    assert _texts(reg) == [(1, ["甲。", paragraph]), (2, ["乙。"])] and not reg.warnings
+
+
+def test_a_signature_after_the_last_article_is_still_no_paragraph():
+    reg = parse("某某条例\n第一条 甲。\n第二条 本条例自2024年6月1日起施行。\n江西省人民代表大会常务委员会\n2024年3月26日\n")
+    assert _texts(reg)[-1] == (2, ["本条例自2024年6月1日起施行。"])
+
+
+def test_a_title_on_two_lines_and_a_note_wrapped_over_three():
+    reg = parse("中华人民共和国国务院令\n第728号\n保障中小企业\n款项支付条例\n第一条 甲。\n")
+    assert reg.title == "保障中小企业款项支付条例"
+    reg = parse("中华人民共和国某某法\n（1993年2月22日第七届全国人民代表大会常务委员会第三十次会议通过\n"
+                "根据2000年7月8日第九届全国人民代表大会常务委员会第十六次会议\n"
+                "《关于修改〈中华人民共和国产品质量法〉的决定》第一次修正）\n第一条 甲。\n")
+    assert (reg.title, reg.adopted, reg.amended, reg.version) == ("中华人民共和国某某法", "1993-02-22", ("2000-07-08",),
+                                                                  "2000-07-08")
+    assert reg.issuer == "全国人民代表大会常务委员会"
+
+
+def test_an_adoption_note_is_never_the_title():
+    reg = parse("（2020年7月1日国务院第99次常务会议通过）\n第一条 甲。\n", title="保障中小企业款项支付条例")
+    assert reg.title == "保障中小企业款项支付条例" and reg.adopted == "2020-07-01"

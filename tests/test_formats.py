@@ -147,6 +147,38 @@ def test_pdf_paragraphs_come_back_whole_without_headers_or_page_numbers(browser_
         read_document(browser_pdf, max_pages=2)
 
 
+@pytest.fixture(scope="module")
+def browser_default_pdf(tmp_path_factory) -> Path:
+    """The regulation saved from a web page with the browser's own header and footer: the date and the page
+    title at the top left, the page's file:/// address and n/N at the bottom, further left than the text."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is missing: apt-get install chromium (.ci/run does this)")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    d = tmp_path_factory.mktemp("saved-from-the-web")
+    page_file = d / "shi-li-shi-xian-jin-zhi-zao-ye-cu-jin-tiao-li-2024-quan-wen.html"
+    page_file.write_text(source_html().replace("<head>", f"<head><title>{TITLE}</title>"), encoding="utf-8")
+    path = d / "reg.pdf"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = b.new_page()
+        page.goto(page_file.as_uri())
+        page.pdf(path=str(path), width="110mm", height="120mm", display_header_footer=True,
+                 margin={"top": "15mm", "bottom": "15mm", "left": "15mm", "right": "12mm"})
+        b.close()
+    return path
+
+
+def test_a_pdf_with_the_browsers_own_header_and_footer(browser_default_pdf):
+    from pypdf import PdfReader
+
+    raw = [page.extract_text() for page in PdfReader(browser_default_pdf).pages]
+    # what the reader must remove (the font draws fi as one glyph: the text layer has ﬁle:///)
+    assert len(raw) >= 3 and all("file:///" in fold_compat_chars(page) for page in raw)
+    reg = corpus.parse(read_document(browser_default_pdf))
+    assert (reg.title, reg.adoption) == (TITLE, ADOPTION)
+    assert parsed_clauses(reg) == expected_clauses() and not reg.warnings
+
+
 def test_page_numbers_and_running_headers_are_removed_once_per_page():
     body = ["第一条 促进发展。", "县级以上人民政府负责", "组织实施。", "第二条 鼓励创新。", "第三条 加强保障。",
             "第四条 优化服务。", "第五条 强化监督。", "第六条 依法追责。", "第七条 统筹协调。", "第八条 施行日期。"]
@@ -161,6 +193,46 @@ def test_page_numbers_and_running_headers_are_removed_once_per_page():
     assert [x.text for x in kept[0]] == ["示例条例", "（通过）"] + body[:2]
 
 
+def test_a_long_footer_with_a_page_number_and_a_dated_header_are_furniture():
+    url = "file:///C:/Users/me/Downloads/standardization-law-full-text.html"
+    pages = [[PdfLine("12/3/26, 4:02 PM 中华人民共和国标准化法", 0), PdfLine("中华人民共和国标准化法", 20),
+              PdfLine("第一条 为了加强标准化工作，", 18), PdfLine("制定本法。", 16), PdfLine(f"{url} 1/3", 0)]]
+    pages += [[PdfLine("12/3/26, 4:02 PM 中华人民共和国标准化法", 0), PdfLine(f"第{n}条 甲乙丙丁戊己庚辛，", 18),
+               PdfLine(end, 16), PdfLine(f"{url} {i}/3", 0)] for i, n, end in ((2, "二", "壬癸。"), (3, "三", "子丑。"))]
+    kept = strip_page_furniture(pages)
+    assert [x.text for page in kept for x in page] == [
+        "中华人民共和国标准化法", "第一条 为了加强标准化工作，", "制定本法。", "第二条 甲乙丙丁戊己庚辛，", "壬癸。",
+        "第三条 甲乙丙丁戊己庚辛，", "子丑。"]
+
+
+def test_a_wrapped_chapter_heading_a_wrapped_contents_entry_and_a_semicolon_at_a_line_end():
+    # a chapter name wrapped onto a second, centred line stays the heading's; the next section and article
+    # are lines of their own
+    assert join_pdf_lines([PdfLine("第二十五条 不得参与产品经营活动。", 2), PdfLine("第三章 生产者、销售者的产品质量责任和", 4),
+                           PdfLine("义务", 9), PdfLine("第一节 生产者的产品质量责任和义务", 3),
+                           PdfLine("第二十六条 生产者应当对其生产的", 2), PdfLine("产品质量负责。", 0)]) == [
+        "第二十五条 不得参与产品经营活动。", "第三章 生产者、销售者的产品质量责任和义务", "第一节 生产者的产品质量责任和义务",
+        "第二十六条 生产者应当对其生产的产品质量负责。"]
+    # a contents entry whose page number wrapped onto a line of its own ends there
+    joined = join_pdf_lines([PdfLine("目录", 11), PdfLine("第一章 总则……………2", 0), PdfLine("第二章 标准的制定……………", 0),
+                             PdfLine("4", 0), PdfLine("第一章 总则", 9), PdfLine("第一条 为了加强标准化工作，提升", 2),
+                             PdfLine("产品和服务质量，制定本法。", 0)])
+    assert joined[-1] == "第一条 为了加强标准化工作，提升产品和服务质量，制定本法。"
+    # without indentation, a line that wraps right after ； goes on the same paragraph
+    assert join_pdf_lines([PdfLine("第五十二条 销售失效、变质的产品的，", 0), PdfLine("处没收违法所得；情节严重的，吊销营业执照；", 0),
+                           PdfLine("构成犯罪的，依法追究刑事责任。", 0), PdfLine("第五十三条 伪造产品产地的，责令改正。", 0)]) == [
+        "第五十二条 销售失效、变质的产品的，处没收违法所得；情节严重的，吊销营业执照；构成犯罪的，依法追究刑事责任。",
+        "第五十三条 伪造产品产地的，责令改正。"]
+
+
+def test_text_hard_wrapped_at_every_line_is_rejoined_by_its_indentation():
+    text = ("示例条例\n　　第一条　为了促进发展，依照有关法律。\n规定，制定本条例。\n　　第二条　县级以上人民政府应当加强\n"
+            "领导。\n　　有关部门按照职责做好\n工作。\n")
+    reg = corpus.parse(normalize_text(text))
+    assert [[c.text for c in a.clauses] for a in reg.articles] == [
+        ["为了促进发展，依照有关法律。规定，制定本条例。"], ["县级以上人民政府应当加强领导。", "有关部门按照职责做好工作。"]]
+
+
 def test_pdf_lines_join_by_indentation_and_punctuation():
     lines = [PdfLine("第一条 本条例所称企业，指各类主体。", 2),   # ends in 。 but the paragraph goes on
              PdfLine("企业应当依法经营，依照本条例", 0),
@@ -172,6 +244,10 @@ def test_pdf_lines_join_by_indentation_and_punctuation():
 
 
 # --- text --------------------------------------------------------------------------------------------
+
+def test_angle_brackets_and_ligatures_of_a_pdf_text_layer_are_folded():
+    assert fold_compat_chars("《关于修改\u2329中华人民共和国产品质量法\u232a的决定》\ufb01") == "《关于修改〈中华人民共和国产品质量法〉的决定》fi"
+
 
 def test_kangxi_radicals_are_folded_and_full_width_punctuation_kept(tmp_path):
     (tmp_path / "reg.txt").write_text("第⼀条　⼈⺠政府（以下简称“政府”）：⽇常⼯作；\r\n", encoding="utf-8")
