@@ -34,7 +34,7 @@ SOURCE_SUFFIXES = (".md", ".txt", ".docx", ".pdf")
 # alone (以前的欠款, 国家标准和行业标准的区别) are not about versions. Then it asks for the old text, or
 # for what changed
 VERSION_WORD = re.compile(r"修订|修改|修正|旧版|新版|老版|原版|年版|版本|新旧|[那这]一?版")
-OLD_TEXT = re.compile(r"(?:(\d{4})年(?:版|版本|的版本|修订的|[^，。？！,?!\d]{0,4}的[那这]?一?版)|修订前|修改前|修正前|修订之前|修改之前|旧版|老版|原版|"
+OLD_TEXT = re.compile(r"(?:(\d{4})年(?:版|版本|的版本|修订的|[那这]一?个?版|[^，。？！,?!\d]{0,4}的[那这]?一?版)|修订前|修改前|修正前|修订之前|修改之前|旧版|老版|原版|"
                       r"原来的版本|以前的版本)")
 CHANGES = re.compile(r"变化|不同|区别|差别|差异|改了|改动|调整|变了|新旧|对比|相比")
 # 本条例, 这个条例, 该条例: in a question these mean the primary regulation
@@ -200,12 +200,13 @@ class KnowledgeBase:
                 out.append((m.end() - len(t.group(0)), m.end(), [self.primary]))
         return out
 
-    def without_names(self, question: str) -> str:
+    def without_names(self, question: str, keep_primary: bool = True) -> str:
         """The question with the names of other laws than the primary taken out (科技进步法怎么规定… ->
         怎么规定…): once retrieval is kept to the law named, its name only matches every clause that repeats
-        the title words. The primary regulation's name stays: its retrieval was tuned with it, and 「为啥要
-        出这个条例」 without it says nothing."""
-        spans = [(a, b, regs) for a, b, regs in self.mention_spans(question) if not any(r.primary for r in regs)]
+        the title words. The primary regulation's name stays unless `keep_primary` is false: its retrieval
+        was tuned with it, and 「为啥要出这个条例」 without it says nothing."""
+        spans = [(a, b, regs) for a, b, regs in self.mention_spans(question)
+                 if not (keep_primary and any(r.primary for r in regs))]
         out = question
         for start, end, _ in reversed(spans):
             out = out[:start] + out[end:]

@@ -48,13 +48,14 @@ RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少�
     ("amount", "具体金额、比例、价格或标准",
      re.compile(r"多少钱|多少万|几万|几[十百千]万(?=吗|呢|？|\?)|多少人|多少名|[是为]多少(?![年天日钱万元人名个])|达到多少|征收率|"
                 r"(?:最低|最高|至少|最多|最少)[^，。？！,?!]{0,6}多少|"
-                r"多少元|金额|数额|额度|上限|百分之几|百分比|比例是多少|比例多少|缴费比例|"
+                r"多少元|金额|数额|额度|上限|百分之几|百分之多少|百分比|比例是多少|比例多少|缴费比例|[交缴付]多少|多少[^，。？！,?!]{0,4}费(?!用途)|"
                 r"税率|费率|价格|价钱|出让价|一度电|一度多少|能补多少|补多少|奖多少|拿多少|领多少|给多少|"
                 r"标准是多少|多少[^，。？！,?!]{0,4}(?:补贴|奖励|奖金|补助)|拿到多少|领到多少|安家费|几点到几点|哪个时段|时段.{0,4}划分|净利润至少|多长时间|多久|"
-                r"多少年|多少天|多少日|(?<![好这那前近头])几年|(?<![好这那前近头])几天|"  # 好几年: a while, not asked
+                r"多少年|多少天|多少日|多少个?(?:工作日|月|小时)|几个月|(?<![好这那前近头十])几年|(?<![好这那前近头十])几[天日]|"  # 好几年, 十几年: a while
+                r"(?:要|得|需|需要)有多少|"
                 r"几个工作日|办结时限|\btax rate|\bhow much\b")),
     ("unrelated", "与本条例无关的事项",
-     re.compile(r"天气|气温|下雨|(?<!工业)旅游|景点|怎么走|航班|火车票|高铁票|菜谱|彩票|股价|股市|星座|电影|房价|"
+     re.compile(r"天气|气温|下雨|(?<!工业)旅游|(?<!旅游)景点|怎么走|航班|火车票|高铁票|菜谱|彩票|股价|股市|星座|电影|房价|"
                 r"\bweather\b|\bhotel")),
 ]
 
@@ -75,9 +76,18 @@ class Gap:
         """The word a clause would use for it: 罚 for 罚多少 / 处罚 / 罚则, else the words matched."""
         return "罚" if self.kind == "penalty" and "罚" in self.match else self.match
 
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The topic and the words a clause granting the same relief uses (减税 -> 税收优惠, 减免 …)."""
+        return (self.topic,) + (TAX_RELIEF if self.topic in TAX_RELIEF else ())
+
     def holds_for(self, texts) -> bool:
-        """Whether a topic gap holds for clauses with these texts: none of them uses its word (`topic`)."""
-        return self.kind in TOPIC_KINDS and bool(self.topic) and not any(self.topic in t for t in texts)
+        """Whether a topic gap holds for clauses with these texts: none of them uses its word (`words`)."""
+        return self.kind in TOPIC_KINDS and bool(self.topic) and not any(w in t for t in texts for w in self.words)
+
+
+# relief from taxes and fees, in the words of a question (减税) or of a law (税收优惠, 收费减免)
+TAX_RELIEF = ("减税", "免税", "税收减免", "税收优惠", "税费减免", "收费减免", "减免")
 
 
 # an amount named, not asked for (方式和数额由谁说了算, 成交价格是怎么确定的), and questions asking something else

@@ -32,6 +32,7 @@ YES_NO = [
     (re.compile(r"需不需要|要不要(?!求)|需要.{0,20}[吗嗎]"), ("需要", "不需要")),
     (re.compile(r"能不能|能否|能.{0,20}[吗嗎]"), ("能", "不能")),
     (re.compile(r"会不会|会.{0,20}[吗嗎]"), ("会", "不会")),
+    (re.compile(r"不用.{0,20}[吗嗎]|用不着.{0,20}[吗嗎]"), ("要", "不用")),  # 县里不用自己搞规划吧
     (re.compile(r"要[^，,]{0,20}[吗嗎]"), ("要", "不要")),
     # (打算, 计算, 预算, 就算 …: words of their own, not 算 "count as")
     (re.compile(r"算不算|(?<![打计预核结清测换推估盘就])算.{0,20}[吗嗎]"), ("算", "不算")),
@@ -44,15 +45,15 @@ MODAL_CHARS = re.compile(r"[会能要]")
 MODAL_WORD = re.compile(r"(?:[我你他她它咱]们?)?(?:[也就才都又还]?不?(?:会|能|能够|要|需要|可以|能否|可否|需不需要|会不会|"
                         r"能不能|要不要))+[先再不]?")
 # X不X with a two-character verb: 支不支持 -> 支持 / 不支持; any other X不X: 给不给 -> 给 / 不给
-TWO_CHARACTER = re.compile(r"(支|属|享|允|鼓|符|包|涉|适|提|补|扶|要)不\1(持|于|受|许|励|合|括|及|用|供|贴|助|求)")
+TWO_CHARACTER = re.compile(r"(支|属|享|允|鼓|符|包|涉|适|提|补|扶|要|欢|同)不\1(持|于|受|许|励|合|括|及|用|供|贴|助|求|迎|意)")
 X_NOT_X = re.compile(r"([\u4e00-\u9fff])不\1")
 WORD_NOT_WORD = re.compile(r"([\u4e00-\u9fff]{2})不\1")
 # ... but not an adjective: 放贷松不松 is no yes/no question a clause answers with 松 or 不松
 ADJECTIVES = "松紧多少大小高低好坏贵快慢难易严宽忙累远近长短"
 MODAL = re.compile(r"可以|能够|能|需要|会")
-MA_VERB = re.compile(r"支持|鼓励|允许|适用|包括|属于|涉及|享受|提供|补贴|扶持|保护")
+MA_VERB = re.compile(r"支持|鼓励|允许|适用|包括|属于|涉及|享受|提供|补贴|扶持|保护|合法")
 ENDS_WITH_MA = re.compile(r"[吗嗎][？?。！!\s]*$")
-WH = re.compile(r"哪些|哪个|哪里|哪儿|什么|怎么|怎样|如何|多少|为什么|为啥|啥|谁")
+WH = re.compile(r"哪些|哪个|哪里|哪儿|什么|怎么|怎样|如何|多少|为什么|为啥|啥|谁|(?<![好这那前近头十])几(?=[月号日天年点倍]|个月|个工作日)")
 MAX_POINTS = 3          # cited points after the direct answer
 # a point that only announces a list ("……应当符合下列要求。", "规定如下：") says nothing by itself
 # (「五万元以下的罚款。」 is an amount, not a list: 以下 after a figure or its unit is "or less")
@@ -64,7 +65,7 @@ NEGATION = re.compile(r"不|没有|未|无|禁止|非|除")
 
 
 # an ask at the end in 没 or 不 is one in 吗: 条例里提了没 -> 提了吗, 水电气开销能降点不 -> 能降点吗
-TAIL_ASK = re.compile(r"(?<=[了过])没有?(?=\s*[？?]?\s*$)|(?<=[\u4e00-\u9fff])不(?=\s*[？?]?\s*$)")
+TAIL_ASK = re.compile(r"(?<=[了过])没有?(?=\s*[？?]?\s*$)|(?<=[\u4e00-\u9fff])[不吧](?=\s*[？?]?\s*$)")
 
 
 def _as_ma(text: str) -> str:
@@ -78,14 +79,24 @@ MENTION = re.compile(r"(?<![有没])(提|说|讲|写|规定)(?:了|过|到)(?:[�
 
 def yes_no(question: str) -> tuple[str, str] | None:
     """The (yes, no) answer words of a yes/no question, or None for other questions. A question of
-    several parts is judged by its first part: 有没有数据公布？谁负责统计 is a yes/no question,
-    谁来定的？有没有专家参与 is not (its first answer is a who).
+    several parts is judged by its first part that asks: 有没有数据公布？谁负责统计 is a yes/no question,
+    谁来定的？有没有专家参与 is not (its first answer is a who), and in 听说有专门的保险？条例里有没有提这个
+    the first part only tells what was heard.
 
     yes_no("企业能不能享受同等优惠？") -> ("能", "不能");  yes_no("政府给不给钱？") -> ("给", "不给")
     yes_no("有哪些支持？") -> None
     """
-    first = next((p for p in re.split(r"[？?]", question) if p.strip()), "")
-    first = _as_ma(first)
+    parts = [p for p in re.split(r"[？?]", question) if p.strip()] or [""]
+    for i, part in enumerate(parts):
+        answers = _part_yes_no(_as_ma(part), asked=i < len(parts) - 1 or question.strip().endswith(("？", "?")))
+        if answers != "tells":
+            return answers
+    return None
+
+
+def _part_yes_no(first: str, asked: bool) -> tuple[str, str] | str | None:
+    """yes_no for one part of a question (ending in a question mark when `asked`): the answer words, None for
+    a part asking something else (a wh-question), "tells" for a part that asks nothing."""
     # a wh-word in a clause before the one that asks names the topic (每亩地产出多少，政府会拿来打分吗)
     tail = re.split(r"[，,]", first)[-1]
     if WH.search(tail if ENDS_WITH_MA.search(tail) or ASKING.search(tail) else first):
@@ -105,7 +116,7 @@ def yes_no(question: str) -> tuple[str, str] | None:
         return m.group(1), "不" + m.group(1)
     if re.search(r"真的假的|是真的吗|真的吗", first):
         return "是真的", "不是真的"
-    if re.search(r"可以.{0,20}[的呢]?$", first) and question.strip().endswith(("？", "?")):
+    if re.search(r"可以.{0,20}[的呢]?$", first) and asked:
         return "可以", "不可以"  # 听说可以用政府或高校的？
     if ENDS_WITH_MA.search(first + "？"):
         if SWEEPING.search(first):
@@ -116,7 +127,7 @@ def yes_no(question: str) -> tuple[str, str] | None:
         if modals := MODAL.findall(modal_only):  # 我们是龙头，能牵头……搞技术攻关吗 -> 能 / 不能 (the last modal)
             return modals[-1], "不" + modals[-1]
         return "是", "不是"
-    return None
+    return "tells"
 
 
 # a yes in other words than the question's: 是的, 对, 是, or a bare modal or 有, as a sentence of its own

@@ -347,6 +347,8 @@ def test_what_an_article_says_is_answered_in_its_own_words(retriever, regulation
     assert ans.text.startswith(a7[0].text + "【第七条第一款】" + a7[1].text + "【第七条第二款】")
     ans = make(retriever, llm).ask("第二十一条第二款讲什么")
     assert [c.label for c in ans.citations] == ["第二十一条第二款"] and llm.prompts == []
+    ans = make(retriever, llm).ask("先进制造业促进条例第七条规定了什么？")  # the regulation's own name
+    assert [c.label for c in ans.citations] == [c.label for c in a7] and llm.prompts == []
     make(retriever, llm).ask("第二十一条第二款是讲融资的吧？企业可以发哪些债")
     assert llm.prompts  # (asked: twice, as its reply cites a clause not given)
 

@@ -54,6 +54,7 @@ def test_labels_name_their_law_except_the_primary(kb):
     ("修订前的款项支付条例怎么规定付款期限", ["sme-payment-regulations-2020"]),
     ("2020年版款项支付条例对大企业付款期限怎么规定", ["sme-payment-regulations-2020"]),
     ("按照2020年施行的那版款项支付条例，以审计结果结算违规吗", ["sme-payment-regulations-2020"]),
+    ("2020年那版款项支付条例里，付款期限是怎么规定的", ["sme-payment-regulations-2020"]),
     ("款项支付条例修订后有什么变化", ["sme-payment-regulations-2025", "sme-payment-regulations-2020"]),
 ])
 def test_a_question_naming_laws_is_kept_to_them(kb, question, ids):

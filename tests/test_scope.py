@@ -27,6 +27,9 @@ from chatbot.scope import out_of_scope
     ("研发费用占销售收入的比例最低要达到多少？", "amount"),
     ("卖伪劣产品会被判几年有期徒刑？", "penalty"),
     ("逾期不报会被列入经营异常名录吗？", "other_topic"),
+    ("环评审批法定要在多少个工作日内办完？", "amount"),
+    ("申请职称自主评审，专业技术人员要有多少？", "amount"),
+    ("向法院申请支付令要交多少诉讼费？", "amount"),
 ])
 def test_what_the_regulation_does_not_set(question, kind):
     gap = out_of_scope(question)
@@ -42,6 +45,8 @@ def test_what_the_regulation_does_not_set(question, kind):
     "用电分高峰低谷不同价钱这事，条例里提了吗？",  # whether prices are mentioned, not what they are
     "外省的工厂也归这条例管吗？",  # whom this regulation binds, not another region's rules
     "政府会不会按每亩地一年能产出多少钱来给我们厂打分排名？",  # the figure is the yardstick, not asked for
+    "我开了十几年陶瓷厂，想上智能化生产线，政府能不能给点钱？",  # 十几年 tells, asks no figure
+    "想把老厂房改造成工业旅游景点，条例支持吗？",  # a 工业旅游 site, not sightseeing
 ])
 def test_answerable_questions_pass(question):
     assert out_of_scope(question) is None
@@ -62,6 +67,9 @@ def test_gold_sets(regulation):
     ("发明专利的保护期是多少年？", "多少年"),
     ("合同没约定的话多少天内得付款？", "多少天"),
     ("这笔款拖几年就算超期了？", "几年"),
+    ("补贴几个月能到账？", "几个月"),
+    ("加计扣除的比例现在是百分之多少？", "百分之多少"),
+    ("确认缺陷后应当在几日内备案？", "几日"),
     ("政府机关欠中小企业多少钱没付，老百姓从哪里能看到？", None),   # asks where
     ("单位给科研人员发成果转化奖励，方式和数额由谁说了算？", None),  # names an amount, asks who
     ("我们想买高校的一项技术，高校的成交价格是怎么确定的？", None),  # asks how
@@ -77,3 +85,10 @@ def test_a_penalty_topic_is_covered_by_any_clause_about_fines():
     gap = out_of_scope("检验机构出具虚假检验报告，对单位和责任人各罚多少？")
     assert gap.kind == "penalty" and gap.topic == "罚"
     assert not gap.holds_for(["……处五万元以上十万元以下的罚款"]) and gap.holds_for(["国家鼓励采用推荐性标准"])
+
+
+def test_tax_relief_is_covered_by_a_clause_granting_it_in_the_laws_words():
+    """减税 asked: a clause on 税收优惠和收费减免 is about it (退伍军人创办小企业), one on 标准 is not."""
+    gap = out_of_scope("退伍回来想开个小加工厂，国家有没有啥减税减费的照顾？")
+    assert gap.kind == "tax_labor" and gap.match == "减税"
+    assert not gap.holds_for(["……按照国家规定享受税收优惠和收费减免。"]) and gap.holds_for(["国家鼓励采用推荐性标准"])

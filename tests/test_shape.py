@@ -80,6 +80,14 @@ def test_restates():
     ("重要产品要不要检验？", ("需要", "不需要")),
     ("银行给制造业放贷到底松不松？", None),                              # an adjective: no yes/no to give
     ("公司准备IPO，打算去港股上市，省里支持去境外上吗？", ("支持", "不支持")),  # 打算 is no 算
+    # a first part that only tells what was heard: the next part asks
+    ("听说有给高端制造企业量身定做的保险？条例里有没有提这个？", ("有", "没有")),
+    ("银行放贷到底松不松？条例有没有要求银行多贷点", ("有", "没有")),
+    ("报告每年几月几号之前要报送？逾期会被列入名录吗？", None),   # 几月几号 asks a date first
+    ("最近看了几个项目。这个条例欢不欢迎外地的钱过来？", ("欢迎", "不欢迎")),  # 几个 tells how many
+    ("县里不用自己搞规划吧？", ("要", "不用")),  # 吧 asks as 吗 does; 不用 … asks 要 / 不用
+    ("中小企业没资格在本地挂牌融资吧？", ("是", "不是")),
+    ("不去还说要来查我们，这样搞合法吗？", ("合法", "不合法")),
 ])
 def test_yes_no_questions(question, answers):
     assert yes_no(question) == answers
