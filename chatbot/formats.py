@@ -262,7 +262,7 @@ def repack_zip(data: bytes, name: str = "the file") -> bytes:
 def docx_text(data: bytes, name: str = "the file") -> str:
     """The paragraphs of a .docx in document order, one per line; single-column tables included.
 
-    paragraph.text joins the runs, so "第一条" and "　为了…" in separate runs come out as one line.
+    A paragraph's runs are joined, so "第一条" and "　为了…" in separate runs come out as one line.
     Tables with several columns (fee schedules, layout grids) are left out: their cells have no
     reading order a parser could rely on.
     """
@@ -277,18 +277,46 @@ def docx_text(data: bytes, name: str = "the file") -> str:
 
 
 def _block_lines(container, depth: int = 0) -> list[str]:
-    """Lines of a document body or table cell: paragraphs, and the cells of single-column tables."""
+    """Lines of a document body or table cell: paragraphs, and the cells of single-column tables. Blocks
+    inside a content control (w:sdt, as templates wrap them) are read as if it were not there."""
+    from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     lines: list[str] = []
-    for block in container.iter_inner_content():
-        if isinstance(block, Paragraph):
-            lines.append(block.text)
-        elif depth < 3 and len(block.columns) == 1:
+    body = getattr(getattr(container, "element", None), "body", None)  # a Document's w:body; a cell's w:tc
+    for element in _blocks(body if body is not None else container._element):
+        if element.tag == _W + "p":
+            lines.append(_paragraph_text(element))
+        elif depth < 3 and len((block := Table(element, container)).columns) == 1:
             cells = {id(c._tc): c for row in block.rows for c in row.cells}  # a merged cell repeats
             for cell in cells.values():
                 lines += _block_lines(cell, depth + 1)
     return lines
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _blocks(parent):
+    """The paragraphs and tables of a body or cell, in order, those inside block content controls too."""
+    for child in parent:
+        if child.tag in (_W + "p", _W + "tbl"):
+            yield child
+        elif child.tag == _W + "sdt":
+            for content in child.iter(_W + "sdtContent"):
+                yield from _blocks(content)
+                break
+
+
+def _paragraph_text(p) -> str:
+    """A paragraph's text from every run in it: also those inside tracked insertions (w:ins), inline
+    content controls and smart tags, which python-docx's paragraph.text skips; deleted text is not read."""
+    out = []
+    for node in p.iter(_W + "t", _W + "tab", _W + "br", _W + "cr"):
+        if any(a.tag in (_W + "del", _W + "moveFrom") for a in node.iterancestors()):
+            continue
+        out.append(node.text or "" if node.tag == _W + "t" else "\t" if node.tag == _W + "tab" else "\n")
+    return "".join(out)
 
 
 # --- pdf -------------------------------------------------------------------------------------------

@@ -87,6 +87,58 @@ def test_docx_joins_runs_tidies_headings_and_drops_the_table_of_contents(tmp_pat
                                    ("第三条", "本条例自2025年1月1日起施行。")]
 
 
+def test_docx_text_in_tracked_insertions_content_controls_and_text_boxes_is_read(tmp_path):
+    """Word keeps some text outside a paragraph's plain runs: an insertion made with track changes on, a
+    content control (a template's field, around a run or around whole paragraphs), a text box holding the
+    title. All of it is the law's text; a tracked deletion is not."""
+    import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    def wrapped(tag: str, text: str):
+        outer, r, t = OxmlElement(tag), OxmlElement("w:r"), OxmlElement("w:t")
+        t.text = text
+        r.append(t)
+        if tag == "w:sdt":
+            content = OxmlElement("w:sdtContent")
+            content.append(r)
+            outer.append(content)
+        else:
+            outer.append(r)
+        return outer
+
+    d = docx.Document()
+    box = d.add_paragraph()._p  # the title in a text box
+    box.append(etree.fromstring(
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:v="urn:schemas-microsoft-com:vml"><w:pict><v:shape><v:textbox><w:txbxContent><w:p><w:r>'
+        f'<w:t>{TITLE}</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r>'))
+    p = d.add_paragraph("第一条 为了")
+    p._p.append(wrapped("w:ins", "促进先进制造业发展，"))
+    deleted = OxmlElement("w:del")
+    r, t = OxmlElement("w:r"), OxmlElement("w:delText")
+    t.text = "已删除的字"
+    r.append(t)
+    deleted.append(r)
+    p._p.append(deleted)
+    p.add_run("制定本条例。")
+    p = d.add_paragraph("第二条 本条例所称")
+    p._p.append(wrapped("w:sdt", "先进制造业"))
+    p.add_run("，是指示例。")
+    third = d.add_paragraph("第三条 本条例自2025年1月1日起施行。")._p
+    sdt, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    third.addprevious(sdt)
+    content.append(third)
+    sdt.append(content)
+    d.save(tmp_path / "reg.docx")
+
+    reg = corpus.parse(read_document(tmp_path / "reg.docx"))
+    assert reg.title == TITLE
+    assert [c.text for c in reg.clauses if c.article] == ["为了促进先进制造业发展，制定本条例。", "本条例所称先进制造业，是指示例。",
+                                                          "本条例自2025年1月1日起施行。"]
+
+
 # --- PDF ---------------------------------------------------------------------------------------------
 
 def source_html() -> str:
