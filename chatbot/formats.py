@@ -29,6 +29,7 @@ from pathlib import Path
 
 from .corpus import UNNUMBERED_HEADINGS
 from .labels import NUM
+from .numerals import to_chinese
 
 MAX_PAGES = 500                  # a PDF longer than this is refused; the longest codes run to ~300 pages
 MAX_FILE_BYTES = 200 * 2**20     # any input larger than this is refused before it is read
@@ -270,15 +271,17 @@ def docx_text(data: bytes, name: str = "the file") -> str:
     import docx  # python-docx, loaded on first use
 
     try:
-        return "\n".join(_block_lines(docx.Document(io.BytesIO(package))))
+        document = docx.Document(io.BytesIO(package))
+        return "\n".join(_block_lines(document, numbering=Numbering(document)))
     except Exception as e:  # any failure inside the package means the file cannot be read
         raise FormatError(f"{name} could not be read as a Word .docx ({type(e).__name__}: {e}); "
                           "open it in Word and save it again, or save it as PDF") from e
 
 
-def _block_lines(container, depth: int = 0) -> list[str]:
+def _block_lines(container, depth: int = 0, numbering: "Numbering | None" = None) -> list[str]:
     """Lines of a document body or table cell: paragraphs, and the cells of single-column tables. Blocks
-    inside a content control (w:sdt, as templates wrap them) are read as if it were not there."""
+    inside a content control (w:sdt, as templates wrap them) are read as if it were not there, and a
+    paragraph Word numbers itself (第一条 or （一） as list numbering) gets its number written out."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
@@ -286,11 +289,11 @@ def _block_lines(container, depth: int = 0) -> list[str]:
     body = getattr(getattr(container, "element", None), "body", None)  # a Document's w:body; a cell's w:tc
     for element in _blocks(body if body is not None else container._element):
         if element.tag == _W + "p":
-            lines.append(_paragraph_text(element))
+            lines.append((numbering.label(element) if numbering else "") + _paragraph_text(element))
         elif depth < 3 and len((block := Table(element, container)).columns) == 1:
             cells = {id(c._tc): c for row in block.rows for c in row.cells}  # a merged cell repeats
             for cell in cells.values():
-                lines += _block_lines(cell, depth + 1)
+                lines += _block_lines(cell, depth + 1, numbering)
     return lines
 
 
@@ -306,6 +309,66 @@ def _blocks(parent):
             for content in child.iter(_W + "sdtContent"):
                 yield from _blocks(content)
                 break
+
+
+class Numbering:
+    """Word's list numbering (numbering.xml): the number a numbered paragraph shows, which is not in its text.
+    Laws exported from Word often number their articles (第%1条, in Chinese counting) or items (（%1）) so.
+    Counters run per list and level; a level's counter restarts after a higher level of its list moves on."""
+
+    FORMATS = {"decimal": str, "decimalZero": lambda n: f"{n:02d}", "chineseCounting": to_chinese,
+               "chineseCountingThousand": to_chinese, "ideographTraditional": to_chinese,
+               "decimalFullWidth": lambda n: str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))}
+
+    def __init__(self, document):
+        self.levels: dict[tuple[str, str], tuple[str, str, int]] = {}  # (numId, ilvl) -> (format, text, start)
+        self.counts: dict[tuple[str, str], int] = {}
+        self.styles: dict[str, object] = {}  # style id -> its w:style, for numbering set by a paragraph style
+        try:
+            self.styles = {st.get(_W + "styleId"): st for st in document.styles.element.iter(_W + "style")}
+        except (KeyError, NotImplementedError, AttributeError):
+            pass
+        try:
+            root = document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):  # no numbering part: nothing is numbered
+            return
+        abstract = {a.get(_W + "abstractNumId"): a for a in root.iter(_W + "abstractNum")}
+        for num in root.iter(_W + "num"):
+            ref = num.find(_W + "abstractNumId")
+            if ref is None or (a := abstract.get(ref.get(_W + "val"))) is None:
+                continue
+            for lvl in a.iter(_W + "lvl"):
+                fmt, text, start = (lvl.find(_W + k) for k in ("numFmt", "lvlText", "start"))
+                self.levels[(num.get(_W + "numId"), lvl.get(_W + "ilvl"))] = (
+                    fmt.get(_W + "val") if fmt is not None else "decimal",
+                    text.get(_W + "val") if text is not None else "",
+                    int(start.get(_W + "val")) if start is not None else 1)
+
+    def label(self, p) -> str:
+        """The number shown before paragraph `p` ("第三条 ", "（二）"), "" when Word does not number it."""
+        num_pr = p.find(f"{_W}pPr/{_W}numPr")
+        style = p.find(f"{_W}pPr/{_W}pStyle")
+        for _ in range(3):  # else the paragraph style's numbering (List Number), or its base style's
+            if num_pr is not None or style is None or (st := self.styles.get(style.get(_W + "val"))) is None:
+                break
+            num_pr, style = st.find(f"{_W}pPr/{_W}numPr"), st.find(_W + "basedOn")
+        if num_pr is None or not self.levels:
+            return ""
+        num_id, ilvl = (num_pr.find(_W + k) for k in ("numId", "ilvl"))
+        key = (num_id.get(_W + "val") if num_id is not None else "", ilvl.get(_W + "val") if ilvl is not None else "0")
+        if key not in self.levels:
+            return ""
+        fmt, text, start = self.levels[key]
+        self.counts[key] = self.counts.get(key, start - 1) + 1
+        for other in [k for k in self.counts if k[0] == key[0] and int(k[1]) > int(key[1])]:
+            del self.counts[other]  # deeper levels of this list start again
+        shown = re.sub(r"%(\d)", lambda m: self._count(key[0], int(m.group(1)) - 1), text)
+        return shown + (" " if shown.endswith("条") else "") if fmt in self.FORMATS else ""
+
+    def _count(self, num_id: str, level: int) -> str:
+        key = (num_id, str(level))
+        fmt = self.levels.get(key, ("decimal", "", 1))[0]
+        return self.FORMATS.get(fmt, str)(self.counts.get(key, self.levels.get(key, ("", "", 1))[2]))
 
 
 def _paragraph_text(p) -> str:

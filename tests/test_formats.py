@@ -139,6 +139,45 @@ def test_docx_text_in_tracked_insertions_content_controls_and_text_boxes_is_read
                                                           "本条例自2025年1月1日起施行。"]
 
 
+def test_docx_articles_and_items_numbered_by_word_get_their_numbers(tmp_path):
+    """Articles numbered by Word's list numbering (第%1条 in Chinese counting), their items one level down
+    (（%1）), and a list style's own numbering (1. 2.): the numbers are not in the text, and are written out."""
+    import docx
+    from lxml import etree
+
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    d = docx.Document()
+    numbering = d.part.numbering_part.element
+    numbering.insert(0, etree.fromstring(
+        f'<w:abstractNum xmlns:w="{w}" w:abstractNumId="90">'
+        '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="第%1条"/></w:lvl>'
+        '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="（%2）"/></w:lvl>'
+        '</w:abstractNum>'))
+    numbering.append(etree.fromstring(f'<w:num xmlns:w="{w}" w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+
+    def numbered(text: str, level: int):
+        p = d.add_paragraph(text)
+        p._p.get_or_add_pPr().append(etree.fromstring(
+            f'<w:numPr xmlns:w="{w}"><w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>'))
+
+    d.add_paragraph(TITLE)
+    numbered("为了规范示例管理，制定本条例。", 0)
+    numbered("有下列情形之一的，依法处理：", 0)
+    numbered("未按期支付；", 1)
+    numbered("拒绝验收。", 1)
+    numbered("本条例自2025年1月1日起施行。", 0)
+    d.add_paragraph("第四条 申请应当提交下列材料：")
+    for x in ("申请书；", "证明文件。"):
+        d.add_paragraph(x, style="List Number")
+    d.save(tmp_path / "reg.docx")
+
+    reg = corpus.parse(read_document(tmp_path / "reg.docx"))
+    assert [a.number for a in reg.articles] == [1, 2, 3, 4] and not reg.warnings
+    assert reg.article(2).text == "有下列情形之一的，依法处理：\n（一）未按期支付；\n（二）拒绝验收。"
+    assert reg.article(3).text == "本条例自2025年1月1日起施行。"
+    assert reg.article(4).text == "申请应当提交下列材料：\n1.申请书；\n2.证明文件。"
+
+
 # --- PDF ---------------------------------------------------------------------------------------------
 
 def source_html() -> str:
