@@ -35,7 +35,6 @@ from .shape import MAX_POINTS, fit, shape, yes_no
 from .tokens import simplified
 
 PROMPTS = Path(__file__).parent / "prompts"
-EXAMPLE_LABEL = "第十条第一款"  # the clause of the primary regulation that the example answer (prompts/example.txt) rests on
 NOT_COVERED = "本条例未对此作出规定"
 KB_NOT_COVERED = "本知识库收录的法规未对此作出规定"  # when more laws than the primary one are loaded
 REFUSAL_MARKERS = (NOT_COVERED, KB_NOT_COVERED, "未对此作出规定", "没有作出规定", "没有相关规定", "未作规定", "无法回答", "没有规定")
@@ -209,12 +208,9 @@ def build_messages(regulation: Regulation, question: str, clauses: list[Clause],
     user = render("user.txt", clauses=context, question=question, hint=hint)
     titles = _titles(regulation, clauses)
     if not retry:
-        # the labels shown as examples are the first clause's: a small model that copies the example's label
-        # instead of looking one up (「能。【第十条第一款】」 on a question about another law) cites the best clause
-        label = clauses[0].label if clauses else EXAMPLE_LABEL
-        return [{"role": "system", "content": rules(regulation, max_chars, titles, label) + "\n"
-                 + render("example.txt", label=label)}, {"role": "user", "content": user}]
-    question_ex, answer_ex = re.search(r"【问题】(.+)\n【回答】(.+)", render("example.txt", label=EXAMPLE_LABEL)).groups()
+        return [{"role": "system", "content": rules(regulation, max_chars, titles) + "\n" + render("example.txt")},
+                {"role": "user", "content": user}]
+    question_ex, answer_ex = re.search(r"【问题】(.+)\n【回答】(.+)", render("example.txt")).groups()
     cited = [c for _, label in find_labels(answer_ex) if isinstance(c := regulation.resolve(label), Clause)]
     context_ex = "\n".join(f"【{c.label}】{c.text}" for c in cited)
     return [{"role": "system", "content": rules(regulation, max_chars, titles)},
@@ -224,12 +220,11 @@ def build_messages(regulation: Regulation, question: str, clauses: list[Clause],
                                                hint="\n".join(x for x in (hint.strip(), render("retry.txt").strip()) if x))}]
 
 
-def rules(regulation: Regulation, max_chars: int, titles: list[str] | None = None, label: str = "") -> str:
+def rules(regulation: Regulation, max_chars: int, titles: list[str] | None = None) -> str:
     """The system prompt's rules: what a prompt-extraction attempt would try to get repeated. (The example
     answer that follows them may be repeated: it is a true answer.) The assistant is introduced as that of
     the laws the evidence comes from (`titles`), by default the primary regulation."""
-    return render("system.txt", title="》《".join(titles or [regulation.title]), max_chars=max_chars,
-                  label=label or EXAMPLE_LABEL)
+    return render("system.txt", title="》《".join(titles or [regulation.title]), max_chars=max_chars)
 
 
 def _titles(regulation, clauses: list[Clause]) -> list[str]:
@@ -517,7 +512,8 @@ class Assistant:
 
     def _article_text(self, question: str, r: Retrieval) -> list[Clause]:
         """The clauses of the articles (or paragraphs) a question names, when all it asks is what they say."""
-        if not r.refs or r.missing_refs or not asks_article_text(self.regulation.without_names(question, keep_primary=False)):
+        question = self.regulation.without_names(question, keep_primary=False)  # 先进制造业促进条例第五条讲什么
+        if not r.refs or r.missing_refs or not asks_article_text(question):
             return []
         out: list[Clause] = []
         for ref in r.refs:

@@ -14,6 +14,8 @@ def test_stop_words_and_punctuation_removed():
     assert "技术改造" in toks and "工厂" in toks and "支持" in toks
     for gone in ("请问", "的", "什么", "，", "？", "！", "能"):
         assert gone not in toks
+    # a question word is no term: 找谁 must not match 谁主管谁负责
+    assert tokenize("老板让我自己去找厂家，我到底该找谁？") == ["老板", "自己", "去", "找", "厂家", "找"]
 
 
 def test_full_width_and_case_are_normalized():
@@ -29,6 +31,12 @@ def test_query_expansion_maps_everyday_words_to_the_regulation():
     assert "技术改造" in expand_query("技改有补贴吗")
     assert {"信息化", "主管部门"} <= set(expand_query("工信局管什么"))
     assert expand_query("完全无关的一句话") == []
+
+
+def test_everyday_words_for_what_laws_say_in_legal_terms():
+    assert {"从轻", "减轻", "处罚"} <= set(expand_query("进了一批假货，被查了能不能罚轻点"))
+    assert {"擅自", "转让"} <= set(expand_query("自己参与搞出来的技术，私下卖给外面的公司行不行"))
+    assert {"修理", "更换", "退货"} <= set(expand_query("电热水壶用了一个月就不加热了，该找谁"))
 
 
 def test_latin_abbreviations_expand_only_as_words_of_their_own():
