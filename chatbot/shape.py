@@ -32,7 +32,6 @@ YES_NO = [
     (re.compile(r"需不需要|要不要(?!求)|需要.{0,20}[吗嗎]"), ("需要", "不需要")),
     (re.compile(r"能不能|能否|能.{0,20}[吗嗎]"), ("能", "不能")),
     (re.compile(r"会不会|会.{0,20}[吗嗎]"), ("会", "不会")),
-    (re.compile(r"不用.{0,20}[吗嗎]|用不着.{0,20}[吗嗎]"), ("要", "不用")),  # 县里不用自己搞规划吧
     (re.compile(r"要[^，,]{0,20}[吗嗎]"), ("要", "不要")),
     # (打算, 计算, 预算, 就算 …: words of their own, not 算 "count as")
     (re.compile(r"算不算|(?<![打计预核结清测换推估盘就])算.{0,20}[吗嗎]"), ("算", "不算")),
@@ -51,7 +50,7 @@ WORD_NOT_WORD = re.compile(r"([\u4e00-\u9fff]{2})不\1")
 # ... but not an adjective: 放贷松不松 is no yes/no question a clause answers with 松 or 不松
 ADJECTIVES = "松紧多少大小高低好坏贵快慢难易严宽忙累远近长短"
 MODAL = re.compile(r"可以|能够|能|需要|会")
-MA_VERB = re.compile(r"支持|鼓励|允许|适用|包括|属于|涉及|享受|提供|补贴|扶持|保护|合法")
+MA_VERB = re.compile(r"支持|鼓励|允许|适用|包括|属于|涉及|享受|提供|补贴|扶持|保护")
 ENDS_WITH_MA = re.compile(r"[吗嗎][？?。！!\s]*$")
 WH = re.compile(r"哪些|哪个|哪里|哪儿|什么|怎么|怎样|如何|多少|为什么|为啥|啥|谁|(?<![好这那前近头十])几(?=[月号日天年点倍]|个月|个工作日)")
 MAX_POINTS = 3          # cited points after the direct answer
@@ -64,13 +63,18 @@ ITEM = re.compile(r"\s*(?:（[一二三四五六七八九十]+）|\([一二三�
 NEGATION = re.compile(r"不|没有|未|无|禁止|非|除")
 
 
-# an ask at the end in 没 or 不 is one in 吗: 条例里提了没 -> 提了吗, 水电气开销能降点不 -> 能降点吗
-TAIL_ASK = re.compile(r"(?<=[了过])没有?(?=\s*[？?]?\s*$)|(?<=[\u4e00-\u9fff])[不吧](?=\s*[？?]?\s*$)")
+# an ask at the end in 没 or 不 is one in 吗: 条例里提了没 -> 提了吗, 水电气开销能降点不 -> 能降点吗; so is one
+# in 吧 that negates nothing (企业自己定标准就行吧). A negative one (中小企业没资格挂牌吧, 检验费不能让我们出吧)
+# asks to confirm a negation, which a bare 是 or 能 answers ambiguously: it gets no answer words.
+TAIL_ASK = re.compile(r"(?<=[了过])没有?(?=\s*[？?]?\s*$)|(?<=[\u4e00-\u9fff])不(?=\s*[？?]?\s*$)")
+TAIL_BA = re.compile(r"(?<=[\u4e00-\u9fff])吧(?=\s*[？?]?\s*$)")
+NEGATED = re.compile(r"[不没沒无非别]")
 
 
 def _as_ma(text: str) -> str:
     """_as_ma("条例里提了没？") -> "条例里提了吗？": the 没 or 不 that ends a question asks; it negates nothing."""
-    return TAIL_ASK.sub("吗", text)
+    text = TAIL_ASK.sub("吗", text)
+    return text if NEGATED.search(NOT_NEGATIONS.sub("", text)) else TAIL_BA.sub("吗", text)
 
 
 # whether the law mentions something: 条例里提了吗 / 说没说 -> 提了 / 没提

@@ -85,9 +85,9 @@ def test_restates():
     ("银行放贷到底松不松？条例有没有要求银行多贷点", ("有", "没有")),
     ("报告每年几月几号之前要报送？逾期会被列入名录吗？", None),   # 几月几号 asks a date first
     ("最近看了几个项目。这个条例欢不欢迎外地的钱过来？", ("欢迎", "不欢迎")),  # 几个 tells how many
-    ("县里不用自己搞规划吧？", ("要", "不用")),  # 吧 asks as 吗 does; 不用 … asks 要 / 不用
-    ("中小企业没资格在本地挂牌融资吧？", ("是", "不是")),
-    ("不去还说要来查我们，这样搞合法吗？", ("合法", "不合法")),
+    ("企业自己定个标准就行吧？", ("是", "不是")),  # 吧 asks as 吗 does ...
+    ("县里不用自己搞规划吧？", None), ("中小企业没资格在本地挂牌融资吧？", None),  # ... unless it asks to confirm a no
+    ("检验费不能让我们企业出吧？", None),
 ])
 def test_yes_no_questions(question, answers):
     assert yes_no(question) == answers
