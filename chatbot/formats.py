@@ -317,7 +317,7 @@ class Numbering:
     Counters run per list and level; a level's counter restarts after a higher level of its list moves on."""
 
     FORMATS = {"decimal": str, "decimalZero": lambda n: f"{n:02d}", "chineseCounting": to_chinese,
-               "chineseCountingThousand": to_chinese, "ideographTraditional": to_chinese,
+               "chineseCountingThousand": to_chinese,
                "decimalFullWidth": lambda n: str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))}
 
     def __init__(self, document):

@@ -72,7 +72,8 @@ NEGATED = re.compile(r"[不没沒无非别]")
 
 
 def _as_ma(text: str) -> str:
-    """_as_ma("条例里提了没？") -> "条例里提了吗？": the 没 or 不 that ends a question asks; it negates nothing."""
+    """_as_ma("条例里提了没？") -> "条例里提了吗？": the 没 or 不 that ends a question asks; it negates nothing.
+    _as_ma("自己定标准就行吧") -> "自己定标准就行吗";  _as_ma("没资格挂牌吧") stays as it is."""
     text = TAIL_ASK.sub("吗", text)
     return text if NEGATED.search(NOT_NEGATIONS.sub("", text)) else TAIL_BA.sub("吗", text)
 
