@@ -69,6 +69,7 @@ NEGATION = re.compile(r"不|没有|未|无|禁止|非|除")
 TAIL_ASK = re.compile(r"(?<=[了过])没有?(?=\s*[？?]?\s*$)|(?<=[\u4e00-\u9fff])不(?=\s*[？?]?\s*$)")
 TAIL_BA = re.compile(r"(?<=[\u4e00-\u9fff])吧(?=\s*[？?]?\s*$)")
 NEGATED = re.compile(r"[不没沒无非别]")
+CONFIRMS_A_NO = re.compile(r"(?:是不是|是否)(?:[没沒无非别]|不(?![同断少仅]))")  # 是不是不管 asks; 是否不同 does not
 
 
 def _as_ma(text: str) -> str:
@@ -109,6 +110,8 @@ def _part_yes_no(first: str, asked: bool) -> tuple[str, str] | str | None:
     if m := MENTION.search(first):
         verb = m.group(1) or m.group(2)
         return verb + "了", "没" + verb
+    if CONFIRMS_A_NO.search(first):
+        return None  # 是不是不用强制执行: a bare 是 or 不是 would be read either way (as a negative 吧 question)
     modal_only = _modals_only(first)
     for pattern, answers in YES_NO:
         if pattern.search(modal_only):

@@ -87,7 +87,8 @@ def test_restates():
     ("最近看了几个项目。这个条例欢不欢迎外地的钱过来？", ("欢迎", "不欢迎")),  # 几个 tells how many
     ("企业自己定个标准就行吧？", ("是", "不是")),  # 吧 asks as 吗 does ...
     ("县里不用自己搞规划吧？", None), ("中小企业没资格在本地挂牌融资吧？", None),  # ... unless it asks to confirm a no
-    ("检验费不能让我们企业出吧？", None),
+    ("检验费不能让我们企业出吧？", None), ("行业标准是不是不用强制执行啊？", None),
+    ("政府是不是不管企业电费水费这些成本啊？", None),
 ])
 def test_yes_no_questions(question, answers):
     assert yes_no(question) == answers
