@@ -308,8 +308,7 @@ def _is_heading(line: str) -> bool:
 
 def _is_heading_like(line: str, front: bool = True) -> bool:
     """Title, adoption note, part, chapter and section heads end without punctuation by design."""
-    return bool(_is_heading(line) or _signature(line) or ANNEX.match(line)
-                or re.fullmatch(r"（[^（）]*）", line) or NOTE.match(line)
+    return bool(_is_heading(line) or _signature(line) or ANNEX.match(line) or _is_note(line)
                 or (front and not ARTICLE_HEAD.match(line) and re.search(r"(条例|办法|规定|法)$", line)))
 
 
@@ -326,6 +325,11 @@ ADOPTION_WORDS = re.compile(r"通过|修订|修正|公布|发布|批准")
 DATED_NOTE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日.{0,80}(?:通过|公布|发布|修订|修正|施行)")
 EFFECTIVE = re.compile(r"自(\d{4}年\d{1,2}月\d{1,2}日|公布之日|发布之日)起施行")
 ISSUER = re.compile(r"^(?:中华人民共和国)?([\u4e00-\u9fff]*?(?:人民代表大会常务委员会|人民代表大会|国务院|人民政府))")
+
+
+def _is_note(line: str) -> bool:
+    """A note under the title: it starts with its date, or is bracketed whole (（2024年…通过）, （摘要）)."""
+    return bool(NOTE.match(line) or re.fullmatch(r"（[^（）]*）", line))
 
 
 def _signature(line: str) -> bool:
@@ -388,11 +392,9 @@ def parse(text: str, id: str = "", short: str = "", primary: bool = True, title:
                 if (re.fullmatch(r"[\u4e00-\u9fff]{2,20}", head) and not TITLE.match(head)
                         and not re.search(r"(?:令|公告|号|政府|委员会|国务院|办公厅)$", head)):
                     found_title = head + found_title
-            elif not found_title and not (NOTE.match(line) or re.fullmatch(r"（[^（）]*）", line)):
+            elif not found_title and not _is_note(line):
                 found_title = line  # (an adoption note is never the title)
-            elif not found_title:
-                notes.append(_balanced(line))
-            elif NOTE.match(line) or re.fullmatch(r"（[^（）]*）", line) or (notes and DATED_NOTE.search(line)):
+            elif _is_note(line) or (notes and DATED_NOTE.search(line)):
                 notes.append(_balanced(line))
             # other front matter (table of contents, preamble) is not part of any article
             prev_front = line

@@ -163,9 +163,8 @@ def drop_table_of_contents(lines: list[str]) -> list[str]:
 def normalize_text(text: str) -> str:
     """The repairs every format gets; the result has one non-empty line per paragraph or heading."""
     text = _NEWLINES.sub("\n", text).translate(_ZERO_WIDTH).translate(_SPACES)
-    lines = [tidy_line(x) for x in fold_compat_chars(text).split("\n")]
-    if wrapped := _rejoined_by_indent(fold_compat_chars(text).split("\n")):
-        lines = wrapped
+    raw = fold_compat_chars(text).split("\n")
+    lines = _rejoined_by_indent(raw) or [tidy_line(x) for x in raw]
     # a page number on a line of its own (— 2 —, 第3页) is page furniture in any format
     lines = drop_table_of_contents(_join_heads([x for x in lines if x and not _PAGE_NUMBER.fullmatch(x)]))
     return "\n".join(lines) + "\n" if lines else ""
@@ -367,8 +366,8 @@ class Numbering:
 
     def _count(self, num_id: str, level: int) -> str:
         key = (num_id, str(level))
-        fmt = self.levels.get(key, ("decimal", "", 1))[0]
-        return self.FORMATS.get(fmt, str)(self.counts.get(key, self.levels.get(key, ("", "", 1))[2]))
+        fmt, _, start = self.levels.get(key, ("decimal", "", 1))
+        return self.FORMATS.get(fmt, str)(self.counts.get(key, start))
 
 
 def _paragraph_text(p) -> str:
@@ -534,7 +533,7 @@ def join_pdf_lines(lines: list[PdfLine]) -> list[str]:
                   and not re.match(r"\d{1,2}[.．、]", line.text))
         new = (not prev or _is_heading_like(prev, front)
                or _PAGE_NUMBER.fullmatch(prev) or _PAGE_NUMBER.fullmatch(line.text)
-               or re.search(r"(?:[.…·．‥]{2,}|…)\s*\d+$", prev)  # a table of contents entry's leaders and page
+               or _LEADER.search(prev) and prev[-1:].isdecimal()  # a contents entry's leaders and page number
                or _TERMINAL.search(prev) and not filled
                   and (not indents or indented(line) is not False or _is_head(line.text)))
         # a chapter or section name wrapped onto a second (centered) line
