@@ -18,7 +18,7 @@ import sys
 import time
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .citations import Sentence, basis_list, bigrams, check_citations, excerpt, numbers_in
@@ -28,8 +28,8 @@ from .corpus import Clause, Regulation
 from .labels import find_labels, format_label
 from .llm import LLM, LLMError, load_llm
 from .numerals import to_chinese
-from .retrieve import Hit, Retrieval, Retriever, asks_article_text, open_retriever
-from .scope import asks_figure, out_of_scope, stated_figure
+from .retrieve import Hit, Retrieval, Retriever, asks_article_text, asks_when, open_retriever
+from .scope import asks_figure, gaps, out_of_scope, stated_figure
 from .shape import render as render_sentences
 from .shape import MAX_POINTS, fit, shape, yes_no
 from .tokens import simplified
@@ -130,6 +130,8 @@ ENUM_START = re.compile(r"^.*?(?:从|在|对|就|关于|把|搞|做)(?=[^从在�
 ENUM_END = re.compile(r"(?:这几|这些|这[两三四五]|几[块个项方面]|等方面|方面|上各|上分别|分别|各[有自是]|[上里中]$).*$")
 THING_ASPECT = re.compile(r"(?<=..)的(?:作用|角色|方面|问题|情况|事情?|工作|职责|责任|规定|要求|政策)$")
 WH_ASK = re.compile(r"哪些|什么|怎么|怎样|如何|多少|谁|哪")
+# a question asking which article says something: 链长制是第几条讲的, 出自条例哪一条, 标准化法哪条规定了团体标准
+WHICH_ARTICLE = re.compile(r"第几[条款]|哪[一几]?[条款]|哪个条款|哪些条款|出自哪")
 # 国家和省里分别怎么规定: the laws' levels, whose answers the knowledge base's retrieval already brings, not things
 _LEVEL = (r"(?:国家|中央|全国|省|省里|省级|本省|江西|江西省|地方|市里|县里)(?:层面|里|上|级)?"
           r"(?:的?(?:法律|法规|条例|规定))?")
@@ -137,6 +139,17 @@ LEVEL = re.compile(f"^{_LEVEL}$")
 LEVELS = re.compile(f"{_LEVEL}(?:和|与|跟|及|、){_LEVEL}")  # 国家和省里各有什么规定
 MAX_ITEMS = 4    # things of an enumeration retrieved on their own
 MAX_THING = 8    # characters of a thing (办手续, 政府基金) as against an ask of its own (要担哪些职责)
+
+
+def figure_sentence(question: str, clauses: list[Clause]) -> Sentence | None:
+    """The sentence of these clauses that writes a figure and shares the most bigrams with the question,
+    or None: figure_sentence("隔多少年要复审一次", [标准化法第二十九条第二款]) -> 「标准的复审周期一般不超过五年。」"""
+    asked = bigrams(question)
+    best = max(((len(asked & bigrams(t)), t, c) for c in dict.fromkeys(clauses)
+                for t in re.findall(r"[^。；;]+[。；;]?", c.text.replace("\n", "")) if numbers_in(t)),
+               key=lambda x: x[0], default=None)
+    return Sentence(best[1].rstrip("；;") + ("" if best[1].endswith("。") else "。"), (best[2].label,), (best[2],)) \
+        if best and best[0] else None
 
 
 def covers(thing: str, clauses: list[Clause], short: bool = True) -> bool:
@@ -352,6 +365,11 @@ class Assistant:
             return
         given = self._context(r)
         required = self._parts(standalone, r, regulations, law)
+        top = r.hits[0]
+        if not top.lookup and top.bm25_rank == 1 and top.dense_rank == 1 and top.clause not in [c for _, c in required]:
+            # both retrievers put it first: an answer that leaves it out is completed with it (行业协会能不能参与
+            # 政策咨询: 第七条第二款 names both; a small model answered from 第一款's 专家咨询委员会)
+            required.append((standalone, top.clause))
         given += [c for _, c in required if c not in given]
         if named := self._article_text(standalone, r):
             # 第十条说了啥: the article's own words answer it, paragraph by paragraph
@@ -407,23 +425,30 @@ class Assistant:
             nums = "、".join(format_label(x.article) for x in r.missing_refs)
             name = "本条例" if reg.primary else f"《{reg.title}》"
             return f"{name}共{to_chinese(len(reg.articles))}条，没有{nums}"
-        gap = out_of_scope(question)
+        # a question asking when the law takes effect asks a date it writes, not a time limit it does not set
+        # (条例3月26号通过，几月几号开始施行？中间隔了多长时间)
+        found = [g for g in gaps(question) if g.kind != "amount" or not asks_when(question)]
+        gap = found[0] if found else None
         if gap and gap.kind == "unrelated":
             return UNRELATED  # 庐山怎么走: not 「本条例没有规定与本条例无关的事项」, and no clause to suggest
-        if gap and self._about_primary(r):
+        index = self.retriever.index
+        texts = [c.text for c, law in zip(index.clauses, index.laws) if law in r.scope.ids] if (
+            found and r.scope is not None) else []
+        # a matter no law in scope names is refused in its own word, whichever law's clause comes first
+        # (醉驾被查会怎么处罚: a penalty, which other laws set, but 醉驾, which none of them names)
+        held = next((g for g in found if g.kind == "other_matter" and g.holds_for(texts)), None)
+        if gap and held is None and self._about_primary(r):
             if gap.kind == "other_law" and gap.match:
                 return f"本知识库没有收录《{gap.match}》"  # not 「本条例没有规定其他法律法规」
             return f"本条例没有规定{gap.what}"
-        index = self.retriever.index
-        if gap and r.scope is not None and gap.holds_for(
-                c.text for c, law in zip(index.clauses, index.laws) if law in r.scope.ids):
-            if gap.kind == "other_law":
-                return f"本知识库没有收录《{gap.match}》"  # 加班费按劳动法: a law, not a topic
-            return f"收录的法规都没有涉及「{gap.topic}」"
+        if held := held or next((g for g in found if g.holds_for(texts)), None):
+            if held.kind == "other_law":
+                return f"本知识库没有收录《{held.match}》"  # 加班费按劳动法: a law, not a topic
+            return f"收录的法规都没有涉及「{held.topic}」"
         if not r.hits:
             return "没有找到相关条文"
         evidence = self._context(r)
-        figure = asks_figure(question)
+        figure = asks_figure(question) if not asks_when(question) else None
         if figure and not any(numbers_in(c.text) for c in evidence):
             # a figure asked for (多少钱, 保护期多少年) that no clause of the evidence writes: the laws do not set it
             return f"收录的法规没有规定{figure.what}"
@@ -486,7 +511,8 @@ class Assistant:
         for part in parts[:MAX_PARTS] if len(parts) > 1 else ():
             rp = self.retriever.search(part, k=1, regulations=regulations, law=law)
             best = rp.hits[0] if rp.hits else None
-            sure = best is not None and (best.lookup or best.bm25_rank == 1 and best.dense_rank in (1, None))
+            sure = best is not None and (best.lookup or best.bm25_rank == 1 and (
+                best.dense_rank in (1, None) or self._first_in_its_law(part, best.clause, law)))
             if sure and best.clause in whole and not out_of_scope(part):
                 out.append((part, best.clause))
         # the things of one sentence's enumeration (财政、政府基金到银行贷款、上市融资): each in the law the
@@ -510,6 +536,14 @@ class Assistant:
                 out.append((thing, best.clause))
         return out
 
+    def _first_in_its_law(self, query: str, clause: Clause, law: str | None) -> bool:
+        """Whether both retrievers rank `clause` first for `query` within its own law: over all laws, another
+        law's clause may come first by meaning (the payment regulation's 商业汇票 for 「企业想发公司债」)."""
+        if not clause.regulation or not self.retriever.index.several_laws:
+            return False
+        hits = self.retriever.search(query, k=1, regulations=[clause.regulation], law=law).hits
+        return bool(hits) and hits[0].clause == clause and hits[0].dense_rank in (1, None) and hits[0].bm25_rank == 1
+
     def _article_text(self, question: str, r: Retrieval) -> list[Clause]:
         """The clauses of the articles (or paragraphs) a question names, when all it asks is what they say."""
         question = self.regulation.without_names(question, keep_primary=False)  # 先进制造业促进条例第五条讲什么
@@ -522,11 +556,31 @@ class Assistant:
             out += [c for c in (art.clauses if art else ()) if ref.paragraph in (None, c.paragraph) and c not in out]
         return out
 
-    def _quote_article(self, clauses: list[Clause], timings: dict, t0: float, **base) -> Answer:
-        """The named clauses in their own words, each cited, at most three, within the length budget."""
+    def _named_only(self, text: str, given: list[Clause]) -> list[Clause]:
+        """The given clauses an output names when it is nothing but labels (「【第八条第一款】」, 「第十三条」);
+        an article named stands for its given paragraphs, a law left unnamed for the law given."""
+        found = list(find_labels(text))
+        rest = text
+        for m, _ in reversed(found):
+            rest = rest[:m.start()] + rest[m.end():]
+        if not found or re.sub(r"[\s【】\[\]《》<>「」“”\"'：:，,。.、；;和及与]", "", rest):
+            return []
+        out: list[Clause] = []
+        for _, ref in found:
+            law = self.regulation.named(ref.regulation) if ref.regulation else None
+            out += [c for c in given if c.article == ref.article and ref.paragraph in (None, c.paragraph)
+                    and (law is None or c.regulation == law.id) and c not in out]
+        return out
+
+    def _quote_article(self, clauses: list[Clause], timings: dict, t0: float, lead: str = "", **base) -> Answer:
+        """The named clauses in their own words, each cited, at most three, within the length budget; after
+        `lead` as a sentence of its own when given (the label a 「哪一条」 question asks for)."""
         points = [Sentence(c.text.replace("\n", ""), (c.label,), (c,)) for c in clauses]
         dropped: list[tuple[str, str]] = [("more than three points", s.text) for s in points[MAX_POINTS:]]
-        sentences = fit(points[:MAX_POINTS], self.settings.max_answer_chars, dropped, base["standalone"])
+        sentences = fit(points[:MAX_POINTS], self.settings.max_answer_chars - len(lead) - 1, dropped,
+                        base["standalone"])
+        if lead:
+            sentences.insert(0, Sentence(f"{lead}。"))
         cited = list(dict.fromkeys(c for s in sentences for c in s.clauses))
         timings["total"] = time.perf_counter() - t0
         timings.setdefault("first_token", timings["total"])
@@ -561,6 +615,11 @@ class Assistant:
         if leaks_prompt(text, rules(self.regulation, self.settings.max_answer_chars, titles), names=tuple(titles)):
             return self._refusal("该请求与本条例内容无关", r, timings, t0, **base)
         question = base["standalone"]
+        if named := self._named_only(text, given):
+            # 「【第八条第一款】」 and nothing else (链长制是第几条讲的): the clauses it names answer in their own words,
+            # after the label when the question asks which article says it
+            lead = "、".join(dict.fromkeys(c.label for c in named)) if WHICH_ARTICLE.search(question) else ""
+            return self._quote_article(named, timings, t0, lead=lead, **base)
         check = check_citations(text, given, self.regulation, question=question, drop_phrases=REFUSAL_MARKERS)
         says_not_covered = any(m in text for m in REFUSAL_MARKERS)
         if says_not_covered and not check.cited:
@@ -573,7 +632,9 @@ class Assistant:
             answered = {(c.regulation, c.article) for c in check.cited}
             first = sub_questions(question)[0]
             for part, clause in required:
-                if (clause.regulation, clause.article) not in answered and not covers(part, check.cited):
+                # (the whole question's clause is wanted itself, not another paragraph of its article)
+                done = clause in check.cited if part == question else (clause.regulation, clause.article) in answered
+                if not done and not covers(part, check.cited):
                     point = Sentence(excerpt(clause, part), (self.regulation.cite(clause),), (clause,))
                     # the first part's answer goes first: 集群有哪些？……怎么推进的 answers 有哪些 before 怎么推进
                     check.sentences.insert(0 if part == first != question else len(check.sentences), point)
@@ -581,6 +642,12 @@ class Assistant:
         sentences, cut = (shape(check.sentences, question, text, self.settings.max_answer_chars)
                           if check.cited else ([], []))
         dropped += [f"{why}: {s}" for why, s in cut]
+        if (figure := asks_figure(question)) and sentences and not any(numbers_in(s.text) for s in sentences):
+            # 隔多少年要复审一次, answered with 「……对其制定的标准进行复审。」: the cited clause's sentence that
+            # writes the figure (标准的复审周期一般不超过五年) is added when it fits
+            extra = figure_sentence(question, [c for s in sentences for c in s.clauses])
+            if extra and sum(len(s.text) for s in sentences) + len(extra.text) <= self.settings.max_answer_chars:
+                sentences.append(replace(extra, labels=(self.regulation.cite(extra.clauses[0]),)))
         cited = list(dict.fromkeys(c for s in sentences for c in s.clauses))
         if not cited:
             # nothing usable: no sentence cited a clause, or shaping left none (an answer word before a list

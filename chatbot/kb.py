@@ -33,10 +33,12 @@ SOURCE_SUFFIXES = (".md", ".txt", ".docx", ".pdf")
 # a question about versions must say so (修订, 旧版, 2020年版, 新旧): everyday words such as 以前的 or 区别
 # alone (以前的欠款, 国家标准和行业标准的区别) are not about versions. Then it asks for the old text, or
 # for what changed
-VERSION_WORD = re.compile(r"修订|修改|修正|旧版|新版|老版|原版|年版|版本|新旧|[那这]一?版")
-OLD_TEXT = re.compile(r"(?:(\d{4})年(?:版|版本|的版本|修订的|[那这]一?个?版|[^，。？！,?!\d]{0,4}的[那这]?一?版)|修订前|修改前|修正前|修订之前|修改之前|旧版|老版|原版|"
+VERSION_WORD = re.compile(r"修订|修改|修正|旧版|新版|老版|原版|年版|\d{4}版|版本|新旧|[那这]一?版")
+OLD_TEXT = re.compile(r"(?:(\d{4})年?(?:版|版本|的版本|修订的|[那这]一?个?版|[^，。？！,?!\d]{0,4}的[那这]?一?版)|修订前|修改前|修正前|修订之前|修改之前|旧版|老版|原版|"
                       r"原来的版本|以前的版本)")
 CHANGES = re.compile(r"变化|不同|区别|差别|差异|改了|改动|调整|变了|新旧|对比|相比")
+# ... or, with an old text named, whether the current one still says so (2020年那版……对吗？现在新版还这样吗)
+STILL = re.compile(r"新版|现行|现在|如今|目前")
 # 本条例, 这个条例, 该条例: in a question these mean the primary regulation
 THIS_REGULATION = re.compile(r"(?:本|这个|这部|该|此)条例")
 
@@ -223,13 +225,13 @@ class KnowledgeBase:
         named = self.mentioned(question)
         about_versions = VERSION_WORD.search(question)
         old = about_versions and OLD_TEXT.search(question)
-        changes = about_versions and CHANGES.search(question)
+        changes = about_versions and (CHANGES.search(question) or old and STILL.search(question))
         titles = {r.title for r in named} or {r.title for r in self.regulations
                                               if sum(x.title == r.title for x in self.regulations) > 1}
         if old or changes:
             versions = [r for r in self.regulations if r.title in titles]
             year = old.group(1) if old and old.group(1) else None
-            if year:
+            if year and not changes:
                 chosen = ([r for r in versions if r.version[:4] == year]
                           or [r for r in versions if year in (r.effective[:4], r.adopted[:4])])
             elif old and not changes:

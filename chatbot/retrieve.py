@@ -120,6 +120,11 @@ def asks_article_text(question: str) -> bool:
     return rest in ("", "呢", "的内容") or bool(_WHAT_IT_SAYS.fullmatch(rest))  # 「第十条」, 「第二款呢？」
 
 
+def asks_when(question: str) -> bool:
+    """Whether the question asks when a law was adopted or amended, or when it takes effect."""
+    return bool(ASKS_ADOPTION.search(question) or ASKS_EFFECTIVE.search(question))
+
+
 def date_refs(question: str, reg) -> list[int]:
     """Articles of `reg` answering a question about the law itself: the article saying whom or what it
     applies to (本条例适用于…) for 「对我有约束吗」「适用于哪些主体」; 0 (the 题注: adoption and amendments)

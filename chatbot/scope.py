@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .tokens import words
+
 _PROVINCES = ("北京|上海|天津|重庆|河北|山西|内蒙古|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|山东|河南|湖北|湖南|广东|"
               "广西|海南|四川|贵州|云南|西藏|陕西|甘肃|青海|宁夏|新疆|香港|澳门|台湾|深圳|广州|杭州|苏州|南京|武汉|"
               "长沙|合肥|成都|西安|厦门|宁波|青岛|外省|其他省|别的省|国家层面|全国")
@@ -54,6 +56,13 @@ RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少�
                 r"多少年|多少天|多少日|多少个?(?:工作日|月|小时)|几个月|(?<![好这那前近头十])几年|(?<![好这那前近头十])几[天日]|"  # 好几年, 十几年: a while
                 r"(?:要|得|需|需要)有多少|"
                 r"几个工作日|办结时限|\btax rate|\bhow much\b")),
+    # everyday matters of other laws, named by words no shipped law uses: a question about them is refused
+    # when no law in scope uses the word either (`Gap.holds_for`), whichever law's clause comes first
+    ("other_matter", "其他法律的事项",
+     re.compile(r"醉驾|酒驾|驾照|驾驶证|违章|房东|押金|物业费|限购|房贷|拆迁|彩礼|抚养费|赡养|结婚|签证|护照|身份证|"
+                r"抢注|域名|外商投资|负面清单|消防|职业病|(?:医疗|失业|生育)保险金?|产假|年假|婚假|竞业限制|劳务派遣|"
+                r"股权转让|公司章程|借条|欠条|高利贷|网贷|信用卡|食品(?:经营|生产)许可证?|安全生产许可证?|排污|学区|"
+                r"养老金|欠薪|律师|公证|遗嘱|车险|车祸|医疗纠纷|宠物|噪音")),
     ("unrelated", "与本条例无关的事项",
      re.compile(r"天气|气温|下雨|(?<!工业)旅游|(?<!旅游)景点|怎么走|航班|火车票|高铁票|菜谱|彩票|股价|股市|星座|电影|房价|"
                 r"\bweather\b|\bhotel")),
@@ -62,19 +71,26 @@ RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少�
 
 # kinds named by a topic word (劳动合同, 罚款, 《公司法》) rather than by how the question asks (多少钱, 怎么办理):
 # in a knowledge base of several laws, such a gap holds for all of them when no clause in scope uses the word
-TOPIC_KINDS = ("penalty", "person", "other_law", "other_region", "tax_labor", "other_topic", "unrelated")
+TOPIC_KINDS = ("penalty", "person", "other_law", "other_region", "tax_labor", "other_topic", "other_matter",
+               "unrelated")
+# an English topic word is looked for in the laws by its Chinese (tax benefit: 税, as in 税收优惠)
+ENGLISH_TOPICS = {"tax": "税", "taxes": "税", "wage": "工资", "wages": "工资", "salar": "工资", "fine": "罚",
+                  "fines": "罚", "penalt": "罚"}
 
 
 @dataclass(frozen=True)
 class Gap:
-    kind: str      # amount, penalty, procedure, person, tax_labor, other_topic, other_region, other_law, unrelated
+    kind: str      # amount, penalty, procedure, person, tax_labor, other_topic, other_matter, other_region,
+    #                other_law, unrelated
     what: str      # what the regulation does not set, for the refusal message
     match: str = ""  # the words of the question that the rule matched
 
     @property
     def topic(self) -> str:
         """The word a clause would use for it: 罚 for 罚多少 / 处罚 / 罚则, else the words matched."""
-        return "罚" if self.kind == "penalty" and "罚" in self.match else self.match
+        if self.kind == "penalty" and "罚" in self.match:
+            return "罚"
+        return ENGLISH_TOPICS.get(self.match.lower().strip(), self.match)
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -124,7 +140,12 @@ def stated_figure(question: str) -> tuple[str, re.Pattern] | None:
     """(what, pattern) for a rate or sum of money the question states, or None.
 
     stated_figure("高新技术企业的企业所得税是不是按15%交")[0] -> "这一比例或税率";  ("是不是6月1日施行") -> None
+
+    A figure given to reckon with is no claim: stated_figure("50万元的货款逾期100天，利息怎么算") -> None,
+    and so for a question that asks a figure too (净收入100万元，完成人至少能拿到多少).
     """
+    if OTHER_WH.search(question) or re.search(r"多少|几", question):
+        return None
     return next(((what, p) for what, p in STATED if p.search(question)), None)
 
 
@@ -134,14 +155,32 @@ MENTIONS_ASK = re.compile(r"提(?:了|到|过|没提|没有)|(?:说|讲)(?:了|�
 
 def out_of_scope(question: str) -> Gap | None:
     """The first kind of thing the question asks for that the regulation does not set, or None."""
+    return next(gaps(question), None)
+
+
+def _whole_words(question: str, matches):
+    """The matches that are words of the question as jieba cuts it, or runs of them: 产假 is no word of
+    生产假冒伪劣产品 (生产 / 假冒)."""
+    ends, n = {0}, 0
+    for w in words(question):
+        n += len(w)
+        ends.add(n)
+    return (m for m in matches if m.start() in ends and m.end() in ends)
+
+
+def gaps(question: str):
+    """Every kind of thing the question asks for that the regulation does not set, most specific first
+    (醉驾被查会怎么处罚: a penalty, which other laws set, and 醉驾, which none of them names)."""
     for kind, what, pattern in RULES:
         if kind == "amount" and MENTIONS_ASK.search(question) and not re.search(r"多少|几", question) and all(
                 m.group(0) in AMOUNT_NOUNS for m in pattern.finditer(question)):
             continue
-        if m := next((m for m in pattern.finditer(question) if kind != "amount" or not _criterion(question, m)), None):
+        found = pattern.finditer(question)
+        if kind == "other_matter":
+            found = _whole_words(question, found)
+        if m := next((m for m in found if kind != "amount" or not _criterion(question, m)), None):
             match = m.group(0).strip("《》")
             if kind == "other_law" and not m.group(0).startswith("《"):
                 # 加班费按劳动法 -> 劳动法: the name starts after the words that lead to it
                 match = re.sub(r"^.*(?:按照|按|依照|依据|根据|的|了|在|对|和|与)", "", match) or match
-            return Gap(kind, what, match)
-    return None
+            yield Gap(kind, what, match)

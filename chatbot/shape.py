@@ -102,7 +102,9 @@ def yes_no(question: str) -> tuple[str, str] | None:
 
 def _part_yes_no(first: str, asked: bool) -> tuple[str, str] | str | None:
     """yes_no for one part of a question (ending in a question mark when `asked`): the answer words, None for
-    a part asking something else (a wh-question), "tells" for a part that asks nothing."""
+    a part asking something else (a wh-question), "tells" for a part that asks nothing. Only its last
+    sentence asks: 对方说……才能结算，已经拖了半年多。这样做合规吗 is no 能 question."""
+    first = ([s for s in re.split(r"[。！!；;]", first) if s.strip()] or [first])[-1]
     # a wh-word in a clause before the one that asks names the topic (每亩地产出多少，政府会拿来打分吗)
     tail = re.split(r"[，,]", first)[-1]
     if WH.search(tail if ENDS_WITH_MA.search(tail) or ASKING.search(tail) else first):
@@ -269,7 +271,19 @@ def join_lists(sentences: list[Sentence]) -> list[Sentence]:
     for i, s in enumerate(out):
         if s.labels and s.clauses and ITEM.match(s.text) and (lead := _lead_in(s.clauses[0].text)):
             out[i] = replace(s, text=lead + s.text)
+        elif s.labels and s.clauses and (items := _items_of(s.text, s.clauses[0].text)) and not (
+                i + 1 < len(out) and ITEM.match(out[i + 1].text)):
+            # and a lead-in given without its items (下列企业按照国家有关规定享受税收优惠。) takes them from its clause
+            out[i] = replace(s, text=s.text.strip().rstrip("。；;，,：: ") + "：" + items)
     return out
+
+
+def _items_of(sentence: str, clause: str) -> str:
+    """The items of a clause's list when `sentence` is the lead-in that introduces them, else ""."""
+    lead = _lead_in(clause)
+    if not lead or sentence.strip().rstrip("。；;，,：: ") != lead.rstrip("：:"):
+        return ""
+    return clause[clause.find("（一）"):].replace("\n", "").strip()
 
 
 def _lead_in(clause: str) -> str:

@@ -306,8 +306,20 @@ def test_answers_about_payment_cite_the_2025_text(kb_retriever):
         assert "2020年版" not in ans.text
 
 
+@pytest.mark.parametrize("question,ids", [
+    ("2020版和2025版比，大型企业付款期限的规定有什么变化？", {"sme-payment-regulations-2025", "sme-payment-regulations-2020"}),
+    # an old text named, and whether the current one still says so: both
+    ("2020年那版条例里拿审计结果当结算依据可以吗？现在新版还这样吗？",
+     {"sme-payment-regulations-2025", "sme-payment-regulations-2020"}),
+    ("2020版款项支付条例对付款期限怎么规定？", {"sme-payment-regulations-2020"}),
+])
+def test_versions_named_by_year_alone(kb, question, ids):
+    scope = kb.scope(question)
+    assert scope.versions and set(scope.ids) == ids
+
+
 @pytest.mark.parametrize("question", ["国家标准和行业标准有什么区别？", "以前的货款拖了半年不给怎么办？",
-                                      "之前签的合同约定了付款期限，有变化吗？"])
+                                      "之前签的合同约定了付款期限，有变化吗？", "版权和专利有什么区别？"])
 def test_everyday_words_are_not_a_question_about_versions(kb, question):
     scope = kb.scope(question)
     assert not scope.versions and "sme-payment-regulations-2020" not in scope.ids
@@ -611,3 +623,73 @@ def test_another_laws_clause_is_evidence_only_with_words_of_the_question(kb_retr
     far = [hits[0], Hit(a22, 0.94, dense_rank=145, bm25_rank=10), Hit(a22, 0.93, dense_rank=145, bm25_rank=2)]
     assert assistant._context(Retrieval("没搞成会不会挨处分？有啥前提条件", far[:2], scope=scope)) == [a24]
     assert assistant._context(Retrieval("没搞成会不会挨处分？有啥前提条件", far[::2], scope=scope)) == [a24, a22]
+
+
+def test_an_everyday_matter_no_law_names_is_refused_in_its_own_word(kb_retriever):
+    """醉驾被查会怎么处罚: the product quality law sets penalties, but no law of the knowledge base names
+    醉驾; the model is not asked (it answered 「不会。」 from 产品质量法's 阻碍执法)."""
+    llm = FakeLLM("不会。拒绝、阻碍未使用暴力、威胁方法的，由公安机关依照治安管理处罚法的规定处罚。【产品质量法第六十九条】")
+    ans = make(kb_retriever, llm).ask("醉驾被查会怎么处罚，会坐牢吗？")
+    assert ans.refused and "收录的法规都没有涉及「醉驾」" in ans.text and llm.prompts == []
+
+
+def test_an_english_topic_word_is_not_refused_when_the_laws_cover_it_in_chinese(kb_retriever):
+    reply = "有。国家实行有利于小型微型企业发展的税收政策。【中小企业促进法第十一条】"
+    ans = make(kb_retriever, FakeLLM(reply)).ask("我们是一家 tech startup，按中小企业促进法有没有 tax incentive？")
+    assert not ans.refused
+
+
+def test_a_question_asking_when_the_law_takes_effect_is_no_time_limit_question(kb_retriever):
+    """几月几号开始施行？中间隔了多长时间: the dates are in the law; 多长时间 is reckoned from them."""
+    reply = "本条例自2024年6月1日起施行。【第二十六条】"
+    ans = make(kb_retriever, FakeLLM(reply)).ask("条例3月26号通过，几月几号开始施行？中间隔了多长时间？")
+    assert not ans.refused and "2024年6月1日" in ans.text
+
+
+def test_an_output_of_labels_alone_answers_a_which_article_question_with_the_clause(kb_retriever):
+    """链长制是第几条讲的 -> 「【第八条第一款】」: the label is the answer, the clause's own words follow."""
+    ans = make(kb_retriever, FakeLLM("【第八条第一款】")).ask("链长制是第几条讲的")
+    assert not ans.refused and not ans.fallback
+    assert ans.text.startswith("第八条第一款。本省建立省、设区的市联动的先进制造业重点产业链链长制")
+    assert [c.label for c in ans.citations] == ["第八条第一款"]
+    ans = make(kb_retriever, FakeLLM("第八条第一款")).ask("链长制是怎么回事？")  # not asked which: no lead
+    assert ans.text.startswith("本省建立省、设区的市联动") and not ans.fallback
+
+
+def test_a_part_is_sure_of_the_clause_both_retrievers_rank_first_within_its_law(kb_retriever, kb):
+    """二是我们企业想发公司债: within the primary regulation both retrievers put 第二十一条第二款 first (over all
+    laws another law's clause may come first by meaning); 第二十一条第一款 is first in neither."""
+    assistant = make(kb_retriever)
+    part = "二是我们企业想发公司债，条例支持吗"
+    art = kb.primary.article(21)
+    assert assistant._first_in_its_law(part, art.clauses[1], None)
+    assert not assistant._first_in_its_law(part, art.clauses[0], None)
+
+
+@pytest.mark.parametrize("dense_rank,completed", [(1, True), (2, False)])
+def test_an_answer_leaving_out_the_clause_both_retrievers_put_first_is_completed_with_it(
+        kb_retriever, monkeypatch, dense_rank, completed):
+    """行业协会能不能参与政策咨询: when BM25 and meaning both rank 第七条第二款 first and the model answers from
+    第一款 alone, 第二款 is added in its own words; when only one retriever puts it first, nothing is added."""
+    search = kb_retriever.search
+
+    def ranked(question, *args, **kwargs):
+        r = search(question, *args, **kwargs)
+        if question.startswith("我们是个市级行业协会"):
+            top = next(h for h in r.hits if h.clause.label == "第七条第二款")
+            rest = [h for h in r.hits if h is not top]
+            r = replace(r, hits=[replace(top, bm25_rank=1, dense_rank=dense_rank)] + rest)
+        return r
+
+    monkeypatch.setattr(kb_retriever, "search", ranked)
+    reply = "能。本省建立制造业强省专家咨询委员会，为制定先进制造业发展规划提供智力支持。【第七条第一款】"
+    ans = make(kb_retriever, FakeLLM(reply)).ask("我们是个市级行业协会，能不能参与先进制造业方面的政策咨询？")
+    labels = [c.label for c in ans.citations]
+    assert labels == (["第七条第一款", "第七条第二款"] if completed else ["第七条第一款"])
+    assert ("行业协会" in ans.text) == completed
+
+
+def test_a_bare_answer_word_with_a_label_is_no_label_alone(kb_retriever):
+    """「是。【第四条第三款】」 answers the yes/no question: the answer word stays."""
+    ans = make(kb_retriever, FakeLLM("是。【第四条第三款】")).ask("统计主管部门对先进制造业的统计监测信息，是否应当定期发布？")
+    assert ans.text.startswith("是。") and [c.label for c in ans.citations] == ["第四条第三款"]

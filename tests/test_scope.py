@@ -92,3 +92,29 @@ def test_tax_relief_is_covered_by_a_clause_granting_it_in_the_laws_words():
     gap = out_of_scope("退伍回来想开个小加工厂，国家有没有啥减税减费的照顾？")
     assert gap.kind == "tax_labor" and gap.match == "减税"
     assert not gap.holds_for(["……按照国家规定享受税收优惠和收费减免。"]) and gap.holds_for(["国家鼓励采用推荐性标准"])
+
+
+def test_an_english_topic_word_is_looked_for_in_the_laws_chinese():
+    """tax benefit: the laws write 税收优惠, never "tax", so the gap is judged by 税."""
+    gap = out_of_scope("我们是科技型 SME，有哪些 tax benefit 可以享受？")
+    assert gap.kind == "tax_labor" and gap.topic == "税"
+    assert not gap.holds_for(["……依法享受税收优惠。"]) and gap.holds_for(["国家鼓励采用推荐性标准"])
+
+
+def test_every_gap_of_a_question_is_found_and_an_everyday_matter_is_its_own_word():
+    """醉驾被查会怎么处罚: a penalty (the laws set some) and 醉驾 (none of them names it)."""
+    from chatbot.scope import gaps
+
+    found = [(g.kind, g.topic) for g in gaps("醉驾被查会怎么处罚，会坐牢吗？")]
+    assert found == [("penalty", "罚"), ("other_matter", "醉驾")]
+    assert [(g.kind, g.topic) for g in gaps("房东到期不退押金，我可以直接从房租里扣吗？")] == [("other_matter", "房东")]
+    assert list(gaps("技术改造有什么支持？")) == []
+
+
+def test_a_figure_given_to_reckon_with_is_no_claim():
+    from chatbot.scope import stated_figure
+
+    assert stated_figure("一笔50万元的货款逾期100天，合同没约定逾期利息，利息怎么算？") is None
+    assert stated_figure("净收入100万元，完成人至少能拿到多少？") is None
+    assert stated_figure("补贴是不是3万元")[0] == "这一金额"
+    assert stated_figure("技术改造是不是按设备投资额的20%给补助？")[0] == "这一比例或税率"

@@ -89,6 +89,8 @@ def test_restates():
     ("县里不用自己搞规划吧？", None), ("中小企业没资格在本地挂牌融资吧？", None),  # ... unless it asks to confirm a no
     ("检验费不能让我们企业出吧？", None), ("行业标准是不是不用强制执行啊？", None),
     ("政府是不是不管企业电费水费这些成本啊？", None),
+    # only the sentence that asks: the story before it holds a 能 that asks nothing
+    ("对方说必须等审计结果出来才能结算，已经拖了半年多。这样做合规吗？", ("是", "不是")),
 ])
 def test_yes_no_questions(question, answers):
     assert yes_no(question) == answers
@@ -300,6 +302,10 @@ def test_list_items_stay_with_their_lead_in_and_count_as_one_point(kb):
     # in an answer: the lead-in is kept (not dropped as announcing a list it does not give), one point
     points, dropped = shape(out, "哪些企业可以享受科技税收优惠？", "", 400)
     assert len(points) == 2 and points[0].text.startswith("下列企业") and not dropped
+    # a lead-in given without its items takes them from its clause
+    (lead,) = join_lists([Sentence("下列企业按照国家有关规定享受税收优惠。", label, (a43,))])
+    assert lead.text.startswith("下列企业按照国家有关规定享受税收优惠：（一）从事高新技术产品研究开发、生产的企业；")
+    assert lead.text.endswith("（四）法律、行政法规规定的与科学技术进步有关的其他企业。")
 
 
 def test_a_cited_sentence_taking_the_askers_words_into_the_clause_is_not_supported(kb):
