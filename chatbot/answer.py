@@ -484,10 +484,13 @@ class Assistant:
         # often as from the law retrieval put first
         laws_named = r.scope is not None and len(r.scope.ids) > 1 and bool(r.scope.named or r.scope.versions)
         several = laws_named or bool(LEVELS.search(r.question))
+        # 条例对银行和保险机构分别提了什么要求: 条例 with no name, and the primary's clause first, means the
+        # primary regulation; other laws' clauses on 金融机构 are no evidence then
+        own = r.scope is not None and r.scope.regulation_word and self.regulation.of(r.hits[0].clause).primary
         chosen = [h.clause for i, h in enumerate(r.hits[: self.settings.context_clauses])
                   if (h.score >= self.settings.quote_ratio * top or h.lookup)
                   and (several or h.lookup or h.clause.regulation == law
-                       or h.bm25_rank is not None and h.bm25_rank <= OTHER_LAW_BM25)
+                       or not own and h.bm25_rank is not None and h.bm25_rank <= OTHER_LAW_BM25)
                   and (i == 0 or h.lookup or not _far(h))]
         if laws_named:
             # a question naming several laws (or versions): the best clause of each, so the answer can say

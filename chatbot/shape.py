@@ -57,6 +57,8 @@ MAX_POINTS = 3          # cited points after the direct answer
 # a point that only announces a list ("……应当符合下列要求。", "规定如下：") says nothing by itself
 # (「五万元以下的罚款。」 is an amount, not a list: 以下 after a figure or its unit is "or less")
 LIST_INTRO = re.compile(r"(?:下列|(?<![\d零一二三四五六七八九十百千万亿元年月日天倍])以下|如下)[^，。；]{0,6}[：:。]?$|[：:]$")
+# a question a list answers: 有哪些 tax benefit, 哪几种情形 (not 能中途修改吗, whose clause's list is beside it)
+ASKS_LIST = re.compile(r"哪些|哪几|哪类|哪种|什么|有啥")
 # an item of a list copied from a clause: （一）…, 一、…, 1. …
 ITEM = re.compile(r"\s*(?:（[一二三四五六七八九十]+）|\([一二三四五六七八九十\d]+\)|[一二三四五六七八九十]+、|\d+[.、．](?!\d))")
 # what a "no" needs in the points that follow it: a negation or a limit written in the clause
@@ -70,6 +72,8 @@ TAIL_ASK = re.compile(r"(?<=[了过])没有?(?=\s*[？?]?\s*$)|(?<=[\u4e00-\u9ff
 TAIL_BA = re.compile(r"(?<=[\u4e00-\u9fff])吧(?=\s*[？?]?\s*$)")
 NEGATED = re.compile(r"[不没沒无非别]")
 CONFIRMS_A_NO = re.compile(r"(?:是不是|是否)(?:[没沒无非别]|不(?![同断少仅]))")  # 是不是不管 asks; 是否不同 does not
+# a claim asked to be confirmed by its tail: 听说规划定下来五年内都不能调整，是这样吗
+CONFIRM_TAIL = re.compile(r"[，,]\s*(?:是这样吗|是吗|对吗|对不对|对吧|没错吧|是不是这样|是真的吗|真的吗)\s*$")
 
 
 def _as_ma(text: str) -> str:
@@ -114,6 +118,8 @@ def _part_yes_no(first: str, asked: bool) -> tuple[str, str] | str | None:
         return verb + "了", "没" + verb
     if CONFIRMS_A_NO.search(first):
         return None  # 是不是不用强制执行: a bare 是 or 不是 would be read either way (as a negative 吧 question)
+    if (m := CONFIRM_TAIL.search(first)) and NEGATED.search(NOT_NEGATIONS.sub("", first[:m.start()])):
+        return None  # 五年内都不能调整，是这样吗: so is the confirmation of a claim with a negation (it got 「能。」)
     modal_only = _modals_only(first)
     for pattern, answers in YES_NO:
         if pattern.search(modal_only):
@@ -202,6 +208,8 @@ def shape(sentences: list[Sentence], question: str, raw: str,
     open_to_all = bool(article_refs(question) or SEVERAL.search(question))
     asked = _cjk_bigrams(question)
     for s in join_lists(sentences):
+        if ASKS_LIST.search(question):
+            s = with_items(s)  # 有哪些 tax benefit: 下列企业……享受税收优惠 answers with its list
         if s.labels and LIST_INTRO.search(s.text):
             dropped.append(("introduces a list it does not give", s.text))
         elif s.labels and _repeats(s.text, points):
@@ -271,11 +279,13 @@ def join_lists(sentences: list[Sentence]) -> list[Sentence]:
     for i, s in enumerate(out):
         if s.labels and s.clauses and ITEM.match(s.text) and (lead := _lead_in(s.clauses[0].text)):
             out[i] = replace(s, text=lead + s.text)
-        elif s.labels and s.clauses and (items := _items_of(s.text, s.clauses[0].text)) and not (
-                i + 1 < len(out) and ITEM.match(out[i + 1].text)):
-            # and a lead-in given without its items (下列企业按照国家有关规定享受税收优惠。) takes them from its clause
-            out[i] = replace(s, text=s.text.strip().rstrip("。；;，,：: ") + "：" + items)
     return out
+
+
+def with_items(s: Sentence) -> Sentence:
+    """A lead-in given without its items (下列企业按照国家有关规定享受税收优惠。) with them, from its clause."""
+    items = _items_of(s.text, s.clauses[0].text) if s.labels and s.clauses and not ITEM.search(s.text) else ""
+    return replace(s, text=s.text.strip().rstrip("。；;，,：: ") + "：" + items) if items else s
 
 
 def _items_of(sentence: str, clause: str) -> str:

@@ -91,6 +91,7 @@ def test_restates():
     ("政府是不是不管企业电费水费这些成本啊？", None),
     # only the sentence that asks: the story before it holds a 能 that asks nothing
     ("对方说必须等审计结果出来才能结算，已经拖了半年多。这样做合规吗？", ("是", "不是")),
+    ("听说先进制造业发展规划一旦定下来，五年内都不能调整，是这样吗？", None),  # a claim with a negation
 ])
 def test_yes_no_questions(question, answers):
     assert yes_no(question) == answers
@@ -302,10 +303,13 @@ def test_list_items_stay_with_their_lead_in_and_count_as_one_point(kb):
     # in an answer: the lead-in is kept (not dropped as announcing a list it does not give), one point
     points, dropped = shape(out, "哪些企业可以享受科技税收优惠？", "", 400)
     assert len(points) == 2 and points[0].text.startswith("下列企业") and not dropped
-    # a lead-in given without its items takes them from its clause
-    (lead,) = join_lists([Sentence("下列企业按照国家有关规定享受税收优惠。", label, (a43,))])
-    assert lead.text.startswith("下列企业按照国家有关规定享受税收优惠：（一）从事高新技术产品研究开发、生产的企业；")
-    assert lead.text.endswith("（四）法律、行政法规规定的与科学技术进步有关的其他企业。")
+    # a lead-in given without its items takes them from its clause when the question asks for a list
+    lead = [Sentence("下列企业按照国家有关规定享受税收优惠。", label, (a43,))]
+    points, _ = shape(lead, "我们是科技型 SME，有哪些 tax benefit 可以享受？", "", 400)
+    assert points[0].text.startswith("下列企业按照国家有关规定享受税收优惠：（一）从事高新技术产品研究开发、生产的企业；")
+    assert points[0].text.endswith("（四）法律、行政法规规定的与科学技术进步有关的其他企业。")
+    points, _ = shape(lead, "科技型中小企业能享受税收优惠吗？", "", 400)
+    assert "（一）" not in points[0].text
 
 
 def test_a_cited_sentence_taking_the_askers_words_into_the_clause_is_not_supported(kb):
