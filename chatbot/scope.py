@@ -87,7 +87,7 @@ class Gap:
 
     @property
     def topic(self) -> str:
-        """The word a clause would use for it: 罚 for 罚多少 / 处罚 / 罚则, else the words matched."""
+        """The word a clause would use for it: 罚 for 罚多少 / 处罚 / 罚则, 税 for tax, else the words matched."""
         if self.kind == "penalty" and "罚" in self.match:
             return "罚"
         return ENGLISH_TOPICS.get(self.match.lower().strip(), self.match)
