@@ -52,13 +52,14 @@ ADJECTIVES = "松紧多少大小高低好坏贵快慢难易严宽忙累远近长
 MODAL = re.compile(r"可以|能够|能|需要|会")
 MA_VERB = re.compile(r"支持|鼓励|允许|适用|包括|属于|涉及|享受|提供|补贴|扶持|保护")
 ENDS_WITH_MA = re.compile(r"[吗嗎][？?。！!\s]*$")
-WH = re.compile(r"哪些|哪个|哪里|哪儿|什么|怎么|怎样|如何|多少|为什么|为啥|啥|谁|(?<![好这那前近头十])几(?=[月号日天年点倍]|个月|个工作日)")
+WH = re.compile(r"哪些|哪个|哪里|哪儿|哪[一几]?[条款项]|第几[条款项]|什么|怎么|怎样|如何|多少|为什么|为啥|啥|谁|(?<![好这那前近头十])几(?=[月号日天年点倍]|个月|个工作日)")
 MAX_POINTS = 3          # cited points after the direct answer
 # a point that only announces a list ("……应当符合下列要求。", "规定如下：") says nothing by itself
 # (「五万元以下的罚款。」 is an amount, not a list: 以下 after a figure or its unit is "or less")
 LIST_INTRO = re.compile(r"(?:下列|(?<![\d零一二三四五六七八九十百千万亿元年月日天倍])以下|如下)[^，。；]{0,6}[：:。]?$|[：:]$")
-# a question a list answers: 有哪些 tax benefit, 哪几种情形 (not 能中途修改吗, whose clause's list is beside it)
-ASKS_LIST = re.compile(r"哪些|哪几|哪类|哪种|什么|有啥")
+# a question a list answers: 有哪些 tax benefit, 哪几种情形, 哪一条列了转化的方式 (not 能中途修改吗, whose clause's
+# list is beside it)
+ASKS_LIST = re.compile(r"哪些|哪几|哪类|哪种|哪[一]?条|什么|有啥")
 # an item of a list copied from a clause: （一）…, 一、…, 1. …
 ITEM = re.compile(r"\s*(?:（[一二三四五六七八九十]+）|\([一二三四五六七八九十\d]+\)|[一二三四五六七八九十]+、|\d+[.、．](?!\d))")
 # what a "no" needs in the points that follow it: a negation or a limit written in the clause

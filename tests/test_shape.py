@@ -92,6 +92,7 @@ def test_restates():
     # only the sentence that asks: the story before it holds a 能 that asks nothing
     ("对方说必须等审计结果出来才能结算，已经拖了半年多。这样做合规吗？", ("是", "不是")),
     ("听说先进制造业发展规划一旦定下来，五年内都不能调整，是这样吗？", None),  # a claim with a negation
+    ("促进科技成果转化法哪一条列了科技成果转化可以采用的方式？", None),  # asks which article
 ])
 def test_yes_no_questions(question, answers):
     assert yes_no(question) == answers
@@ -310,6 +311,11 @@ def test_list_items_stay_with_their_lead_in_and_count_as_one_point(kb):
     assert points[0].text.endswith("（四）法律、行政法规规定的与科学技术进步有关的其他企业。")
     points, _ = shape(lead, "科技型中小企业能享受税收优惠吗？", "", 400)
     assert "（一）" not in points[0].text
+    a16 = next(c for c in kb.clauses if c.regulation == "sci-tech-achievements-transformation-law-2015"
+               and c.article == 16)
+    points, _ = shape([Sentence("科技成果持有者可以采用下列方式进行科技成果转化。", (a16.label,), (a16,))],
+                      "促进科技成果转化法哪一条列了科技成果转化可以采用的方式？", "", 400)
+    assert "（一）自行投资实施转化；（二）向他人转让该科技成果" in points[0].text
 
 
 def test_a_cited_sentence_taking_the_askers_words_into_the_clause_is_not_supported(kb):
