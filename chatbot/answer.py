@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .citations import Sentence, basis_list, bigrams, check_citations, excerpt, numbers_in
+from .citations import Sentence, basis_list, bigrams, check_citations, excerpt, figure_sentence, numbers_in
 from .config import MAX_TOP_K, Settings
 from .conversation import Turn, bounded, rewrite
 from .corpus import Clause, Regulation
@@ -139,17 +139,6 @@ LEVEL = re.compile(f"^{_LEVEL}$")
 LEVELS = re.compile(f"{_LEVEL}(?:和|与|跟|及|、){_LEVEL}")  # 国家和省里各有什么规定
 MAX_ITEMS = 4    # things of an enumeration retrieved on their own
 MAX_THING = 8    # characters of a thing (办手续, 政府基金) as against an ask of its own (要担哪些职责)
-
-
-def figure_sentence(question: str, clauses: list[Clause]) -> Sentence | None:
-    """The sentence of these clauses that writes a figure and shares the most bigrams with the question,
-    or None: figure_sentence("隔多少年要复审一次", [标准化法第二十九条第二款]) -> 「标准的复审周期一般不超过五年。」"""
-    asked = bigrams(question)
-    best = max(((len(asked & bigrams(t)), t, c) for c in dict.fromkeys(clauses)
-                for t in re.findall(r"[^。；;]+[。；;]?", c.text.replace("\n", "")) if numbers_in(t)),
-               key=lambda x: x[0], default=None)
-    return Sentence(best[1].rstrip("；;") + ("" if best[1].endswith("。") else "。"), (best[2].label,), (best[2],)) \
-        if best and best[0] else None
 
 
 def covers(thing: str, clauses: list[Clause], short: bool = True) -> bool:
@@ -427,28 +416,32 @@ class Assistant:
             return f"{name}共{to_chinese(len(reg.articles))}条，没有{nums}"
         # a question asking when the law takes effect asks a date it writes, not a time limit it does not set
         # (条例3月26号通过，几月几号开始施行？中间隔了多长时间)
-        found = [g for g in gaps(question) if g.kind != "amount" or not asks_when(question)]
+        when = asks_when(question)
+        found = [g for g in gaps(question) if g.kind != "amount" or not when]
         gap = found[0] if found else None
         if gap and gap.kind == "unrelated":
             return UNRELATED  # 庐山怎么走: not 「本条例没有规定与本条例无关的事项」, and no clause to suggest
         index = self.retriever.index
-        texts = [c.text for c, law in zip(index.clauses, index.laws) if law in r.scope.ids] if (
-            found and r.scope is not None) else []
+
+        def texts():  # the clauses in scope, read only for a topic gap (`Gap.holds_for`)
+            ids = r.scope.ids if r.scope is not None else ()
+            return (c.text for c, law in zip(index.clauses, index.laws) if law in ids)
+
         # a matter no law in scope names is refused in its own word, whichever law's clause comes first
         # (醉驾被查会怎么处罚: a penalty, which other laws set, but 醉驾, which none of them names)
-        held = next((g for g in found if g.kind == "other_matter" and g.holds_for(texts)), None)
+        held = next((g for g in found if g.kind == "other_matter" and g.holds_for(texts())), None)
         if gap and held is None and self._about_primary(r):
             if gap.kind == "other_law" and gap.match:
                 return f"本知识库没有收录《{gap.match}》"  # not 「本条例没有规定其他法律法规」
             return f"本条例没有规定{gap.what}"
-        if held := held or next((g for g in found if g.holds_for(texts)), None):
+        if held := held or next((g for g in found if g.holds_for(texts())), None):
             if held.kind == "other_law":
                 return f"本知识库没有收录《{held.match}》"  # 加班费按劳动法: a law, not a topic
             return f"收录的法规都没有涉及「{held.topic}」"
         if not r.hits:
             return "没有找到相关条文"
         evidence = self._context(r)
-        figure = asks_figure(question) if not asks_when(question) else None
+        figure = asks_figure(question) if not when else None
         if figure and not any(numbers_in(c.text) for c in evidence):
             # a figure asked for (多少钱, 保护期多少年) that no clause of the evidence writes: the laws do not set it
             return f"收录的法规没有规定{figure.what}"
@@ -645,7 +638,8 @@ class Assistant:
         sentences, cut = (shape(check.sentences, question, text, self.settings.max_answer_chars)
                           if check.cited else ([], []))
         dropped += [f"{why}: {s}" for why, s in cut]
-        if (figure := asks_figure(question)) and sentences and not any(numbers_in(s.text) for s in sentences):
+        figure = asks_figure(question)
+        if figure and sentences and not any(numbers_in(s.text) for s in sentences):
             # 隔多少年要复审一次, answered with 「……对其制定的标准进行复审。」: the cited clause's sentence that
             # writes the figure (标准的复审周期一般不超过五年) is added when it fits
             extra = figure_sentence(question, [c for s in sentences for c in s.clauses])
@@ -659,10 +653,9 @@ class Assistant:
             ans.removed_citations, ans.dropped, ans.fallback = check.removed, dropped, True
             ans.notices.append("模型回答无法对应到条文，已改为直接引用条文。")
             return ans
-        gap = asks_figure(question)
-        if gap and not any(numbers_in(c.text) for c in cited):
+        if figure and not any(numbers_in(c.text) for c in cited):
             # a figure was asked for (加计扣除比例是多少) and none of the clauses the answer rests on writes one
-            return self._refusal(f"收录的法规没有规定{gap.what}", r, timings, t0, **base)
+            return self._refusal(f"收录的法规没有规定{figure.what}", r, timings, t0, **base)
         timings["total"] = time.perf_counter() - t0
         return Answer(text=f"{render_sentences(sentences)}\n{basis_list(cited)}", citations=cited, refused=False,
                       timings=timings, removed_citations=check.removed, added_citations=check.added,

@@ -245,6 +245,19 @@ def _segments(text: str) -> list[str]:
     return [x.strip() for x in re.split(r"(?<=[。；：])|\n", text) if x.strip()]
 
 
+def figure_sentence(question: str, clauses: list[Clause]) -> Sentence | None:
+    """The segment of these clauses that writes a figure and shares the most bigrams with the question, as
+    a cited sentence, or None: figure_sentence("隔多少年要复审一次", [标准化法第二十九条第二款]) ->
+    「标准的复审周期一般不超过五年。」"""
+    asked = bigrams(question)
+    best = max(((len(asked & bigrams(t)), t, c) for c in dict.fromkeys(clauses)
+                for t in _segments(c.text) if numbers_in(t)),
+               key=lambda x: x[0], default=None)
+    if not best or not best[0]:
+        return None
+    return Sentence(best[1].rstrip("；;：:") + ("" if best[1].endswith("。") else "。"), (best[2].label,), (best[2],))
+
+
 def excerpt(clause: Clause, sentence: str, terms: tuple[str, ...] | list[str] = ()) -> str:
     """The clause's own words closest to a sentence: its segment (split at 。；：and lines) sharing the most
     bigrams with it, with the segments next to it that the sentence also says, ending with 。; what replaces

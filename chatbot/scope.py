@@ -175,9 +175,9 @@ def gaps(question: str):
         if kind == "amount" and MENTIONS_ASK.search(question) and not re.search(r"多少|几", question) and all(
                 m.group(0) in AMOUNT_NOUNS for m in pattern.finditer(question)):
             continue
-        found = pattern.finditer(question)
-        if kind == "other_matter":
-            found = _whole_words(question, found)
+        found = list(pattern.finditer(question))
+        if kind == "other_matter" and found:
+            found = _whole_words(question, found)  # (jieba cuts the question only when a word matched)
         if m := next((m for m in found if kind != "amount" or not _criterion(question, m)), None):
             match = m.group(0).strip("《》")
             if kind == "other_law" and not m.group(0).startswith("《"):

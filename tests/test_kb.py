@@ -693,3 +693,28 @@ def test_a_bare_answer_word_with_a_label_is_no_label_alone(kb_retriever):
     """「是。【第四条第三款】」 answers the yes/no question: the answer word stays."""
     ans = make(kb_retriever, FakeLLM("是。【第四条第三款】")).ask("统计主管部门对先进制造业的统计监测信息，是否应当定期发布？")
     assert ans.text.startswith("是。") and [c.label for c in ans.citations] == ["第四条第三款"]
+
+
+def test_a_question_saying_tiaoli_keeps_the_evidence_to_the_primary_when_its_clause_is_first(kb_retriever):
+    """条例对银行和保险机构分别提了什么要求: 条例 with no name, the primary's 第二十一条 first: other laws' clauses
+    on 金融机构 are no evidence; without 条例 they are."""
+    assistant = make(kb_retriever)
+    q = "条例对银行等金融机构和对保险机构分别提了什么要求，有啥不同？"
+    r = kb_retriever.search(q, k=5)
+    assert r.hits[0].clause.regulation == PRIMARY
+    assert {c.regulation for c in assistant._context(r)} == {PRIMARY}
+    other = kb_retriever.search("对银行等金融机构和对保险机构分别提了什么要求，有啥不同？", k=5)
+    assert {c.regulation for c in assistant._context(other)} - {PRIMARY}
+
+
+def test_a_figure_asked_for_and_left_out_is_added_from_the_cited_clause(kb_retriever):
+    """隔多少年要复审一次, answered with the clause's sentence on 复审 alone: its 复审周期一般不超过五年 is added."""
+    from chatbot.citations import figure_sentence
+
+    clause = next(c for c in kb_retriever.index.clauses
+                  if c.regulation == "standardization-law-2017" and c.article == 29 and c.paragraph == 2)
+    assert figure_sentence("隔多少年要复审一次", [clause]).text == "标准的复审周期一般不超过五年。"
+    assert figure_sentence("谁来监督", [clause]) is None  # no sentence with a figure shares a word with it
+    reply = "标准化行政主管部门根据反馈和评估情况对其制定的标准进行复审。【标准化法第二十九条第二款】"
+    ans = make(kb_retriever, FakeLLM(reply)).ask("一项标准发布后，隔多少年要复审一次？")
+    assert "标准的复审周期一般不超过五年。【标准化法第二十九条第二款】" in ans.text
