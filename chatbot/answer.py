@@ -360,6 +360,7 @@ class Assistant:
             # 政策咨询: 第七条第二款 names both; a small model answered from 第一款's 专家咨询委员会)
             required.append((standalone, top.clause))
         given += [c for _, c in required if c not in given]
+        each_law = self._each_law(r)
         if named := self._article_text(standalone, r):
             # 第十条说了啥: the article's own words answer it, paragraph by paragraph
             ans = self._quote_article(named, timings, t0, **base)
@@ -391,13 +392,13 @@ class Assistant:
         timings |= {"first_token": first or (gen_end - t0), "generation": gen_end - t0 - timings["retrieval"],
                     "tokens": float(len(pieces)),
                     "tokens_per_s": (len(pieces) - 1) / max(gen_end - t0 - (first or 0), 1e-6) if len(pieces) > 1 else 0.0}
-        ans = self._finish(raw, r, given, timings, t0, required=required, **base)
+        ans = self._finish(raw, r, given, timings, t0, required=required, each_law=each_law, **base)
         if ans.fallback:
             # nothing usable (a small model that only repeated the question): one more try, worded otherwise
             retry = build_messages(self.regulation, standalone, given, self.settings.max_answer_chars, retry=True)
             try:
                 second = self._finish("".join(self.llm.stream(retry, self.settings.max_new_tokens)),
-                                      r, given, timings, t0, required=required, **base)
+                                      r, given, timings, t0, required=required, each_law=each_law, **base)
             except LLMError:
                 second = ans
             timings["retries"] = 1.0
@@ -493,6 +494,15 @@ class Assistant:
                 if best is not None and best not in chosen:
                     chosen.append(best)
         return chosen or [r.hits[0].clause]
+
+    @staticmethod
+    def _each_law(r: Retrieval) -> list[Clause]:
+        """For a question naming several laws or asking what changed between versions, the best clause of
+        each (all in the evidence: `_context`); an answer that leaves a law out is completed with it."""
+        if r.scope is None or len(r.scope.ids) < 2 or not (r.scope.named or r.scope.versions):
+            return []
+        best = [next((h.clause for h in r.hits if (h.clause.regulation or law) == law), None) for law in r.scope.ids]
+        return [c for c in best if c is not None]
 
     def _parts(self, question: str, r: Retrieval, regulations: list[str] | None,
                law: str | None) -> list[tuple[str, Clause]]:
@@ -605,7 +615,8 @@ class Assistant:
         return Answer(text=text, citations=given, refused=False, timings=timings, **base)
 
     def _finish(self, raw: str, r: Retrieval, given: list[Clause], timings: dict,
-                t0: float, required: list[tuple[str, Clause]] = (), **base) -> Answer:
+                t0: float, required: list[tuple[str, Clause]] = (), each_law: list[Clause] = (),
+                **base) -> Answer:
         text = raw.strip()
         titles = _titles(self.regulation, given)
         if leaks_prompt(text, rules(self.regulation, self.settings.max_answer_chars, titles), names=tuple(titles)):
@@ -634,6 +645,13 @@ class Assistant:
                     point = Sentence(excerpt(clause, part), (self.regulation.cite(clause),), (clause,))
                     # the first part's answer goes first: 集群有哪些？……怎么推进的 answers 有哪些 before 怎么推进
                     check.sentences.insert(0 if part == first != question else len(check.sentences), point)
+                    answered.add((clause.regulation, clause.article))
+            # 2020版和2025版比…有什么变化, answered from the 2020 text alone: the other version's best clause is
+            # added, so the answer says what each text says
+            for clause in each_law:
+                if clause.regulation not in {law for law, _ in answered}:
+                    check.sentences.append(Sentence(excerpt(clause, question), (self.regulation.cite(clause),),
+                                                    (clause,)))
                     answered.add((clause.regulation, clause.article))
         sentences, cut = (shape(check.sentences, question, text, self.settings.max_answer_chars)
                           if check.cited else ([], []))

@@ -165,9 +165,33 @@ def normalize_text(text: str) -> str:
     text = _NEWLINES.sub("\n", text).translate(_ZERO_WIDTH).translate(_SPACES)
     raw = fold_compat_chars(text).split("\n")
     lines = _rejoined_by_indent(raw) or [tidy_line(x) for x in raw]
-    # a page number on a line of its own (— 2 —, 第3页) is page furniture in any format
-    lines = drop_table_of_contents(_join_heads([x for x in lines if x and not _PAGE_NUMBER.fullmatch(x)]))
+    # a page number on a line of its own (— 2 —, 第3页) is page furniture in any format, and so is a line
+    # repeated beside page numbers (a running header in a PDF's text copied out as plain text)
+    lines = drop_running_heads([x for x in lines if x])
+    lines = drop_table_of_contents(_join_heads([x for x in lines if not _PAGE_NUMBER.fullmatch(x)]))
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def drop_running_heads(lines: list[str], reach: int = 2) -> list[str]:
+    """Lines without their running headers and footers: a short line that is no article or heading, found
+    within `reach` lines of a page number at least twice with the same words, is removed there (a title
+    with the header's words elsewhere, at the top of the first page, stays).
+
+    drop_running_heads(["某某法", "第一条 …", "…", "- 1 -", "某某法", "第二条 …", "- 2 -", "某某法", "第三条 …"])
+    -> ["某某法", "第一条 …", "…", "- 1 -", "第二条 …", "- 2 -", "第三条 …"]
+    """
+    pages = [i for i, x in enumerate(lines) if _PAGE_NUMBER.fullmatch(x)]
+    if len(pages) < 2:
+        return lines
+    near: dict[str, list[int]] = {}
+    for p in pages:
+        for i in range(max(p - reach, 0), min(p + reach + 1, len(lines))):
+            x = lines[i]
+            if i != p and len(x) <= 40 and not _PAGE_NUMBER.fullmatch(x) and not _HEAD.match(x) \
+                    and i not in near.get(x, ()):
+                near.setdefault(x, []).append(i)
+    furniture = {i for x, at in near.items() if len(at) >= 2 for i in at}
+    return [x for i, x in enumerate(lines) if i not in furniture]
 
 
 def _rejoined_by_indent(raw: list[str]) -> list[str] | None:

@@ -366,6 +366,22 @@ def test_a_page_number_on_its_own_line_is_dropped_in_any_format():
     assert normalize_text(text) == "条例\n第一条 为了。\n第二条 本条例\n自公布之日起施行。\n"
 
 
+def test_a_running_header_beside_page_numbers_in_plain_text_is_dropped_and_the_title_kept():
+    """A PDF's text copied out as .txt: the title repeated as a header at the top of every page ended up as a
+    paragraph of its own (第六条第二款 「中华人民共和国电子签名法」)."""
+    text = ("中华人民共和国电子签名法\n第一条 为了规范电子签名行为，制定本法。\n第二条 本法所称电子签名，\n是指数据。\n"
+            "- 1 -\n中华人民共和国电子签名法\n第三条 民事活动中的合同，\n当事人可以约定使用电子签名。\n"
+            "- 2 -\n中华人民共和国电子签名法\n第四条 能够有形地表现所载内容。\n")
+    out = normalize_text(text)
+    assert out.count("中华人民共和国电子签名法") == 1 and out.startswith("中华人民共和国电子签名法\n第一条")
+    reg = corpus.parse(out)
+    assert [a.number for a in reg.articles] == [1, 2, 3, 4] and all(len(a.clauses) == 1 for a in reg.articles)
+    assert reg.article(2).clauses[0].text == "本法所称电子签名，是指数据。"
+    # a line repeated away from page numbers is text, not furniture
+    assert normalize_text("条例\n第一条 甲。\n第二条 乙。\n第三条 丙。\n- 1 -\n第四条 丁。\n第五条 戊。\n") \
+        == "条例\n第一条 甲。\n第二条 乙。\n第三条 丙。\n第四条 丁。\n第五条 戊。\n"
+
+
 def test_a_chapter_list_without_a_contents_line_is_kept():
     text = "条例\n第一章 总则\n第二章 附则\n第一章 总则\n第一条 为了。\n"
     assert normalize_text(text) == text

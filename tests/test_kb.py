@@ -718,3 +718,18 @@ def test_a_figure_asked_for_and_left_out_is_added_from_the_cited_clause(kb_retri
     reply = "标准化行政主管部门根据反馈和评估情况对其制定的标准进行复审。【标准化法第二十九条第二款】"
     ans = make(kb_retriever, FakeLLM(reply)).ask("一项标准发布后，隔多少年要复审一次？")
     assert "标准的复审周期一般不超过五年。【标准化法第二十九条第二款】" in ans.text
+
+
+def test_a_comparison_of_two_versions_answered_from_one_is_completed_with_the_other(kb_retriever):
+    """2020版和2025版比…有什么变化, answered from the 2020 text alone: the 2025 text's best clause is added, so the
+    answer says what each version says; a question about one law only gets nothing added."""
+    q = "2020版和2025版比，大型企业付款期限的规定有什么变化？"
+    r = kb_retriever.search(q, k=5)
+    assert set(r.scope.ids) == {"sme-payment-regulations-2025", "sme-payment-regulations-2020"}
+    old = next(h.clause for h in r.hits if h.clause.regulation == "sme-payment-regulations-2020")
+    new = next(h.clause for h in r.hits if h.clause.regulation == "sme-payment-regulations-2025")
+    reply = f"{old.text}【2020年版款项支付条例第{old.label.split('第', 1)[1]}】"
+    ans = make(kb_retriever, FakeLLM(reply)).ask(q)
+    assert ans.citations[0] == old and new in ans.citations
+    one = make(kb_retriever, FakeLLM(reply.replace("2020年版", ""))).ask("款项支付条例对大型企业的付款期限怎么规定？")
+    assert {c.regulation for c in one.citations} == {"sme-payment-regulations-2025"}
