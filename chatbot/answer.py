@@ -429,8 +429,11 @@ class Assistant:
             return (c.text for c, law in zip(index.clauses, index.laws) if law in ids)
 
         # a matter no law in scope names is refused in its own word, whichever law's clause comes first
-        # (醉驾被查会怎么处罚: a penalty, which other laws set, but 醉驾, which none of them names)
-        held = next((g for g in found if g.kind == "other_matter" and g.holds_for(texts())), None)
+        # (醉驾被查会怎么处罚: a penalty, which other laws set, but 醉驾, which none of them names); so is one
+        # that no clause retrieved for the question names (电子发票丢了还能报销吗: 科学技术进步法 names 经费报销,
+        # which retrieval does not bring up for it)
+        retrieved = [h.clause.text for h in r.hits]
+        held = next((g for g in found if g.kind == "other_matter" and g.holds_for(retrieved)), None)
         if gap and held is None and self._about_primary(r):
             if gap.kind == "other_law" and gap.match:
                 return f"本知识库没有收录《{gap.match}》"  # not 「本条例没有规定其他法律法规」

@@ -37,8 +37,9 @@ VERSION_WORD = re.compile(r"修订|修改|修正|旧版|新版|老版|原版|年
 OLD_TEXT = re.compile(r"(?:(\d{4})年?(?:版|版本|的版本|修订的|[那这]一?个?版|[^，。？！,?!\d]{0,4}的[那这]?一?版)|修订前|修改前|修正前|修订之前|修改之前|旧版|老版|原版|"
                       r"原来的版本|以前的版本)")
 CHANGES = re.compile(r"变化|不同|区别|差别|差异|改了|改动|调整|变了|新旧|对比|相比")
-# ... or, with an old text named, whether the current one still says so (2020年那版……对吗？现在新版还这样吗)
-STILL = re.compile(r"新版|现行|现在|如今|目前")
+# ... or, with an old text named, whether the current one still says so (2020年那版……对吗？现在新版还这样吗,
+# 2020年那版……只说合理约定。2025年修订以后，有没有规定具体天数)
+STILL = re.compile(r"新版|现行|现在|如今|目前|(?:修订|修改|修正)(?:以|之)?后")
 # 本条例, 这个条例, 该条例: in a question these mean the primary regulation
 THIS_REGULATION = re.compile(r"(?:本|这个|这部|该|此)条例")
 

@@ -70,12 +70,13 @@ REGULATION_WORD_BONUS = 0.4
 
 # a question about when (or at which meeting) a law was adopted or amended, or when it takes effect: its
 # 题注 (the notes under the title) and its article saying 自…起施行 are looked up like a named article
-_WHEN = r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|第几次|哪次|哪一次|哪个会|从哪"
+_WHEN = r"什么时候|啥时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|第几次|哪次|哪一次|哪个会|从哪"
 _ADOPTED = r"通过(?!验收|审|评|认定|申请|考核)|颁布|公布|修订|修正|会议"
 ASKS_ADOPTION = re.compile(rf"(?:{_WHEN})[^，。？?]{{0,8}}(?:{_ADOPTED})|(?:{_ADOPTED})[^，。？?]{{0,6}}?"
                            r"(?:时间|日期|是哪|是什么时候|是何时|是在|在哪)")
-ASKS_EFFECTIVE = re.compile(rf"(?:{_WHEN})[^，。？?]{{0,8}}(?:施行|实施|实行|生效)|(?:施行|实施|实行|生效)[^，。？?]{{0,6}}?"
-                            r"(?:时间|日期|是哪|是什么时候|是何时)|(?:从|自)(?:什么时候|何时|哪天|哪一天)起")
+ASKS_EFFECTIVE = re.compile(rf"(?:{_WHEN})[^，。？?]{{0,8}}(?:施行|实施|实行|生效|开始执行)|(?:施行|实施|实行|生效)[^，。？?]{{0,6}}?"
+                            r"(?:时间|日期|是哪|是什么时候|是何时)|(?:从|自)(?:什么时候|何时|哪天|哪一天)起|"
+                            r"(?:施行|生效)了?(?:没有?|了吗)")  # 现在生效没
 TAKES_EFFECT = re.compile(r"自[^，。]{2,16}起施行")
 # a law's 题注 (its title and the notes under it) answers questions about the law itself: when and by whom it
 # was adopted, amended or published, what it is called. For other questions its words (江西省…条例) match any

@@ -55,14 +55,15 @@ RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少�
                 r"标准是多少|多少[^，。？！,?!]{0,4}(?:补贴|奖励|奖金|补助)|拿到多少|领到多少|安家费|几点到几点|哪个时段|时段.{0,4}划分|净利润至少|多长时间|多久|"
                 r"多少年|多少天|多少日|多少个?(?:工作日|月|小时)|几个月|(?<![好这那前近头十])几年|(?<![好这那前近头十])几[天日]|"  # 好几年, 十几年: a while
                 r"(?:要|得|需|需要)有多少|"
-                r"几个工作日|办结时限|\btax rate|\bhow much\b")),
+                r"几个工作日|办结时限|多少以[上下内]|\d[%％]还是|还是[^，。？！,?!]{0,3}\d+(?:\.\d+)?[%％]|"  # 按1%还是3%
+                r"\btax rate|\bhow much\b")),
     # everyday matters of other laws, named by words no shipped law uses: a question about them is refused
     # when no law in scope uses the word either (`Gap.holds_for`), whichever law's clause comes first
     ("other_matter", "其他法律的事项",
      re.compile(r"醉驾|酒驾|驾照|驾驶证|违章|房东|押金|物业费|限购|房贷|拆迁|彩礼|抚养费|赡养|结婚|签证|护照|身份证|"
                 r"抢注|域名|外商投资|负面清单|消防|职业病|(?:医疗|失业|生育)保险金?|产假|年假|婚假|竞业限制|劳务派遣|"
                 r"股权转让|公司章程|借条|欠条|高利贷|网贷|信用卡|食品(?:经营|生产)许可证?|安全生产许可证?|排污|学区|"
-                r"养老金|欠薪|律师|公证|遗嘱|车险|车祸|医疗纠纷|宠物|噪音")),
+                r"养老金|欠薪|律师|公证|遗嘱|车险|车祸|医疗纠纷|宠物|噪音|报销")),
     ("unrelated", "与本条例无关的事项",
      re.compile(r"天气|气温|下雨|(?<!工业)旅游|(?<!旅游)景点|怎么走|航班|火车票|高铁票|菜谱|彩票|股价|股市|星座|电影|房价|"
                 r"\bweather\b|\bhotel")),
@@ -94,8 +95,9 @@ class Gap:
 
     @property
     def words(self) -> tuple[str, ...]:
-        """The topic and the words a clause granting the same relief uses (减税 -> 税收优惠, 减免 …)."""
-        return (self.topic,) + (TAX_RELIEF if self.topic in TAX_RELIEF else ())
+        """The topic and the words a clause granting the same relief uses (减税 -> 税收优惠, 减免 …), or the
+        law's own word for an everyday matter (离婚 -> 婚姻)."""
+        return (self.topic,) + (TAX_RELIEF if self.topic in TAX_RELIEF else ()) + LAW_WORDS.get(self.topic, ())
 
     def holds_for(self, texts) -> bool:
         """Whether a topic gap holds for clauses with these texts: none of them uses its word (`words`)."""
@@ -104,6 +106,11 @@ class Gap:
 
 # relief from taxes and fees, in the words of a question (减税) or of a law (税收优惠, 收费减免)
 TAX_RELIEF = ("减税", "免税", "税收减免", "税收优惠", "税费减免", "收费减免", "减免")
+# the word a law uses for an everyday matter: a law added later on 婚姻 covers 离婚 questions in part at least
+# (电子签名法第三条: 涉及婚姻、收养、继承等人身关系的 documents may not be signed electronically)
+LAW_WORDS = {"离婚": ("婚姻",), "结婚": ("婚姻",), "彩礼": ("婚姻",), "婚假": ("婚姻",), "遗嘱": ("继承",),
+             "抚养费": ("抚养",), "欠薪": ("工资", "劳动报酬"), "辞退": ("解除劳动合同",), "解雇": ("解除劳动合同",),
+             "开除员工": ("解除劳动合同",), "车祸": ("交通事故",)}
 
 
 # an amount named, not asked for (方式和数额由谁说了算, 成交价格是怎么确定的), and questions asking something else

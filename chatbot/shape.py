@@ -138,8 +138,9 @@ def _part_yes_no(first: str, asked: bool) -> tuple[str, str] | str | None:
     if ENDS_WITH_MA.search(first + "？"):
         if SWEEPING.search(first):
             return "是", "不是"  # 只在江西省内适用吗: it asks about the "only", not the verb
-        # 条例支持企业参与吗 -> 支持 / 不支持: the question's own verb, when it has one of these
-        if m := MA_VERB.search(first):
+        # 条例支持企业参与吗 -> 支持 / 不支持: the question's own verb, when it has one of these, in the clause
+        # that asks first (卖设备的同时提供远程运维……，江西的条例支持吗 asks 支持, not 提供)
+        if m := MA_VERB.search(tail) or MA_VERB.search(first):
             return m.group(0), "不" + m.group(0)
         if modals := MODAL.findall(modal_only):  # 我们是龙头，能牵头……搞技术攻关吗 -> 能 / 不能 (the last modal)
             return modals[-1], "不" + modals[-1]
@@ -149,6 +150,10 @@ def _part_yes_no(first: str, asked: bool) -> tuple[str, str] | str | None:
 
 # a yes in other words than the question's: 是的, 对, 是, or a bare modal or 有, as a sentence of its own
 PLAIN_YES = re.compile(r"(?:是的|对|是|会|能|能够|可以|需要|要|有)[。，,！!]")
+
+
+# an answer word leading a sentence of substance: 是的，… / 不是，… / 对，…
+LEADING_WORD = re.compile(r"^(?:是的|是|对的|对|没错|不是|不对|不)[，,]\s*")
 
 
 def _modals_only(text: str) -> str:
@@ -218,7 +223,13 @@ def shape(sentences: list[Sentence], question: str, raw: str,
         elif s.clauses and points and not open_to_all and not _shares_a_word(asked, s):
             dropped.append(("a further point whose clauses share no word with the question", s.text))
         elif s.labels:
-            points.append(replace(s, text=_full_stop(_unwrapped(s.text))))
+            text = _full_stop(_unwrapped(s.text))
+            if not points:
+                # 「是的，设区的市可以……」: to 设区的市不用再自己定规划了吧, a question with no answer words (it confirms
+                # a negation), a leading 是的 reads either way; to a yes/no question it is the answer word, which
+                # goes first on its own (not 「是。是的，……」)
+                text = LEADING_WORD.sub("", text) or text
+            points.append(replace(s, text=text))
         else:
             dropped.append(("answer word" if is_bare_answer(s.text) else "no citation", s.text))
     kept = select(points, MAX_POINTS)

@@ -312,6 +312,8 @@ def test_answers_about_payment_cite_the_2025_text(kb_retriever):
     ("2020年那版条例里拿审计结果当结算依据可以吗？现在新版还这样吗？",
      {"sme-payment-regulations-2025", "sme-payment-regulations-2020"}),
     ("2020版款项支付条例对付款期限怎么规定？", {"sme-payment-regulations-2020"}),
+    ("2020年那版款项支付条例只说合理约定付款期限。2025年修订以后，有没有规定具体的付款天数？",
+     {"sme-payment-regulations-2025", "sme-payment-regulations-2020"}),
 ])
 def test_versions_named_by_year_alone(kb, question, ids):
     scope = kb.scope(question)
@@ -733,3 +735,30 @@ def test_a_comparison_of_two_versions_answered_from_one_is_completed_with_the_ot
     assert ans.citations[0] == old and new in ans.citations
     one = make(kb_retriever, FakeLLM(reply.replace("2020年版", ""))).ask("款项支付条例对大型企业的付款期限怎么规定？")
     assert {c.regulation for c in one.citations} == {"sme-payment-regulations-2025"}
+
+
+def test_a_leading_yes_is_dropped_when_the_question_has_no_answer_words(kb_retriever):
+    """设区的市不用再自己定规划了吧 confirms a negation: 「是的，设区的市应当……制定」 reads either way, so the answer
+    starts with the clause; a plain yes/no question has its answer word first, once (not 「是。是的，」)."""
+    reply = "是的，设区的市人民政府应当根据省先进制造业发展规划，结合实际制定本行政区域先进制造业发展规划。【第五条第一款】"
+    ans = make(kb_retriever, FakeLLM(reply)).ask("设区的市不用再自己定先进制造业发展规划了吧，直接照省里的执行就行？")
+    assert ans.text.startswith("设区的市人民政府应当根据省先进制造业发展规划")
+    ans = make(kb_retriever, FakeLLM(reply)).ask("设区的市要自己定先进制造业发展规划吗？")
+    assert ans.text.startswith("是。设区的市人民政府")
+
+
+def test_an_everyday_matter_no_retrieved_clause_names_is_refused_though_a_far_law_names_it(kb_retriever, kb):
+    """电子发票丢了还能报销吗: 科学技术进步法第六十四条 names 经费报销 (a researcher's burden); when retrieval does not
+    bring it up, the question is refused in its own word; when it does, the clause may answer."""
+    from chatbot.retrieve import Hit, Retrieval
+
+    q = "电子发票丢了还能报销吗？"
+    law = "sci-tech-progress-law-2021"
+    a64 = next(c for c in kb_retriever.index.clauses if c.regulation == law and c.article == 64)
+    other = next(c for c in kb_retriever.index.clauses if c.regulation == "sme-payment-regulations-2025" and c.article == 11)
+    assistant = make(kb_retriever)
+    far = Retrieval(q, [Hit(other, 1.0, dense_rank=1, bm25_rank=1)], scope=kb.scope(q))
+    assert assistant._refusal_reason(q, far) == "收录的法规都没有涉及「报销」"
+    near = Retrieval(q, [Hit(other, 1.0, dense_rank=1, bm25_rank=1), Hit(a64, 0.8, dense_rank=79, bm25_rank=5)],
+                     scope=kb.scope(q))
+    assert assistant._refusal_reason(q, near) == ""

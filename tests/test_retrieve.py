@@ -186,6 +186,8 @@ def test_date_refs_by_hand(regulation):
     assert date_refs("技术改造项目什么时候能通过验收？", regulation) == []
     assert date_refs("我们企业从什么时候起可以依据这部条例申请相关支持？", regulation) == [26]
     assert date_refs("这个条例是哪天开始实行的？", regulation) == [26]  # 实行, as people say it
+    assert date_refs("那个条例啥时候开始执行的 厂长让我查下现在生效没", regulation) == [26]
+    assert date_refs("企业什么时候要执行强制性标准？", regulation) == []
 
 
 @pytest.mark.parametrize("question, only_the_text", [

@@ -1,6 +1,6 @@
 import pytest
 
-from chatbot.scope import out_of_scope
+from chatbot.scope import gaps, out_of_scope
 
 
 @pytest.mark.parametrize("question,kind", [
@@ -70,6 +70,8 @@ def test_gold_sets(regulation):
     ("补贴几个月能到账？", "几个月"),
     ("加计扣除的比例现在是百分之多少？", "百分之多少"),
     ("确认缺陷后应当在几日内备案？", "几日"),
+    ("月销售额多少以下可以免征？", "多少以下"),
+    ("小规模纳税人增值税是按1%还是3%征收？", "1%还是"),
     ("政府机关欠中小企业多少钱没付，老百姓从哪里能看到？", None),   # asks where
     ("单位给科研人员发成果转化奖励，方式和数额由谁说了算？", None),  # names an amount, asks who
     ("我们想买高校的一项技术，高校的成交价格是怎么确定的？", None),  # asks how
@@ -103,12 +105,19 @@ def test_an_english_topic_word_is_looked_for_in_the_laws_chinese():
 
 def test_every_gap_of_a_question_is_found_and_an_everyday_matter_is_its_own_word():
     """醉驾被查会怎么处罚: a penalty (the laws set some) and 醉驾 (none of them names it)."""
-    from chatbot.scope import gaps
-
     found = [(g.kind, g.topic) for g in gaps("醉驾被查会怎么处罚，会坐牢吗？")]
     assert found == [("penalty", "罚"), ("other_matter", "醉驾")]
     assert [(g.kind, g.topic) for g in gaps("房东到期不退押金，我可以直接从房租里扣吗？")] == [("other_matter", "房东")]
     assert list(gaps("技术改造有什么支持？")) == []
+
+
+def test_an_everyday_matter_is_covered_by_a_law_using_its_own_word_for_it():
+    """离婚协议能不能用电子签名签: a law added later writes 涉及婚姻、收养、继承等人身关系的, not 离婚; 电子发票能报销吗
+    names a matter no law names (报销)."""
+    gap = out_of_scope("我和老公想协议离婚，离婚协议能不能直接在网上用电子签名签了？")
+    assert gap.kind == "other_topic" and gap.topic == "离婚"
+    assert not gap.holds_for(["（一）涉及婚姻、收养、继承等人身关系的；"]) and gap.holds_for(["国家鼓励采用推荐性标准"])
+    assert [(g.kind, g.topic) for g in gaps("电子发票丢了还能报销吗？")] == [("other_matter", "报销")]
 
 
 def test_a_figure_given_to_reckon_with_is_no_claim():

@@ -93,6 +93,8 @@ def test_restates():
     ("对方说必须等审计结果出来才能结算，已经拖了半年多。这样做合规吗？", ("是", "不是")),
     ("听说先进制造业发展规划一旦定下来，五年内都不能调整，是这样吗？", None),  # a claim with a negation
     ("促进科技成果转化法哪一条列了科技成果转化可以采用的方式？", None),  # asks which article
+    # the verb of the clause that asks, not one of the story before it (提供远程运维)
+    ("我们想转型，卖设备的同时提供远程运维服务，这种制造加服务的路子，江西的条例支持吗？", ("支持", "不支持")),
 ])
 def test_yes_no_questions(question, answers):
     assert yes_no(question) == answers
