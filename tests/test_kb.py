@@ -239,6 +239,24 @@ def test_add_a_law_then_a_later_version_supersedes_it_and_remove(corpus_dir, tmp
     assert not (corpus_dir / "example-law-2010.md").exists() and load_kb(corpus_dir).get("example-law-2010") is None
 
 
+def test_a_law_added_later_reads_alike_from_a_pdf_text_copy_and_a_docx(corpus_dir):
+    """eval/added-law: a law the shipped knowledge base does not hold, as a PDF's text copied out (hard line
+    breaks, page numbers, the title as a running header, Kangxi radicals) and as a .docx (目录, full-width
+    spaces, article numbers in runs of their own). Both give the same 36 articles; added, the law takes its
+    question set (eval/added-law/esign.jsonl)."""
+    from chatbot import corpus
+    from chatbot.formats import read_document
+
+    added_law = ROOT / "eval" / "added-law"
+    parsed = [corpus.parse(read_document(added_law / f"电子签名法.{ext}"), primary=False) for ext in ("txt", "docx")]
+    assert [(c.label, c.text) for c in parsed[0].clauses] == [(c.label, c.text) for c in parsed[1].clauses]
+    assert len(parsed[0].articles) == 36 and "⼀" not in parsed[0].article(1).clauses[0].text
+    added = add_regulation(corpus_dir, added_law / "电子签名法.txt").to_json()
+    assert added["articles"] == 36 and added["warnings"] == [] and added["version"] == "2019-04-23"
+    items = load_gold(added_law / "esign.jsonl", load_kb(corpus_dir))
+    assert len(items) == 36 and {i.regulation for i in items if i.in_scope} == {added["id"]}
+
+
 def test_a_failed_add_changes_nothing(corpus_dir, tmp_path):
     before = snapshot(corpus_dir)
     notlaw = tmp_path / "notes.md"
