@@ -234,6 +234,7 @@ def restates(sentence: str, question: str) -> bool:
 
 # a case of a sentence (未作约定的，… / 情节严重的，…) that follows another case after ；: it says nothing alone
 BRANCH = re.compile(r"^[^，。；：]{1,12}的[，,]")
+ITEM_MARK = re.compile(r"[（(][一二三四五六七八九十\d]+[）)]")  # an item of a list: （一）…
 # the words of any duty in a promotion law: no sign of which part of a clause a question asks about
 DUTY_WORDS = ("人民政府", "有关部门", "县级以上", "先进制造业", "企业", "支持", "应当", "发展", "推动", "加强", "建设")
 DUTY_BIGRAMS = frozenset().union(*(bigrams(w) for w in DUTY_WORDS))
@@ -281,6 +282,12 @@ def excerpt(clause: Clause, sentence: str, terms: tuple[str, ...] | list[str] = 
         start -= 1  # 「未作约定的，按照……」 is the other case of what comes before it: shown with it
     while end + 1 < len(segments) and said(end + 1):
         end += 1
+    if start and ITEM_MARK.match(segments[start]):
+        # an item never stands without the lead-in of its list: 「电子认证服务提供者名称；（二）……」 alone reads as
+        # a fragment; 「电子签名认证证书应当准确载明下列内容：（一）……」 says what the items are
+        lead = next((i for i in range(start - 1, -1, -1) if not ITEM_MARK.match(segments[i])), None)
+        if lead is not None and segments[lead].endswith(("：", ":")):
+            start = lead
     best = "".join(segments[start:end + 1])
     best = re.sub(r"^[（(][^）)]{1,3}[）)]", "", best)  # an item's number, （一）
     return best.rstrip("；：;:，,") + ("" if best.endswith("。") else "。")
@@ -300,11 +307,15 @@ def unsaid_parts(sentence: str, clauses: list[Clause], question: str = "") -> li
     unsaid_parts("降低用电成本：通过制定和执行优惠政策。", [第十七条]) -> ["通过制定和执行优惠政策"]
     """
     said = set().union(bigrams(question), *(bigrams(c.text) for c in clauses))
-    parts = [p for p in re.split(r"[，：；,:;]", BRACKETS.sub("", sentence).rstrip("。！!")) if p.strip()]
+    body = BRACKETS.sub("", sentence).rstrip("。！!")
+    parts = [p for p in re.split(r"[，：；,:;]", body) if p.strip()]
     out = []
     for i, p in enumerate(parts[1:], 1):
         b = bigrams(p)
-        again = any(len(b & bigrams(x)) >= REPEATED_PART * len(b) for x in parts[:i])
+        # (an item of a list copied as the law writes it is no repeat of the items like it: （六）电子认证服务提供者
+        # 的电子签名 after （一）电子认证服务提供者名称, unless the sentence has it more often than the law)
+        again = any(len(b & bigrams(x)) >= REPEATED_PART * len(b) for x in parts[:i]) and \
+            body.count(p.strip()) > max((c.text.count(p.strip()) for c in clauses), default=0)
         if len(b) >= 3 and (len(b & said) < ADDED_SUPPORT * len(b) or again):
             out.append(p)
     return out

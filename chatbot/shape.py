@@ -245,6 +245,10 @@ def shape(sentences: list[Sentence], question: str, raw: str,
         # 改革试点没达到预期，会被追责吗: 「会。」 against 第二十四条's 不予或者免于追究相关责任
         dropped.append((f"a yes the clause's 免于{spared} rules out", f"{word}。"))
         word = answers[1]
+    if word and word == answers[0] and kept and (left_out := excluded(question, kept, answers)):
+        # 涉及婚姻的文书能用电子签名吗: 「能。」 against 第三条第三款's 不适用下列文书：（一）涉及婚姻…
+        dropped.append((f"a yes the clause's exclusion of {left_out} rules out", f"{word}。"))
+        word = answers[1]
     if word and word == answers[0] and kept and (banned := forbids(question, kept, answers)):
         # 没有销售业绩，政府采购会不会因为这个不买: 「会。」 against 「不得以商业业绩为由予以限制」
         dropped.append((f"a yes to a negative ask the clause's {banned} rules out", f"{word}。"))
@@ -417,6 +421,33 @@ def listed(question: str, point: Sentence) -> str:
                 if len(common) >= MIN_NAMED and (len(common) >= 4 or len(common) >= NAMED_SHARE * len(member)
                                                  or member.strip().startswith(common)):  # 光伏 of 光伏新能源
                     return common
+    return ""
+
+
+# a list of what a rule leaves out: 前款规定不适用下列文书：, 有下列情形之一的，不得……：
+EXCLUDING = re.compile(r"(?:不适用|不得|不予|禁止|除外)[^：:。]{0,16}[：:]$|(?:下列|以下)[^：:。]{0,16}(?:不适用|不得|不予|除外)[^：:。]{0,16}[：:]$")
+PERMITS = ("能", "可以", "能够", "适用", "允许", "行", "可")  # the answer words of a question asking whether it may
+
+
+def excluded(question: str, points: list[Sentence], answers: tuple[str, str]) -> str:
+    """The item of a list that a cited clause excludes (不适用下列文书：（一）涉及婚姻…) that the question names, when
+    it asks whether it may: then the answer is no. "" otherwise.
+
+    excluded("涉及婚姻的文书能用电子签名吗", [point citing 电子签名法第三条第三款], ("能", "不能")) -> "婚姻"
+    """
+    if answers[0] not in PERMITS or NEGATION.search(NOT_NEGATIONS.sub("", ASKING.sub("", _as_ma(question)))):
+        return ""
+    for clause in (c for p in points for c in p.clauses):
+        lines = clause.text.split("\n")
+        for i, line in enumerate(lines[:-1]):
+            if not EXCLUDING.search(line):
+                continue
+            for item in lines[i + 1:]:
+                if not ITEM.match(item):
+                    break
+                for member in re.split(r"、|和|及|等|或者", ITEM.sub("", item, count=1)):
+                    if len(common := _longest_common(member, question)) >= 4 or len(common) >= 2 and member.startswith(common):
+                        return common
     return ""
 
 

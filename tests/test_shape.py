@@ -650,3 +650,34 @@ def test_a_yes_to_a_negative_ask_that_the_clause_forbids_becomes_a_no():
     out, dropped = shape([point], q, "会。首次投放市场的……【科学技术进步法第九十一条第一款】", 150)
     assert out[0].text == "不会。" and dropped[0] == ("a yes to a negative ask the clause's 不得 rules out", "会。")
     assert forbids("政府采购会不会率先购买新产品？", [point]) == ""
+
+
+def test_a_yes_to_a_thing_the_cited_clause_excludes_is_a_no():
+    """涉及婚姻的文书能用电子签名吗, and the model's 「能。」 beside 前款规定不适用下列文书：（一）涉及婚姻…: the list the clause
+    leaves out names it, so no. A thing not in the list, or a question asking whether it is excluded, keeps its word."""
+    from chatbot.shape import excluded
+
+    text = "前款规定不适用下列文书：\n（一）涉及婚姻、收养、继承等人身关系的；\n（二）涉及停止供水、供热、供气等公用事业服务的。"
+    c = Clause("a3p3", 3, 3, (1, 2), "第三条第三款", text)
+    point = Sentence(text, ("第三条第三款",), (c,))
+    q = "涉及婚姻的文书能用电子签名吗？"
+    assert excluded(q, [point], ("能", "不能")) == "婚姻"
+    out, dropped = shape([point], q, "能。" + text + "【第三条第三款】", 150)
+    assert out[0].text == "不能。" and dropped[0][0] == "a yes the clause's exclusion of 婚姻 rules out"
+    assert excluded("买卖合同能用电子签名吗？", [point], ("能", "不能")) == ""
+    assert excluded("涉及婚姻的文书是不是不适用？", [point], ("是", "不是")) == ""
+
+
+def test_an_excerpt_of_list_items_keeps_the_lead_in_and_items_alike_are_no_repeats():
+    """A paraphrase of a list, not supported as written, is replaced by the clause's words: the items come with the
+    lead-in that says what they are, and （六）电子认证服务提供者的电子签名 is no repeat of （一）电子认证服务提供者名称."""
+    from chatbot.citations import excerpt, unsaid_parts
+
+    text = ("电子签名认证证书应当准确无误，并应当载明下列内容：\n（一）电子认证服务提供者名称；\n（二）证书持有人名称；\n"
+            "（三）电子认证服务提供者的电子签名；\n（四）其他内容。")
+    c = Clause("a21", 21, 1, (1, 2, 3, 4), "第二十一条", text)
+    said = "证书上必须写明电子认证服务提供者名称、证书持有人名称"
+    assert excerpt(c, said).startswith("电子签名认证证书应当准确无误，并应当载明下列内容：（一）电子认证服务提供者名称；")
+    copied = text.replace("\n", "")
+    assert unsaid_parts(copied, [c]) == []
+    assert unsaid_parts(copied.replace("（四）其他内容", "（四）电子认证服务提供者名称"), [c]) == ["（四）电子认证服务提供者名称"]
