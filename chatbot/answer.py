@@ -656,7 +656,8 @@ class Assistant:
                     check.sentences.append(Sentence(excerpt(clause, question), (self.regulation.cite(clause),),
                                                     (clause,)))
                     answered.add((clause.regulation, clause.article))
-        sentences, cut = (shape(check.sentences, question, text, self.settings.max_answer_chars)
+        topic = self.regulation.without_names(question, keep_primary=False)
+        sentences, cut = (shape(check.sentences, question, text, self.settings.max_answer_chars, topic=topic)
                           if check.cited else ([], []))
         dropped += [f"{why}: {s}" for why, s in cut]
         figure = asks_figure(question)

@@ -152,6 +152,8 @@ def _part_yes_no(first: str, asked: bool) -> tuple[str, str] | str | None:
 PLAIN_YES = re.compile(r"(?:是的|对|是|会|能|能够|可以|需要|要|有)[。，,！!]")
 
 
+# an article's number written before the clause's own first words, as a label would be
+ARTICLE_PREFIX = re.compile(r"第[零一二三四五六七八九十百千\d]+条(?:第[零一二三四五六七八九十\d]+款)?(?=[\u4e00-\u9fff])")
 # an answer word leading a sentence of substance: 是的，… / 不是，… / 对，…
 LEADING_WORD = re.compile(r"^(?:是的|是|对的|对|没错|不是|不对|不)[，,]\s*")
 
@@ -192,8 +194,8 @@ def polarity(text: str, answers: tuple[str, str], question: str) -> str | None:
     return no if no in first else (yes if yes in first else None)
 
 
-def shape(sentences: list[Sentence], question: str, raw: str,
-          max_chars: int) -> tuple[list[Sentence], list[tuple[str, str]]]:
+def shape(sentences: list[Sentence], question: str, raw: str, max_chars: int,
+          topic: str | None = None) -> tuple[list[Sentence], list[tuple[str, str]]]:
     """The answer's sentences in reading order, and (why, sentence) for those left out.
 
     Every sentence is cited, except a direct answer word first: for a yes/no question, the answer word
@@ -224,6 +226,8 @@ def shape(sentences: list[Sentence], question: str, raw: str,
             dropped.append(("a further point whose clauses share no word with the question", s.text))
         elif s.labels:
             text = _full_stop(_unwrapped(s.text))
+            if (m := ARTICLE_PREFIX.match(text)) and any(c.text.startswith(text[m.end():m.end() + 6]) for c in s.clauses):
+                text = text[m.end():]  # 「第二十四条在先进制造业促进工作中…」: the label the model wrote as the clause's first word
             if not points:
                 # 「是的，设区的市可以……」: to 设区的市不用再自己定规划了吧, a question with no answer words (it confirms
                 # a negation), a leading 是的 reads either way; to a yes/no question it is the answer word, which
@@ -266,7 +270,9 @@ def shape(sentences: list[Sentence], question: str, raw: str,
     if word:
         out.append(Sentence(f"{word}。"))
     dropped += [("more than three points", s.text) for s in points if s not in kept]
-    return fit(out + kept, max_chars, dropped, question), dropped
+    # (a long point is cut to what the question asks about: `topic`, the question without the names of the
+    # laws, whose title words match the parts that say who acts: 开展科学技术研究开发 for 科学技术进步法)
+    return fit(out + kept, max_chars, dropped, question if topic is None else topic), dropped
 
 
 def join_lists(sentences: list[Sentence]) -> list[Sentence]:

@@ -681,3 +681,18 @@ def test_an_excerpt_of_list_items_keeps_the_lead_in_and_items_alike_are_no_repea
     copied = text.replace("\n", "")
     assert unsaid_parts(copied, [c]) == []
     assert unsaid_parts(copied.replace("（四）其他内容", "（四）电子认证服务提供者名称"), [c]) == ["（四）电子认证服务提供者名称"]
+
+
+def test_an_article_number_written_before_the_clause_is_no_part_of_it_and_law_names_do_not_steer_a_cut():
+    """「第九十七条利用财政性资金设立的……」: the number the model wrote as the clause's first word goes. Cut to its share,
+    the point keeps what was asked (负责人…决策失误), not the part matching the law's title (开展科学技术研究开发)."""
+    text = ("利用财政性资金设立的科学技术研究开发机构、高等学校和企业，在推进科技管理改革、开展科学技术研究开发、实施科技"
+            "成果转化活动过程中，相关负责人锐意创新探索，出现决策失误、偏差，但尽到合理注意义务和监督管理职责，未牟取非法"
+            "利益的，免除其决策责任。")
+    c = Clause("a97", 97, 1, (), "第九十七条", text)
+    point = Sentence("第九十七条" + text, ("科学技术进步法第九十七条",), (c,))
+    q = "科学技术进步法里科研单位负责人决策失误免责是怎么规定的？"
+    out, _ = shape([point], q, "", 80, topic="科研单位负责人决策失误免责是怎么规定的？")
+    assert out[0].text.startswith("利用财政性资金设立的") and "出现决策失误" in out[0].text
+    out, _ = shape([point], q, "", 80)
+    assert "开展科学技术研究开发" in out[0].text  # the law's title words, left in, pick that part
