@@ -656,7 +656,7 @@ class Assistant:
                     check.sentences.append(Sentence(excerpt(clause, question), (self.regulation.cite(clause),),
                                                     (clause,)))
                     answered.add((clause.regulation, clause.article))
-        topic = self.regulation.without_names(question, keep_primary=False)
+        topic = self.regulation.without_names(question)
         sentences, cut = (shape(check.sentences, question, text, self.settings.max_answer_chars, topic=topic)
                           if check.cited else ([], []))
         dropped += [f"{why}: {s}" for why, s in cut]

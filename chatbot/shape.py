@@ -271,7 +271,8 @@ def shape(sentences: list[Sentence], question: str, raw: str, max_chars: int,
         out.append(Sentence(f"{word}。"))
     dropped += [("more than three points", s.text) for s in points if s not in kept]
     # (a long point is cut to what the question asks about: `topic`, the question without the names of the
-    # laws, whose title words match the parts that say who acts: 开展科学技术研究开发 for 科学技术进步法)
+    # laws, whose title words match the parts that say who acts: 开展科学技术研究开发 for 科学技术进步法; the
+    # primary regulation's name stays, as in retrieval: 先进制造业 is what its clauses are about)
     return fit(out + kept, max_chars, dropped, question if topic is None else topic), dropped
 
 
