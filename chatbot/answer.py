@@ -498,11 +498,13 @@ class Assistant:
                     chosen.append(best)
         return chosen or [r.hits[0].clause]
 
-    @staticmethod
-    def _each_law(r: Retrieval) -> list[Clause]:
+    def _each_law(self, r: Retrieval) -> list[Clause]:
         """For a question naming several laws or asking what changed between versions, the best clause of
-        each (all in the evidence: `_context`); an answer that leaves a law out is completed with it."""
+        each (all in the evidence: `_context`); an answer that leaves a law out is completed with it. A name
+        that fits several laws (促进法) names one of them, not each."""
         if r.scope is None or len(r.scope.ids) < 2 or not (r.scope.named or r.scope.versions):
+            return []
+        if not r.scope.versions and len(self.regulation.mentions(r.question)) < 2:
             return []
         best = [next((h.clause for h in r.hits if (h.clause.regulation or law) == law), None) for law in r.scope.ids]
         return [c for c in best if c is not None]

@@ -753,6 +753,11 @@ def test_a_comparison_of_two_versions_answered_from_one_is_completed_with_the_ot
     assert ans.citations[0] == old and new in ans.citations
     one = make(kb_retriever, FakeLLM(reply.replace("2020年版", ""))).ask("款项支付条例对大型企业的付款期限怎么规定？")
     assert {c.regulation for c in one.citations} == {"sme-payment-regulations-2025"}
+    # 促进法 fits two laws but names one: nothing of the other is added
+    q = "促进法里提到涉企行政事业性收费目录清单，这个清单对我们小企业实际有什么用？"
+    assert len(kb_retriever.search(q, k=5).scope.ids) == 2
+    reply = "国家建立和实施涉企行政事业性收费目录清单制度。【中小企业促进法第五十五条第一款】"
+    assert {c.regulation for c in make(kb_retriever, FakeLLM(reply)).ask(q).citations} == {"sme-promotion-law-2017"}
 
 
 def test_a_leading_yes_is_dropped_when_the_question_has_no_answer_words(kb_retriever):
