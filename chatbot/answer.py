@@ -360,7 +360,6 @@ class Assistant:
             # 政策咨询: 第七条第二款 names both; a small model answered from 第一款's 专家咨询委员会)
             required.append((standalone, top.clause))
         given += [c for _, c in required if c not in given]
-        each_law = self._each_law(r)
         if named := self._article_text(standalone, r):
             # 第十条说了啥: the article's own words answer it, paragraph by paragraph
             ans = self._quote_article(named, timings, t0, **base)
@@ -392,13 +391,13 @@ class Assistant:
         timings |= {"first_token": first or (gen_end - t0), "generation": gen_end - t0 - timings["retrieval"],
                     "tokens": float(len(pieces)),
                     "tokens_per_s": (len(pieces) - 1) / max(gen_end - t0 - (first or 0), 1e-6) if len(pieces) > 1 else 0.0}
-        ans = self._finish(raw, r, given, timings, t0, required=required, each_law=each_law, **base)
+        ans = self._finish(raw, r, given, timings, t0, required=required, **base)
         if ans.fallback:
             # nothing usable (a small model that only repeated the question): one more try, worded otherwise
             retry = build_messages(self.regulation, standalone, given, self.settings.max_answer_chars, retry=True)
             try:
                 second = self._finish("".join(self.llm.stream(retry, self.settings.max_new_tokens)),
-                                      r, given, timings, t0, required=required, each_law=each_law, **base)
+                                      r, given, timings, t0, required=required, **base)
             except LLMError:
                 second = ans
             timings["retries"] = 1.0
@@ -489,25 +488,18 @@ class Assistant:
                   and (several or h.lookup or h.clause.regulation == law
                        or not own and h.bm25_rank is not None and h.bm25_rank <= OTHER_LAW_BM25)
                   and (i == 0 or h.lookup or not _far(h))]
-        if laws_named:
-            # a question naming several laws (or versions): the best clause of each, so the answer can say
-            # which says what (or what changed)
-            for law in r.scope.ids:
-                best = next((h.clause for h in r.hits if (h.clause.regulation or law) == law), None)
-                if best is not None and best not in chosen:
-                    chosen.append(best)
+        # a question naming several laws (or versions): the best clause of each, so the answer can say which
+        # says what (or what changed)
+        chosen += [c for c in _best_of_each_law(r) if c not in chosen]
         return chosen or [r.hits[0].clause]
 
     def _each_law(self, r: Retrieval) -> list[Clause]:
         """For a question naming several laws or asking what changed between versions, the best clause of
         each (all in the evidence: `_context`); an answer that leaves a law out is completed with it. A name
         that fits several laws (促进法) names one of them, not each."""
-        if r.scope is None or len(r.scope.ids) < 2 or not (r.scope.named or r.scope.versions):
+        if r.scope is not None and not r.scope.versions and len(self.regulation.mentions(r.question)) < 2:
             return []
-        if not r.scope.versions and len(self.regulation.mentions(r.question)) < 2:
-            return []
-        best = [next((h.clause for h in r.hits if (h.clause.regulation or law) == law), None) for law in r.scope.ids]
-        return [c for c in best if c is not None]
+        return _best_of_each_law(r)
 
     def _parts(self, question: str, r: Retrieval, regulations: list[str] | None,
                law: str | None) -> list[tuple[str, Clause]]:
@@ -620,8 +612,7 @@ class Assistant:
         return Answer(text=text, citations=given, refused=False, timings=timings, **base)
 
     def _finish(self, raw: str, r: Retrieval, given: list[Clause], timings: dict,
-                t0: float, required: list[tuple[str, Clause]] = (), each_law: list[Clause] = (),
-                **base) -> Answer:
+                t0: float, required: list[tuple[str, Clause]] = (), **base) -> Answer:
         text = raw.strip()
         titles = _titles(self.regulation, given)
         if leaks_prompt(text, rules(self.regulation, self.settings.max_answer_chars, titles), names=tuple(titles)):
@@ -653,7 +644,7 @@ class Assistant:
                     answered.add((clause.regulation, clause.article))
             # 2020版和2025版比…有什么变化, answered from the 2020 text alone: the other version's best clause is
             # added, so the answer says what each text says
-            for clause in each_law:
+            for clause in self._each_law(r):
                 if clause.regulation not in {law for law, _ in answered}:
                     check.sentences.append(Sentence(excerpt(clause, question), (self.regulation.cite(clause),),
                                                     (clause,)))
@@ -684,6 +675,15 @@ class Assistant:
         return Answer(text=f"{render_sentences(sentences)}\n{basis_list(cited)}", citations=cited, refused=False,
                       timings=timings, removed_citations=check.removed, added_citations=check.added,
                       dropped=dropped, **base)
+
+
+def _best_of_each_law(r: Retrieval) -> list[Clause]:
+    """The best hit of each law a question names (or of each version, asked what changed), in the order named;
+    nothing for a question naming one law or none."""
+    if r.scope is None or len(r.scope.ids) < 2 or not (r.scope.named or r.scope.versions):
+        return []
+    best = [next((h.clause for h in r.hits if (h.clause.regulation or law) == law), None) for law in r.scope.ids]
+    return [c for c in best if c is not None]
 
 
 def turn_of(answer: Answer) -> Turn:

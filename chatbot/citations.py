@@ -321,7 +321,7 @@ def unsaid_parts(sentence: str, clauses: list[Clause], question: str = "") -> li
     return out
 
 
-LIST_PART = re.compile(r"^[（(][一二三四五六七八九十\d]+[）)]|.*[：:]$")  # an item of a list, or its intro
+LIST_PART = re.compile(rf"^{ITEM_MARK.pattern}|.*[：:]$")  # an item of a list, or its intro
 COPIED = 0.9  # a sentence is a copy of a segment when this share of its bigrams is the segment's
 
 
