@@ -31,7 +31,7 @@ from .numerals import to_chinese
 from .retrieve import Hit, Retrieval, Retriever, asks_article_text, asks_when, open_retriever
 from .scope import asks_figure, gaps, out_of_scope, stated_figure
 from .shape import render as render_sentences
-from .shape import MAX_POINTS, fit, shape, yes_no
+from .shape import MAX_POINTS, excluded_item, fit, shape, yes_no
 from .tokens import simplified
 
 PROMPTS = Path(__file__).parent / "prompts"
@@ -40,6 +40,8 @@ KB_NOT_COVERED = "本知识库收录的法规未对此作出规定"  # when more
 REFUSAL_MARKERS = (NOT_COVERED, KB_NOT_COVERED, "未对此作出规定", "没有作出规定", "没有相关规定", "未作规定", "无法回答", "没有规定")
 # nearest clauses listed with a refusal, so the reader sees what the regulation does say
 SUGGESTIONS = 3
+# a paragraph making an exception to the one before it
+EXCEPTION = re.compile(r"前[一两二三]?款.{0,24}(?:不适用|除外|另有约定的，从其约定|另有规定的，(?:从|依照)其规定)|^但是")
 UNRELATED = "这个问题与收录的法规无关"  # the refusal reason for weather, travel, recipes: no clause is suggested
 # the relevance gate when it is neither set nor calibrated (no gold file, or a BM25-only index): the value
 # calibrated for EmbeddingGemma before calibration was automatic
@@ -118,9 +120,23 @@ def sub_questions(question: str) -> list[str]:
     sub_questions("那资金方面呢？（接上一问：技改支持？）") -> ["那资金方面呢？（接上一问：技改支持？）"]
     """
     original, question = question, re.sub(r"（接上一问：.*）$", "", question)  # a follow-up's context is no part
-    parts = [p.strip(" ，,。；;") for p in re.split(r"[？?]", question)]
+    parts = [_ask_of(p.strip(" ，,。；;")) for p in re.split(r"[？?]", question)]
     parts = [p for p in parts if len(p) >= 4]
     return parts if len(parts) > 1 else [original]
+
+
+# where the story before an ask ends, and the number an ask of several starts with (一是, 第二, 2.)
+STORY_END = re.compile(r"[。！!；;：:]")
+ASK_NUMBER = re.compile(r"^(?:[一二三四五]是|其[一二三四五]|第[一二三四五](?:个问题|点|个|是)?[，,、：:]?|\d[.、．)）]|[（(]\d[)）])\s*")
+
+
+def _ask_of(part: str) -> str:
+    """A part of a question without the story told before it and its number:
+    「……扩产反而啥都没有。想问两件事：一是政府支持技术改造有哪些方式」 -> 「政府支持技术改造有哪些方式」.
+    A last sentence too short to ask anything alone (能申请吗) keeps the sentences before it."""
+    pieces = [x for x in STORY_END.split(part) if x.strip()]
+    last = ASK_NUMBER.sub("", pieces[-1].strip()) if pieces else part
+    return last if len(last) >= 6 else part
 
 
 # a question asking about each of several things: 办手续、水电气物流、拿地这几块，分别怎么支持
@@ -355,10 +371,12 @@ class Assistant:
         given = self._context(r)
         required = self._parts(standalone, r, regulations, law)
         top = r.hits[0]
-        if not top.lookup and top.bm25_rank == 1 and top.dense_rank == 1 and top.clause not in [c for _, c in required]:
+        if not top.lookup and top.first_of_both and top.dense_rank is not None and top.clause not in [c for _, c in required]:
             # both retrievers put it first: an answer that leaves it out is completed with it (行业协会能不能参与
             # 政策咨询: 第七条第二款 names both; a small model answered from 第一款's 专家咨询委员会)
             required.append((standalone, top.clause))
+        # 离婚协议能用电子签名签吗: the exception that names 婚姻 answers it, whether or not the model cites it
+        required += [(standalone, c) for c in given if excluded_item(standalone, c) and c not in [x for _, x in required]]
         given += [c for _, c in required if c not in given]
         if named := self._article_text(standalone, r):
             # 第十条说了啥: the article's own words answer it, paragraph by paragraph
@@ -491,7 +509,16 @@ class Assistant:
         # a question naming several laws (or versions): the best clause of each, so the answer can say which
         # says what (or what changed)
         chosen += [c for c in _best_of_each_law(r) if c not in chosen]
-        return chosen or [r.hits[0].clause]
+        chosen = chosen or [r.hits[0].clause]
+        # a rule comes with its exceptions: 第三条第二款's 不得仅因为……否定其法律效力 with 第三款's 前款规定不适用下列文书
+        return chosen + [e for c in chosen if (e := self._exception(c)) is not None and e not in chosen]
+
+    def _exception(self, clause: Clause) -> Clause | None:
+        """The paragraph after `clause` when it makes an exception to it (前款规定不适用……, ……除外, 当事人对前款
+        规定的事项另有约定的，从其约定), else None."""
+        article = self.regulation.of(clause).article(clause.article)
+        after = next((c for c in article.clauses if c.paragraph == clause.paragraph + 1), None) if article else None
+        return after if after is not None and EXCEPTION.search(after.text) else None
 
     def _each_law(self, r: Retrieval) -> list[Clause]:
         """For a question naming several laws or asking what changed between versions, the best clause of
@@ -512,10 +539,14 @@ class Assistant:
         whole = {h.clause for h in r.hits[:WHOLE_RANKS]}
         out: list[tuple[str, Clause]] = []
         for part in parts[:MAX_PARTS] if len(parts) > 1 else ():
-            rp = self.retriever.search(part, k=1, regulations=regulations, law=law)
+            # a part naming its law (一是按江西先进制造业促进条例，……有哪些方式) is searched in that law without its
+            # name, which would match every clause repeating the title's words (先进制造业)
+            named = self.regulation.scope(part, regulations)
+            query = self.regulation.without_names(part, keep_primary=False) if named.named else part
+            rp = self.retriever.search(query, k=1, regulations=named.ids if named.named else regulations, law=law)
             best = rp.hits[0] if rp.hits else None
-            sure = best is not None and (best.lookup or best.bm25_rank == 1 and (
-                best.dense_rank in (1, None) or self._first_in_its_law(part, best.clause, law)))
+            sure = best is not None and (best.lookup or best.first_of_both or best.bm25_rank == 1
+                                         and self._first_in_its_law(query, best.clause, law))
             if sure and best.clause in whole and not out_of_scope(part):
                 out.append((part, best.clause))
         # the things of one sentence's enumeration (财政、政府基金到银行贷款、上市融资): each in the law the
@@ -545,7 +576,7 @@ class Assistant:
         if not clause.regulation or not self.retriever.index.several_laws:
             return False
         hits = self.retriever.search(query, k=1, regulations=[clause.regulation], law=law).hits
-        return bool(hits) and hits[0].clause == clause and hits[0].dense_rank in (1, None) and hits[0].bm25_rank == 1
+        return bool(hits) and hits[0].clause == clause and hits[0].first_of_both
 
     def _article_text(self, question: str, r: Retrieval) -> list[Clause]:
         """The clauses of the articles (or paragraphs) a question names, when all it asks is what they say."""
@@ -634,9 +665,14 @@ class Assistant:
             # left out is answered in its clause's own words
             answered = {(c.regulation, c.article) for c in check.cited}
             first = sub_questions(question)[0]
+            paragraphs: dict[tuple[str, int], set[Clause]] = {}
+            for _, clause in required:
+                paragraphs.setdefault((clause.regulation, clause.article), set()).add(clause)
             for part, clause in required:
-                # (the whole question's clause is wanted itself, not another paragraph of its article)
-                done = clause in check.cited if part == question else (clause.regulation, clause.article) in answered
+                # (the whole question's clause is wanted itself, not another paragraph of its article; so is the
+                # clause of a part when another part asks for another paragraph of the same article)
+                key = (clause.regulation, clause.article)
+                done = clause in check.cited if part == question or len(paragraphs[key]) > 1 else key in answered
                 if not done and not covers(part, check.cited):
                     point = Sentence(excerpt(clause, part), (self.regulation.cite(clause),), (clause,))
                     # the first part's answer goes first: 集群有哪些？……怎么推进的 answers 有哪些 before 怎么推进

@@ -253,6 +253,11 @@ class Hit:
     bm25_score: float | None = None
     lookup: bool = False            # the question named this clause's article
 
+    @property
+    def first_of_both(self) -> bool:
+        """Both retrievers rank it first (BM25 alone, when there is no dense retriever)."""
+        return self.bm25_rank == 1 and self.dense_rank in (1, None)
+
 
 @dataclass(frozen=True)
 class ArticleHit:

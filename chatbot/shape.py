@@ -41,7 +41,7 @@ YES_NO = [
 # 会, 能, 能够, 要, 需要, 可以, 不会, 能不能, 也能 … are kept, and so are 能先, 要再, 能不 (jieba's words for a
 # modal and the word next to it: 没有预算，能先采购吗 asks 能 / 不能, 这种我能不去吗 too)
 MODAL_CHARS = re.compile(r"[会能要]")
-MODAL_WORD = re.compile(r"(?:[我你他她它咱]们?)?(?:[也就才都又还]?不?(?:会|能|能够|要|需要|可以|能否|可否|需不需要|会不会|"
+MODAL_WORD = re.compile(r"(?:[我你他她它咱]们?)?(?:[也就才都又还后]?不?(?:会|能|能够|要|需要|可以|能否|可否|需不需要|会不会|"
                         r"能不能|要不要))+[先再不]?")
 # X不X with a two-character verb: 支不支持 -> 支持 / 不支持; any other X不X: 给不给 -> 给 / 不给
 TWO_CHARACTER = re.compile(r"(支|属|享|允|鼓|符|包|涉|适|提|补|扶|要|欢|同)不\1(持|于|受|许|励|合|括|及|用|供|贴|助|求|迎|意)")
@@ -444,17 +444,28 @@ def excluded(question: str, points: list[Sentence], answers: tuple[str, str]) ->
     """
     if answers[0] not in PERMITS or NEGATION.search(NOT_NEGATIONS.sub("", ASKING.sub("", _as_ma(question)))):
         return ""
-    for clause in (c for p in points for c in p.clauses):
-        lines = clause.text.split("\n")
-        for i, line in enumerate(lines[:-1]):
-            if not EXCLUDING.search(line):
-                continue
-            for item in lines[i + 1:]:
-                if not ITEM.match(item):
-                    break
-                for member in re.split(r"、|和|及|等|或者", ITEM.sub("", item, count=1)):
-                    if len(common := _longest_common(member, question)) >= 4 or len(common) >= 2 and member.startswith(common):
-                        return common
+    return next((item for c in (c for p in points for c in p.clauses) if (item := excluded_item(question, c))), "")
+
+
+def excluded_item(question: str, clause) -> str:
+    """What the question names of the items a clause's exclusion list leaves out, in its words or in the law's
+    word for an everyday one (离婚 -> 婚姻: `expansion_terms`); "" when it names none.
+
+    excluded_item("离婚协议能用电子签名签吗", 第三条第三款 「前款规定不适用下列文书：（一）涉及婚姻、收养…」) -> "婚姻"
+    """
+    meant = [t for t in expansion_terms(question) if len(t) >= 2]
+    lines = clause.text.split("\n")
+    for i, line in enumerate(lines[:-1]):
+        if not EXCLUDING.search(line):
+            continue
+        for item in lines[i + 1:]:
+            if not ITEM.match(item):
+                break
+            for member in re.split(r"、|和|及|等|或者", ITEM.sub("", item, count=1)):
+                if len(common := _longest_common(member, question)) >= 4 or len(common) >= 2 and member.startswith(common):
+                    return common
+                if term := next((t for t in meant if t in member), ""):
+                    return term
     return ""
 
 

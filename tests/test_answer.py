@@ -384,6 +384,22 @@ def test_each_part_of_a_question_of_several_parts_is_answered(retriever, regulat
     assert [c.article for c in ans.citations] == [26, 25] and ans.text.index("2024年6月1日") < ans.text.index("监督")
 
 
+def test_two_asks_of_two_paragraphs_of_one_article_after_a_story_are_both_answered(retriever):
+    """A story, then 想问两件事：一是……有哪些方式？二是……能不能享受……？: each ask is retrieved without the story,
+    its number and the regulation's name, and since they ask two paragraphs of 第十条, an answer citing one is
+    completed with the other, the first ask's first."""
+    from chatbot.answer import sub_questions
+
+    q = ("厂里窑炉和生产线都老了，今年想上一条新线，本地老企业扩产好像啥都没有。"
+         "想问两件事：一是按江西先进制造业促进条例，政府支持企业搞技术改造有哪些方式？"
+         "二是我们这种老企业增资扩产，能不能享受跟新引进项目一样的优惠？")
+    assert sub_questions(q) == ["按江西先进制造业促进条例，政府支持企业搞技术改造有哪些方式",
+                                "我们这种老企业增资扩产，能不能享受跟新引进项目一样的优惠"]
+    llm = FakeLLM("本省先进制造业企业增资扩产和技术改造投资项目可以实行与新引进项目同等优惠政策。【第十条第二款】")
+    ans = make(retriever, llm).ask(q)
+    assert [c.label for c in ans.citations] == ["第十条第一款", "第十条第二款"]
+
+
 def test_an_answer_word_with_a_label_is_no_point(retriever):
     """「适用。【第二条】」: the word is the answer and 第二条's own words its reason, never 「适用。适用。【第二条】」;
     「只在江西省内适用吗」 asks about the "only": 是 / 不是."""

@@ -257,6 +257,28 @@ def test_a_law_added_later_reads_alike_from_a_pdf_text_copy_and_a_docx(corpus_di
     assert len(items) == 36 and {i.regulation for i in items if i.in_scope} == {added["id"]}
 
 
+def test_a_rule_comes_with_its_exception_and_a_thing_it_excludes_is_answered_no(corpus_dir, tmp_path):
+    """离婚协议能用电子签名签吗: retrieval finds 第三条第二款 (electronic signatures may not be denied effect); the
+    paragraph after it, 前款规定不适用下列文书：（一）涉及婚姻…, joins the evidence, and since it names what is
+    asked (离婚: the law's word is 婚姻), the answer cites it and a model's 「能。」 becomes 「不能。」."""
+    from chatbot.index import build
+
+    add_regulation(corpus_dir, ROOT / "eval" / "added-law" / "电子签名法.txt", rebuild=None)
+    kb = load_kb(corpus_dir)
+    idx = build(kb, tmp_path / "index", None, log=lambda m: None)
+    rule, exception = kb.resolve("电子签名法第三条第二款"), kb.resolve("电子签名法第三条第三款")
+    llm = FakeLLM(f"能。{rule.text}【电子签名法第三条第二款】")
+    bot = Assistant(Settings(backend="extractive"), Retriever(idx, None), llm, min_relevance=0.0)
+    q = "离婚协议能不能用电子签名、数据电文的形式签？"
+    r = bot.retriever.search(q, k=3)
+    assert r.hits[0].clause == rule and exception not in [h.clause for h in r.hits] and exception in bot._context(r)
+    ans = bot.ask(q, top_k=3)
+    assert ans.text.startswith("不能。") and exception in ans.citations
+    # a question naming nothing the exception leaves out is answered from the rule alone
+    ans = bot.ask("买卖合同能不能用电子签名、数据电文的形式签？", top_k=3)
+    assert ans.text.startswith("能。") and exception not in ans.citations
+
+
 def test_a_failed_add_changes_nothing(corpus_dir, tmp_path):
     before = snapshot(corpus_dir)
     notlaw = tmp_path / "notes.md"
