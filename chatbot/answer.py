@@ -451,7 +451,10 @@ class Assistant:
         # which retrieval does not bring up for it)
         retrieved = [h.clause.text for h in r.hits]
         held = next((g for g in found if g.kind == "other_matter" and g.holds_for(retrieved)), None)
-        if gap and held is None and self._about_primary(r):
+        # (a matter a retrieved clause of another law names is that law's: 减少排污的协议 and 清洁生产促进法's 污染物排放,
+        # though the primary's 节能 clause comes first)
+        named = gap is not None and gap.kind == "other_matter" and not gap.holds_for(retrieved)
+        if gap and held is None and not named and self._about_primary(r):
             if gap.kind == "other_law" and gap.match:
                 return f"本知识库没有收录《{gap.match}》"  # not 「本条例没有规定其他法律法规」
             return f"本条例没有规定{gap.what}"

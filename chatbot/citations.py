@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from .corpus import Article, Clause, Regulation, is_generic_law
 from .kb import as_kb
 from .labels import LABEL_PATTERN, NUM, find_labels
+from .scope import asks_figure
 from .tokens import expansion_terms
 
 # a sentence is supported by a clause when at least this share of its character bigrams occur in it;
@@ -413,6 +414,14 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
                     return other
         return target
 
+    def exists(ref) -> bool:
+        """Whether an article a sentence names exists: in the law it names, or for one naming no law (本法第二十七条,
+        copied from a clause of another law than the primary), in the primary or a given clause's law."""
+        if lookup(ref) is not None:
+            return True
+        return (ref.regulation is None or is_generic_law(ref.regulation)) and any(
+            regulation.resolve(ref, within=law) is not None for law in laws)
+
     def _given(target) -> bool:
         if isinstance(target, Article):
             return any(c.id in given_ids for c in target.clauses)
@@ -454,7 +463,7 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
                 check.sentences[-1] = Sentence(last.text, tuple(dict.fromkeys([*last.labels, *(x for x, _ in more)])),
                                                tuple(dict.fromkeys([*last.clauses, *(c for _, c in more)])))
             continue
-        bad_mention = [m for m, ref in find_labels(body) if lookup(ref) is None]
+        bad_mention = [m for m, ref in find_labels(body) if not exists(ref)]
         if bad_mention:
             check.removed.extend(m.group(0) for m in bad_mention)
             check.dropped.append(("names an article that does not exist", body.strip()))
@@ -550,8 +559,9 @@ def check_citations(answer: str, given: list[Clause], regulation: Regulation, qu
     # it asks about instead (a clause copied part by part, as a penalty's cases are, keeps its parts)
     shown = [c for s in check.sentences for c in s.clauses]
     for i, s in enumerate(check.sentences):
-        if question and len(s.clauses) == 1 and shown.count(s.clauses[0]) == 1 and (
-                part := asked_part(s.text, s.clauses[0], question)):
+        if question and len(s.clauses) == 1 and shown.count(s.clauses[0]) == 1 and not (
+                asks_figure(question) and numbers_in(s.text)) and (part := asked_part(s.text, s.clauses[0], question)):
+            # (罚多少钱, and the model copied 「拒不改正的，处以五万元以上五十万元以下的罚款」: the figure is what was asked)
             check.dropped.append(("another part of its clause is what was asked", s.text))
             check.sentences[i] = replace(s, text=part)
     if check.cited:

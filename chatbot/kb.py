@@ -33,8 +33,8 @@ SOURCE_SUFFIXES = (".md", ".txt", ".docx", ".pdf")
 # a question about versions must say so (修订, 旧版, 2020年版, 新旧): everyday words such as 以前的 or 区别
 # alone (以前的欠款, 国家标准和行业标准的区别) are not about versions. Then it asks for the old text, or
 # for what changed
-VERSION_WORD = re.compile(r"修订|修改|修正|旧版|新版|老版|原版|年版|\d{4}版|版本|新旧|[那这]一?版")
-OLD_TEXT = re.compile(r"(?:(\d{4})年?(?:版|版本|的版本|修订的|[那这]一?个?版|[^，。？！,?!\d]{0,4}的[那这]?一?版)|修订前|修改前|修正前|修订之前|修改之前|旧版|老版|原版|"
+VERSION_WORD = re.compile(r"修订|修改|修正|旧版|新版|老版|原版|年版|\d{2,4}版|版本|新旧|[那这]一?版")
+OLD_TEXT = re.compile(r"(?:(?<!\d)(\d{4}|\d{2})年?(?:版|版本|的版本|修订的|[那这]一?个?版|[^，。？！,?!\d]{0,4}的[那这]?一?版)|修订前|修改前|修正前|修订之前|修改之前|旧版|老版|原版|"
                       r"原来的版本|以前的版本)")
 CHANGES = re.compile(r"变化|不同|区别|差别|差异|改了|改动|调整|变了|新旧|对比|相比")
 # ... or, with an old text named, whether the current one still says so (2020年那版……对吗？现在新版还这样吗,
@@ -179,6 +179,17 @@ class KnowledgeBase:
         本条例 (the primary). Several versions of one title are all returned; `scope` picks among them."""
         return list(dict.fromkeys(r for _, regs in self.mentions(question) for r in regs))
 
+    def _named(self, window: str) -> tuple[int, int, list[Regulation]]:
+        """(score, length, regulations) of the best names the end of `window` gives (`_named_length`)."""
+        best, length, regs = 0, 0, []
+        for r in self._name_index.candidates(window):
+            n, size = _named_length(window, r)
+            if n > best:
+                best, length, regs = n, size, [r]
+            elif n == best and n:
+                regs.append(r)
+        return best, length, regs
+
     def mentions(self, question: str) -> list[tuple[int, list[Regulation]]]:
         """Each place a question names regulations: (where the name ends, the regulations it names)."""
         return [(end, regs) for _, end, regs in self.mention_spans(question)]
@@ -190,15 +201,15 @@ class KnowledgeBase:
             self._name_index = NameIndex(self.regulations)
         for m in re.finditer(r"法|条例|规定|办法", question):
             window = question[max(0, m.start() - 16):m.end()]
-            best, length, regs = 0, 0, []
-            for r in self._name_index.candidates(window):
-                n, size = _named_length(window, r)
-                if n > best:
-                    best, length, regs = n, size, [r]
-                elif n == best and n:
-                    regs.append(r)
+            best, length, regs = self._named(window)
+            gap = 0
+            if not best and (c := CONNECTOR.search(window[:-len(m.group(0))])) and \
+                    not LAW_WORD_AFTER.match(question[m.end():]):
+                # 国家那部科技成果转化的法, 产品质量那个法: the name with the word that joins it to 法 left out
+                best, length, regs = self._named(window[:c.start()] + m.group(0))
+                gap = len(c.group(0))
             if best:
-                out.append((m.end() - length, m.end(), regs))
+                out.append((m.end() - length - gap, m.end(), regs))
             elif t := THIS_REGULATION.search(window[-6:]):
                 out.append((m.end() - len(t.group(0)), m.end(), [self.primary]))
         return out
@@ -232,6 +243,7 @@ class KnowledgeBase:
         if old or changes:
             versions = [r for r in self.regulations if r.title in titles]
             year = old.group(1) if old and old.group(1) else None
+            year = "20" + year if year and len(year) == 2 else year  # 20年那版: 2020
             if year and not changes:
                 chosen = ([r for r in versions if r.version[:4] == year]
                           or [r for r in versions if year in (r.effective[:4], r.adopted[:4])])
@@ -256,6 +268,12 @@ class Scope:
     named: bool = False        # the question named them
     versions: bool = False     # the question asked about an old text or what changed
     regulation_word: bool = False  # it says 条例 without naming one: most likely the primary (the assistant's own)
+
+
+# the words people put between a law's name and 法 or 条例 (科技成果转化的法, 产品质量那个法), and the characters after
+# 法 that make it part of another word (法律, 法规, 法人, 法定, 法院)
+CONNECTOR = re.compile(r"(?:的|那个|这个|那部|这部|那一部|那)$")
+LAW_WORD_AFTER = re.compile(r"[律规人定院官治制典]")
 
 
 class NameIndex:

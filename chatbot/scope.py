@@ -42,7 +42,8 @@ RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少�
      re.compile(r"经济补偿金?|辞退|解雇|开除员工|试用期|工伤|劳动仲裁|注册资本|破产|著作权|版权登记|保护期|"
                 r"无理由退货|出口退税|官费|商标注册|离婚|继承|交通事故|民间借贷|房产税|印花税|经营异常")),
     ("procedure", "申请流程、申报材料、办理窗口或认定条件",
-     re.compile(r"申报材料|哪些材料|什么材料|准备.{0,6}材料|交哪些|流程是什么|什么流程|哪些流程|走哪些|"
+     # (申报材料 asked about, not 要写进申报材料里 as the reason for asking)
+     re.compile(r"申报材料(?:(?=[^，。？！,?!\s]{0,6}(?:哪些|什么|啥|怎么|如何|[吗呢？?]))|$)|(?:哪些|什么|啥)申报材料|哪些材料|什么材料|准备.{0,6}材料|交哪些|流程是什么|什么流程|哪些流程|走哪些|"
                 r"具体步骤|哪些步骤|需要哪些手续|要哪些手续|怎么办理|如何办理|哪个窗口|哪个处室|哪个系统|"
                 r"在哪.{0,3}(?:申报|申请|办理|递交)|(?:认定|申请|申报)[^，。？、,?]{0,18}(?:条件|门槛)|认定标准|怎么认定|"
                 r"如何认定|才算|才有资格|才够格|什么资格|多大规模|怎么补报|如何补报|怎么投诉|如何投诉|投诉电话|举报电话|"
@@ -52,7 +53,7 @@ RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少�
                 r"(?:最低|最高|至少|最多|最少)[^，。？！,?!]{0,6}多少|"
                 r"多少元|金额|数额|额度|上限|百分之几|百分之多少|百分比|比例是多少|比例多少|缴费比例|[交缴付]多少|多少[^，。？！,?!]{0,4}费(?!用途)|"
                 r"税率|费率|价格|价钱|出让价|一度电|一度多少|能补多少|补多少|奖多少|拿多少|领多少|给多少|"
-                r"标准是多少|多少[^，。？！,?!]{0,4}(?:补贴|奖励|奖金|补助)|拿到多少|领到多少|安家费|几点到几点|哪个时段|时段.{0,4}划分|净利润至少|多长时间|多久|"
+                r"标准是多少|多少[^，。？！,?!]{0,4}(?:补贴|奖励|奖金|补助)|拿到多少|领到多少|安家费|几点到几点|哪个时段|时段.{0,4}划分|净利润至少|多长时间|多久|(?<![有这那])多长(?![远大])|"
                 r"多少年|多少天|多少日|多少个?(?:工作日|月|小时)|几个月|(?<![好这那前近头十])几年|(?<![好这那前近头十])几[天日]|"  # 好几年, 十几年: a while
                 r"(?:要|得|需|需要)有多少|"
                 r"几个工作日|办结时限|多少以[上下内]|\d[%％]还是|还是[^，。？！,?!]{0,3}\d+(?:\.\d+)?[%％]|"  # 按1%还是3%
@@ -63,7 +64,8 @@ RULES: list[tuple[str, str, re.Pattern]] = [  # most specific first: 罚多少�
      re.compile(r"醉驾|酒驾|驾照|驾驶证|违章|房东|押金|物业费|限购|房贷|拆迁|彩礼|抚养费|赡养|结婚|签证|护照|身份证|"
                 r"抢注|域名|外商投资|负面清单|消防|职业病|(?:医疗|失业|生育)保险金?|产假|年假|婚假|竞业限制|劳务派遣|"
                 r"股权转让|公司章程|借条|欠条|高利贷|网贷|信用卡|食品(?:经营|生产)许可证?|安全生产许可证?|排污|学区|"
-                r"养老金|欠薪|律师|公证|遗嘱|车险|车祸|医疗纠纷|宠物|噪音|报销")),
+                r"养老金|欠薪|律师|公证|遗嘱|车险|车祸|医疗纠纷|宠物|噪音|报销|危险废物|危废|转移联单|碳排放权|碳配额|"
+                r"排放配额|碳市场|碳交易|信用修复|行政复议|行政诉讼")),
     ("unrelated", "与本条例无关的事项",
      re.compile(r"天气|气温|下雨|(?<!工业)旅游|(?<!旅游)景点|怎么走|航班|火车票|高铁票|菜谱|彩票|股价|股市|星座|电影|房价|"
                 r"\bweather\b|\bhotel")),
@@ -110,7 +112,8 @@ TAX_RELIEF = ("减税", "免税", "税收减免", "税收优惠", "税费减免"
 # (电子签名法第三条: 涉及婚姻、收养、继承等人身关系的 documents may not be signed electronically)
 LAW_WORDS = {"离婚": ("婚姻",), "结婚": ("婚姻",), "彩礼": ("婚姻",), "婚假": ("婚姻",), "遗嘱": ("继承",),
              "抚养费": ("抚养",), "欠薪": ("工资", "劳动报酬"), "辞退": ("解除劳动合同",), "解雇": ("解除劳动合同",),
-             "开除员工": ("解除劳动合同",), "车祸": ("交通事故",)}
+             "开除员工": ("解除劳动合同",), "车祸": ("交通事故",),
+             "排污": ("污染物排放", "排放污染物", "排放")}
 
 
 # an amount named, not asked for (方式和数额由谁说了算, 成交价格是怎么确定的), and questions asking something else
@@ -128,12 +131,30 @@ def _criterion(question: str, m: re.Match) -> bool:
     return bool(CRITERION.search(question[:m.start()]) and RANKED_BY.search(question[m.end():]))
 
 
+# a clause that asks yes or no, with no figure in it: 法律上有依据吗
+YES_NO_ASK = re.compile(r"[吗嗎么][？?。！!\s]*$|是否|有没有|能不能|可不可以|行不行|算不算|合不合法|合法吗")
+CLAUSE = re.compile(r"[，,。；;！!？?\s]")
+
+
+def _a_few(question: str, m: re.Match) -> bool:
+    """Whether 几 in a figure word means "a few", not "how many": in a clause that asks nothing itself (no
+    modal verb) before a clause that asks yes or no (离职以后几年内不许泄露技术，法律上有依据吗; not
+    几天内能申请复检 找谁复检)."""
+    if not m.group(0).startswith("几"):
+        return False
+    before = CLAUSE.split(question[:m.start()])[-1]
+    after = [c for c in CLAUSE.split(question[m.end():]) if c.strip()]
+    own = before + m.group(0) + (CLAUSE.split(question[m.end():])[0])
+    return (len(after) > 1 and bool(YES_NO_ASK.search(after[-1])) and not re.search(r"多少|几", after[-1])
+            and not re.search(r"能|可以|会|要|需|得|[吗呢么]", own))
+
+
 def asks_figure(question: str) -> Gap | None:
     """The "amount" gap when the question asks for a figure (多少钱, 比例是多少, 多少天) and nothing else: not
     when it only names an amount (数额由谁说了算) or also asks who, where or how (欠了多少钱，从哪里能看到)."""
     kind, what, pattern = next(rule for rule in RULES if rule[0] == "amount")
     asked = [m.group(0) for m in pattern.finditer(question)
-             if m.group(0) not in AMOUNT_NOUNS and not _criterion(question, m)]
+             if m.group(0) not in AMOUNT_NOUNS and not _criterion(question, m) and not _a_few(question, m)]
     return Gap(kind, what, asked[0]) if asked and not OTHER_WH.search(question) else None
 
 
@@ -185,7 +206,8 @@ def gaps(question: str):
         found = list(pattern.finditer(question))
         if kind == "other_matter" and found:
             found = _whole_words(question, found)  # (jieba cuts the question only when a word matched)
-        if m := next((m for m in found if kind != "amount" or not _criterion(question, m)), None):
+        if m := next((m for m in found if kind != "amount" or not (_criterion(question, m) or _a_few(question, m))),
+                     None):
             match = m.group(0).strip("《》")
             if kind == "other_law" and not m.group(0).startswith("《"):
                 # 加班费按劳动法 -> 劳动法: the name starts after the words that lead to it

@@ -72,7 +72,9 @@ NEGATION = re.compile(r"不|没有|未|无|禁止|非|除")
 TAIL_ASK = re.compile(r"(?<=[了过])没有?(?=\s*[？?]?\s*$)|(?<=[\u4e00-\u9fff])不(?=\s*[？?]?\s*$)")
 TAIL_BA = re.compile(r"(?<=[\u4e00-\u9fff])吧(?=\s*[？?]?\s*$)")
 NEGATED = re.compile(r"[不没沒无非别]")
-CONFIRMS_A_NO = re.compile(r"(?:是不是|是否)(?:[没沒无非别]|不(?![同断少仅]))")  # 是不是不管 asks; 是否不同 does not
+# 是不是不管 asks to confirm a no (是否不同 does not); so do 真的不算数吗 and 难道条例没提吗, whose 算 or 不算 reads
+# either way (a 「不算。」 to 对方说电子的不算数，真的不算数吗 answered the claim, not the law)
+CONFIRMS_A_NO = re.compile(r"(?:是不是|是否|真的)(?:[没沒无非别]|不(?![同断少仅错]))|难道[^，,。？?]{0,12}[不没沒无非别]")
 # a claim asked to be confirmed by its tail: 听说规划定下来五年内都不能调整，是这样吗
 CONFIRM_TAIL = re.compile(r"[，,]\s*(?:是这样吗|是吗|对吗|对不对|对吧|没错吧|是不是这样|是真的吗|真的吗)\s*$")
 
@@ -85,7 +87,9 @@ def _as_ma(text: str) -> str:
 
 
 # whether the law mentions something: 条例里提了吗 / 说没说 -> 提了 / 没提
-MENTION = re.compile(r"(?<![有没])(提|说|讲|写|规定)(?:了|过|到)(?:[吗嗎]|没有?)|(提|说|讲|写)[没沒]\2")
+# (难道条例里就没提企业可以自己评职称吗 -> 提了 / 没提 too)
+MENTION = re.compile(r"(?<![有没])(提|说|讲|写|规定)(?:了|过|到)(?:[吗嗎]|没有?)|(提|说|讲|写)[没沒]\2"
+                     r"|[没沒]有?(提|说|讲|写|规定)(?:到|过)?[^，,。？?]{0,20}[吗嗎]")
 
 
 def yes_no(question: str) -> tuple[str, str] | None:
@@ -115,7 +119,7 @@ def _part_yes_no(first: str, asked: bool) -> tuple[str, str] | str | None:
     if WH.search(tail if ENDS_WITH_MA.search(tail) or ASKING.search(tail) else first):
         return None
     if m := MENTION.search(first):
-        verb = m.group(1) or m.group(2)
+        verb = m.group(1) or m.group(2) or m.group(3)
         return verb + "了", "没" + verb
     if CONFIRMS_A_NO.search(first):
         return None  # 是不是不用强制执行: a bare 是 or 不是 would be read either way (as a negative 吧 question)

@@ -115,6 +115,22 @@ def test_an_excerpt_keeps_the_case_an_otherwise_case_follows():
         text.split("；")[0] + "。")
 
 
+def test_a_copied_figure_is_kept_when_a_figure_is_asked():
+    """不做强制审核罚多少钱, and the model copied the clause's 「拒不改正的，处以五万元…的罚款」: the part sharing the
+    question's words (不实施强制性清洁生产审核的…责令限期改正) does not replace it, since the figure is what was asked."""
+    from chatbot import corpus
+
+    law = corpus.parse("中华人民共和国示例审核法\n\n第一条 企业应当实施强制性清洁生产审核。\n\n第二条 违反本法第一条规定，"
+                       "不实施强制性清洁生产审核的，由有关部门责令限期改正；拒不改正的，处以五万元以上五十万元以下的罚款。\n",
+                       primary=False)
+    clause = law.article(2).clauses[0]
+    fine = "拒不改正的，处以五万元以上五十万元以下的罚款。"
+    c = check_citations(fine + "【第二条】", [clause], law, question="不做强制审核罚多少钱")
+    assert c.sentences[0].text == fine and not c.dropped
+    c = check_citations(fine + "【第二条】", [clause], law, question="不做强制审核会怎么样")
+    assert c.sentences[0].text.startswith("违反本法第一条规定") and c.dropped[0][0] == "another part of its clause is what was asked"
+
+
 def test_an_uncited_sentence_in_the_askers_words_is_shown_in_the_clauses(regulation):
     """「咱们小作坊想搞技改的，县级以上人民政府可以采取无偿补助…」: a sentence that says a clause's content, with a
     run of the asker's words the clause does not have, is not left uncited (and then dropped): it is cited in

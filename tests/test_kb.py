@@ -55,7 +55,13 @@ def test_labels_name_their_law_except_the_primary(kb):
     ("2020年版款项支付条例对大企业付款期限怎么规定", ["sme-payment-regulations-2020"]),
     ("按照2020年施行的那版款项支付条例，以审计结果结算违规吗", ["sme-payment-regulations-2020"]),
     ("2020年那版款项支付条例里，付款期限是怎么规定的", ["sme-payment-regulations-2020"]),
+    ("20年那版款项支付条例里，付款期限是怎么规定的", ["sme-payment-regulations-2020"]),  # a year in two digits
+    ("20年那版款项支付条例说可以。现在25年修订后的新条例还能吗", ["sme-payment-regulations-2025",
+                                                        "sme-payment-regulations-2020"]),
     ("款项支付条例修订后有什么变化", ["sme-payment-regulations-2025", "sme-payment-regulations-2020"]),
+    # a word between the name and 法 (的, 那个, 那部): still the name; 产品质量的法律责任 names no law
+    ("国家那部科技成果转化的法对合作有没有要求", ["sci-tech-achievements-transformation-law-2015"]),
+    ("产品质量那个法怎么说", ["product-quality-law-2018"]),
 ])
 def test_a_question_naming_laws_is_kept_to_them(kb, question, ids):
     scope = kb.scope(question)
@@ -66,12 +72,29 @@ def test_by_default_every_current_law_and_no_superseded_one(kb):
     scope = kb.scope("工厂做技术改造，政府能给什么支持？")
     assert set(scope.ids) == SHIPPED - {"sme-payment-regulations-2020"} and not scope.named
     assert kb.scope("技术改造", allowed=["standardization-law-2017"]).ids == ["standardization-law-2017"]
+    assert not kb.scope("产品质量的法律责任有哪些").named  # 法律 is no 法 a name ends with
 
 
 @pytest.fixture(scope="module")
 def kb_retriever(kb_index):
     _, idx, _ = kb_index
     return Retriever(idx, None)  # BM25 only: deterministic
+
+
+def test_the_primary_is_preferred_among_close_matches_only(kb_index, kb):
+    """The primary regulation's bonus goes when another law's best clause is closer by meaning by more than
+    `primary_gap`: here the query vector is 标准化法第二条第一款's own, the tiny model's cosines all lie near 1, and
+    a gap of 0.003 stands for the shipped 0.15."""
+    _, idx, emb = kb_index
+    r = Retriever(idx, emb)
+    other = kb.resolve("标准化法第二条第一款")
+    v = idx.dense.reconstruct(next(j for j, c in enumerate(idx.clauses) if c.id == other.id))
+    r.primary_gap = None
+    assert r.search("先进制造业标准", k=3, query_vector=v).hits[0].clause.label == "第十五条第一款"
+    r.primary_gap = 0.003
+    hits = r.search("先进制造业标准", k=5, query_vector=v).hits
+    score = {h.clause.label: h.score for h in hits}
+    assert score["标准化法第二条第一款"] > score.get("第十五条第一款", 0.0)
 
 
 def test_article_lookup_in_the_law_named_and_the_primary_by_default(kb_retriever):
@@ -94,6 +117,31 @@ def test_payment_questions_use_the_current_text_unless_the_old_one_is_asked_for(
     assert r.hits[0].clause.regulation == "sme-payment-regulations-2025"
     r = kb_retriever.search("2020年版款项支付条例第八条", k=3)
     assert r.hits[0].clause.label.startswith("2020年版款项支付条例第八条")
+
+
+def test_an_everyday_matter_a_retrieved_clause_of_another_law_names_is_not_refused_as_the_primarys(kb, kb_retriever):
+    """农民工欠薪: the primary regulation's clause comes first, but the payment regulation's clause retrieved beside it
+    names 工资 (the law's word for 欠薪), so the question is no 「本条例没有规定其他法律的事项」; without that clause
+    it is."""
+    from chatbot.retrieve import Hit, Retrieval
+
+    q = "工地农民工欠薪的保证金，是哪一条规定的？"
+    primary, pay = kb.resolve("第十二条第一款"), kb.resolve("款项支付条例第十三条")
+    scope = kb.scope(q)
+    both = Retrieval(q, [Hit(primary, 1.0), Hit(pay, 0.9)], scope=scope)
+    assert "工资" in pay.text and make(kb_retriever)._refusal_reason(q, both) == ""
+    alone = Retrieval(q, [Hit(primary, 1.0)], scope=scope)
+    assert make(kb_retriever)._refusal_reason(q, alone) == "收录的法规都没有涉及「欠薪」"
+
+
+def test_a_copied_clause_naming_an_article_of_its_own_law_is_kept(kb):
+    """标准化法第四十条 copied with its 「依照本法第三十四条的规定」: 第三十四条 is the standardization law's (the
+    primary has 26 articles), so the sentence is no mention of an article that does not exist."""
+    clause = kb.resolve("标准化法第四十条第一款")
+    c = check_citations(clause.text + "【标准化法第四十条第一款】", [clause], kb)
+    assert [x.label for x in c.cited] == ["标准化法第四十条第一款"] and not c.dropped
+    c = check_citations("依照本法第九十九条的规定改正。【标准化法第四十条第一款】", [clause], kb)
+    assert not c.cited and c.dropped[0][0] == "names an article that does not exist"
 
 
 def test_citations_resolve_per_law_and_reject_a_law_not_in_the_evidence(kb):
@@ -526,6 +574,7 @@ def test_laws_are_compared_with_one_weight_for_all():
     (PRIMARY, "小微企业适用哪些税收优惠？", []),
     (PRIMARY, "这个条例只管江西境内的事吗？", [2]),
     (PRIMARY, "外省的工厂也归这条例管吗？", [2]),
+    (PRIMARY, "江西那个条例对我们赣州这个基地的项目适不适用？", [2]),
     (PRIMARY, "工信局都管哪些事？", []),  # what a department does, not whom the law applies to
     (PRIMARY, "厂里用电用水用气太贵了，条例管不管？", []),  # whether it deals with a matter, not whom it binds
     ("product-quality-law-2018", "产品质量法适用于哪些产品？", [2]),
@@ -536,6 +585,20 @@ def test_a_question_whom_a_law_applies_to_looks_up_the_article_saying_so(kb, law
     from chatbot.retrieve import date_refs
 
     assert date_refs(question, kb.get(law)) == refs
+
+
+def test_a_law_placing_itself_in_the_country_answers_whom_it_applies_to():
+    """No 本法适用于 and no 遵守本法: the article saying 在中华人民共和国领域内，从事……的单位……依照本法规定 is the one;
+    「管的是哪些人 是不是只管工厂」 asks it."""
+    from chatbot import corpus
+    from chatbot.retrieve import date_refs
+
+    law = corpus.parse("中华人民共和国示例生产促进法\n\n第一条 为了促进示例生产，制定本法。\n\n"
+                       "第二条 本法所称示例生产，是指不断采取改进设计的措施。\n\n"
+                       "第三条 在中华人民共和国领域内，从事生产和服务活动的单位依照本法规定，组织、实施示例生产。\n\n"
+                       "第四条 国家鼓励示例生产。\n", primary=False)
+    assert date_refs("示例生产法管的是哪些人 是不是只管工厂 我们开酒店的跟这个没关系吧", law) == [3]
+    assert date_refs("示例生产有哪些鼓励措施", law) == []
 
 
 def test_a_question_about_liability_prefers_the_liability_chapter(kb_index, monkeypatch):

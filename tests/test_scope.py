@@ -29,6 +29,9 @@ from chatbot.scope import gaps, out_of_scope
     ("逾期不报会被列入经营异常名录吗？", "other_topic"),
     ("环评审批法定要在多少个工作日内办完？", "amount"),
     ("申请职称自主评审，专业技术人员要有多少？", "amount"),
+    ("申报材料怎么准备？", "procedure"),
+    ("三包是不是7天退货15天换货 保修期多长", "amount"),
+    ("抽查不合格 几天内能申请复检 找谁复检 检验费要我们出吗", "amount"),  # 几天内能 asks how many days
     ("向法院申请支付令要交多少诉讼费？", "amount"),
 ])
 def test_what_the_regulation_does_not_set(question, kind):
@@ -47,6 +50,8 @@ def test_what_the_regulation_does_not_set(question, kind):
     "政府会不会按每亩地一年能产出多少钱来给我们厂打分排名？",  # the figure is the yardstick, not asked for
     "我开了十几年陶瓷厂，想上智能化生产线，政府能不能给点钱？",  # 十几年 tells, asks no figure
     "想把老厂房改造成工业旅游景点，条例支持吗？",  # a 工业旅游 site, not sightseeing
+    "条例是不是24年1月1号就施行了 我们要写进申报材料里别写错了",  # 申报材料 is why it is asked, not what
+    "想跟骨干签个协议，离职以后几年内不许泄露技术，法律上有依据吗",  # 几年 is "a few years" here
 ])
 def test_answerable_questions_pass(question):
     assert out_of_scope(question) is None

@@ -90,6 +90,8 @@ def test_restates():
     ("县里不用自己搞规划吧？", None), ("中小企业没资格在本地挂牌融资吧？", None),  # ... unless it asks to confirm a no
     ("检验费不能让我们企业出吧？", None), ("行业标准是不是不用强制执行啊？", None),
     ("政府是不是不管企业电费水费这些成本啊？", None),
+    ("对方说电子的不算数，真的不算数吗？", None),   # ... and so does 真的不
+    ("难道条例里就没提企业可以自己评职称吗", ("提了", "没提")), ("条例没说要交钱吗？", ("说了", "没说")),
     # only the sentence that asks: the story before it holds a 能 that asks nothing
     ("对方说必须等审计结果出来才能结算，已经拖了半年多。这样做合规吗？", ("是", "不是")),
     ("听说先进制造业发展规划一旦定下来，五年内都不能调整，是这样吗？", None),  # a claim with a negation
