@@ -224,7 +224,9 @@ def shape(sentences: list[Sentence], question: str, raw: str, max_chars: int,
             s = with_items(s)  # 有哪些 tax benefit: 下列企业……享受税收优惠 answers with its list
         if s.labels and LIST_INTRO.search(s.text):
             dropped.append(("introduces a list it does not give", s.text))
-        elif s.labels and _repeats(s.text, points):
+        elif s.labels and _repeats(s.text, [p for p in points if _laws(p) & _laws(s) or not (_laws(p) and _laws(s))]):
+            # (another law's or version's clause in the same words is no repeat: 2020年版's 第十一条 and the 2025
+            # text's 第十二条 differ by the 合同另有约定 the question asks about)
             dropped.append(("repeats an earlier point", s.text))
         elif s.clauses and points and not open_to_all and not _shares_a_word(asked, s):
             dropped.append(("a further point whose clauses share no word with the question", s.text))
@@ -330,6 +332,11 @@ def _lead_in(clause: str) -> str:
         return ""
     lead = clause[:at].rsplit("。", 1)[-1].strip()
     return "" if not lead else lead if lead.endswith(("：", ":")) else lead.rstrip("，,；;") + "："
+
+
+def _laws(s: Sentence) -> set[str]:
+    """The regulations (ids) of the clauses a point cites."""
+    return {c.regulation for c in s.clauses}
 
 
 REPEAT = 0.7   # a point whose bigrams are at least this share an earlier point's says nothing new
@@ -573,9 +580,10 @@ def _no_is_borne_out(question: str, points: list[Sentence]) -> bool:
     return any(f not in text for f in FIGURE.findall(question))
 
 
-def _articles(s: Sentence) -> set[int]:
-    """The articles a point cites (题注 is article 0), read with the one label grammar."""
-    return {label.article for label in map(parse_label, s.labels) if label is not None}
+def _articles(s: Sentence) -> set[tuple[str | None, int]]:
+    """The articles a point cites, with the law its label names (题注 is article 0), read with the one label
+    grammar: 中小企业促进法第十条 is no repeat of 第十条."""
+    return {(label.regulation, label.article) for label in map(parse_label, s.labels) if label is not None}
 
 
 def select(points: list[Sentence], n: int) -> list[Sentence]:
@@ -619,7 +627,9 @@ def fit(sentences: list[Sentence], max_chars: int, dropped: list[tuple[str, str]
         if several and repeat is not None and sum(len(s.text) for s in points) > budget:
             pass  # points on other articles first: a second point on an article gives way before any cut
         elif min(_shares([len(s.text) for s in points], budget)) < min(MIN_POINT, *(len(s.text) for s in points)):
-            repeat = len(points) - 1 if repeat is None else repeat
+            # (a point of a law or version another point cites too goes before the only point of another: an
+            # answer comparing the 2020 and 2025 texts keeps one of each)
+            repeat = next((i for i in (repeat, _last_same_law(points)) if i is not None), len(points) - 1)
         else:
             break
         dropped.append(("over the length budget", points.pop(repeat).text))
@@ -632,8 +642,15 @@ def fit(sentences: list[Sentence], max_chars: int, dropped: list[tuple[str, str]
         poor = [i for i in range(len(points)) if _stub(shown[i].text, points[i].text)]
         if not poor or len(points) == 1:
             return head + shown
-        # a later stub goes; a stub of the first point (the answer) gets the room of the last point
-        dropped.append(("over the length budget", points.pop(poor[-1] or len(points) - 1).text))
+        # a later stub goes; a stub of the first point (the answer) gets the room of the last point; a stub that is
+        # the only point on its version of a law gets the room of a point on a version another point cites too
+        victim = poor[-1] or len(points) - 1
+        spare = _last_same_law(points)
+        versions = len({c.regulation_title for x in points for c in x.clauses}) == 1
+        if versions and spare is not None and not _laws(points[victim]) <= set().union(
+                *(_laws(x) for j, x in enumerate(points) if j != victim)):
+            victim = spare
+        dropped.append(("over the length budget", points.pop(victim).text))
 
 
 # what a cut must not end with: a condition (……有异议的), a list's lead-in (……报酬：), a phrase that only says
@@ -649,13 +666,22 @@ def _stub(shown: str, text: str) -> bool:
 
 def _last_repeat(points: list[Sentence]) -> int | None:
     """The index of the last point whose articles an earlier point already cites, if any."""
-    seen: set[int] = set()
+    seen: set[tuple[str | None, int]] = set()
     last = None
     for i, s in enumerate(points):
         if _articles(s) <= seen:
             last = i
         seen |= _articles(s)
     return last
+
+
+def _last_same_law(points: list[Sentence]) -> int | None:
+    """The index of the last point whose laws another point cites too, when the points cite several laws."""
+    laws = [_laws(s) for s in points]
+    if len(set().union(*laws)) < 2:
+        return None
+    return next((i for i in reversed(range(len(points)))
+                 if laws[i] and laws[i] <= set().union(*(x for j, x in enumerate(laws) if j != i))), None)
 
 
 def _shares(lengths: list[int], budget: int) -> list[int]:

@@ -1,6 +1,8 @@
 """Answers as a reader sees them, on hand-written model outputs: echoes, refusal phrases, unsupported and
 cut-off sentences, the direct first sentence, at most three points, the length budget, one label per run."""
 
+from dataclasses import replace
+
 import pytest
 
 from chatbot.citations import Sentence, check_citations, is_supported_by, numbers_in, opens_with_answer, restates
@@ -253,6 +255,14 @@ def test_a_repeated_point_is_shown_once_and_every_point_ends_with_a_full_stop():
     assert [s.text for s in out] == [a] and dropped == [("repeats an earlier point", again)]
     out, _ = shape([p("降低用电、用水、用气、物流等要素成本；", "第十七条")], "用电怎么保障？", "", 150)
     assert out[0].text == "降低用电、用水、用气、物流等要素成本。"
+    # the same words in another version's clause are no repeat: they are what a comparison shows
+    old_c = Clause("p11", 11, 1, (), "第十一条", "不得强制要求以审计结果作为结算依据，但合同另有约定的除外。",
+                   regulation="pay-2020")
+    new_c = replace(old_c, id="p12", article=12, label="第十二条", regulation="pay-2025",
+                    text="不得强制要求以审计结果作为结算依据。")
+    pts = [Sentence(old_c.text, ("2020年版第十一条",), (old_c,)), Sentence(new_c.text, ("第十二条",), (new_c,))]
+    out, dropped = shape(pts, "20年那版和现在的比，审计结果结算有什么变化？", "", 150)
+    assert [s.text for s in out] == [old_c.text, new_c.text] and not dropped
 
 
 def test_a_no_its_clauses_do_not_bear_out_and_a_bare_list_intro_are_dropped():
@@ -699,3 +709,15 @@ def test_an_article_number_written_before_the_clause_is_no_part_of_it_and_law_na
     assert out[0].text.startswith("利用财政性资金设立的") and "出现决策失误" in out[0].text
     out, _ = shape([point], q, "", 80)
     assert "开展科学技术研究开发" in out[0].text  # the law's title words, left in, pick that part
+
+
+def test_an_answer_over_the_budget_keeps_a_point_of_each_version(kb):
+    """Two points on the 2020 text and one on the 2025 text, over the length budget: a 2020 point gives way, not
+    the only point on the 2025 text (and the same words in the two versions are no repeat)."""
+    old_liability, old_rule, new_rule = (kb.resolve(x) for x in (
+        "2020年版款项支付条例第二十七条第二款", "2020年版款项支付条例第十一条", "款项支付条例第十二条"))
+    points = [Sentence(c.text, (c.label,), (c,)) for c in (old_liability, old_rule, new_rule)]
+    dropped = []
+    out = fit(points, 147, dropped)
+    assert {c.regulation for s in out for c in s.clauses} == {"sme-payment-regulations-2020", "sme-payment-regulations-2025"}
+    assert new_rule in out[-1].clauses and dropped[0] == ("over the length budget", old_rule.text)
