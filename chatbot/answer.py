@@ -371,12 +371,13 @@ class Assistant:
         given = self._context(r)
         required = self._parts(standalone, r, regulations, law)
         top = r.hits[0]
-        if not top.lookup and top.first_of_both and top.dense_rank is not None and top.clause not in [c for _, c in required]:
+        if not top.lookup and top.bm25_rank == 1 and top.dense_rank == 1 and top.clause not in [c for _, c in required]:
             # both retrievers put it first: an answer that leaves it out is completed with it (行业协会能不能参与
             # 政策咨询: 第七条第二款 names both; a small model answered from 第一款's 专家咨询委员会)
             required.append((standalone, top.clause))
         # 离婚协议能用电子签名签吗: the exception that names 婚姻 answers it, whether or not the model cites it
-        required += [(standalone, c) for c in given if excluded_item(standalone, c) and c not in [x for _, x in required]]
+        wanted = [c for _, c in required]
+        required += [(standalone, c) for c in given if c not in wanted and excluded_item(standalone, c)]
         given += [c for _, c in required if c not in given]
         if named := self._article_text(standalone, r):
             # 第十条说了啥: the article's own words answer it, paragraph by paragraph

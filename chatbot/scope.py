@@ -142,9 +142,9 @@ def _a_few(question: str, m: re.Match) -> bool:
     几天内能申请复检 找谁复检)."""
     if not m.group(0).startswith("几"):
         return False
-    before = CLAUSE.split(question[:m.start()])[-1]
-    after = [c for c in CLAUSE.split(question[m.end():]) if c.strip()]
-    own = before + m.group(0) + (CLAUSE.split(question[m.end():])[0])
+    rest = CLAUSE.split(question[m.end():])
+    after = [c for c in rest if c.strip()]
+    own = CLAUSE.split(question[:m.start()])[-1] + m.group(0) + rest[0]
     return (len(after) > 1 and bool(YES_NO_ASK.search(after[-1])) and not re.search(r"多少|几", after[-1])
             and not re.search(r"能|可以|会|要|需|得|[吗呢么]", own))
 

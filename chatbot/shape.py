@@ -647,8 +647,7 @@ def fit(sentences: list[Sentence], max_chars: int, dropped: list[tuple[str, str]
         victim = poor[-1] or len(points) - 1
         spare = _last_same_law(points)
         versions = len({c.regulation_title for x in points for c in x.clauses}) == 1
-        if versions and spare is not None and not _laws(points[victim]) <= set().union(
-                *(_laws(x) for j, x in enumerate(points) if j != victim)):
+        if versions and spare is not None and not _cited_elsewhere([_laws(x) for x in points], victim):
             victim = spare
         dropped.append(("over the length budget", points.pop(victim).text))
 
@@ -680,8 +679,12 @@ def _last_same_law(points: list[Sentence]) -> int | None:
     laws = [_laws(s) for s in points]
     if len(set().union(*laws)) < 2:
         return None
-    return next((i for i in reversed(range(len(points)))
-                 if laws[i] and laws[i] <= set().union(*(x for j, x in enumerate(laws) if j != i))), None)
+    return next((i for i in reversed(range(len(points))) if laws[i] and _cited_elsewhere(laws, i)), None)
+
+
+def _cited_elsewhere(laws: list[set[str]], i: int) -> bool:
+    """Whether the laws of point `i` (`laws`: each point's) are all cited by other points too."""
+    return laws[i] <= set().union(*(x for j, x in enumerate(laws) if j != i))
 
 
 def _shares(lengths: list[int], budget: int) -> list[int]:
